@@ -1,0 +1,120 @@
+package org.moellava.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+import org.moellava.error.ConfigException;
+import org.moellava.io.AtomicFiles;
+
+/** Reads and writes {@code config.json}. Reading is strict: unknown keys, wrong types and missing keys fail. */
+public final class ModelConfigIO {
+  private static final ObjectMapper MAPPER = JsonMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .build();
+
+  private ModelConfigIO() {}
+
+  /** Reads and validates a config file. */
+  public static ModelConfig read(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": config file not found");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read config file: " + e.getMessage(), e);
+    }
+    return parse(text, file.toString());
+  }
+
+  /** Parses and validates config JSON; {@code source} names it in error messages. */
+  public static ModelConfig parse(String json, String source) {
+    ModelConfig config;
+    try {
+      config = MAPPER.readValue(json, ModelConfig.class);
+    } catch (ValueInstantiationException e) {
+      if (e.getCause() instanceof ConfigException ce) {
+        throw new ConfigException(source + ": " + ce.getMessage(), ce);
+      }
+      throw new ConfigException(source + ": " + fieldPath(e) + ": " + firstLine(e.getOriginalMessage()), e);
+    } catch (UnrecognizedPropertyException e) {
+      throw new ConfigException(source + ": unknown key '" + fieldPath(e) + "'", e);
+    } catch (InvalidFormatException e) {
+      throw new ConfigException(source + ": " + fieldPath(e) + ": wrong type: expected "
+          + typeName(e.getTargetType()) + ", got " + e.getValue(), e);
+    } catch (MismatchedInputException e) {
+      String msg = e.getOriginalMessage();
+      if (msg != null && msg.startsWith("Missing required creator property")) {
+        String missing = msg.replaceAll("(?s).*'([^']+)'.*", "$1");
+        String path = fieldPath(e);
+        throw new ConfigException(source + ": missing key '" + (path.isEmpty() ? "" : path + ".") + missing + "'", e);
+      }
+      throw new ConfigException(source + ": " + fieldPath(e) + ": wrong type: expected "
+          + typeName(e.getTargetType()), e);
+    } catch (JsonMappingException e) {
+      if (e.getCause() instanceof ConfigException ce) {
+        throw new ConfigException(source + ": " + ce.getMessage(), ce);
+      }
+      throw new ConfigException(source + ": " + fieldPath(e) + ": " + firstLine(e.getOriginalMessage()), e);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + ": invalid JSON at line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr() + ": " + firstLine(e.getOriginalMessage()), e);
+    }
+    return ConfigValidator.validate(config, source);
+  }
+
+  /** The config as pretty-printed JSON. */
+  public static String toJson(ModelConfig config) {
+    try {
+      return MAPPER.writeValueAsString(config) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise config", e);
+    }
+  }
+
+  /** Writes {@code config.json} atomically (temporary file, then rename). */
+  public static void write(ModelConfig config, Path file) {
+    AtomicFiles.writeString(file, toJson(config));
+  }
+
+  private static String fieldPath(JsonMappingException e) {
+    return e.getPath().stream()
+        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."))
+        .replace(".[", "[");
+  }
+
+  private static String typeName(Class<?> type) {
+    if (type == null) return "another type";
+    if (type == int.class || type == Integer.class || type == long.class || type == Long.class) return "an integer";
+    if (type == double.class || type == Double.class || type == float.class) return "a number";
+    if (type == boolean.class || type == Boolean.class) return "true or false";
+    if (type == String.class) return "a string";
+    if (java.util.List.class.isAssignableFrom(type)) return "a list";
+    return "an object";
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) return "";
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

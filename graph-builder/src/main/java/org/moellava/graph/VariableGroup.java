@@ -1,0 +1,6 @@
+package org.moellava.graph;
+
+/** Groups of model variables; a training stage trains a set of groups and freezes the rest. */
+public enum VariableGroup {
+  VISION, VISION_HEAD, PROJECTOR, EMBEDDINGS, ATTENTION, NORMS, FFN, EXPERTS, ROUTERS, LM_HEAD
+}

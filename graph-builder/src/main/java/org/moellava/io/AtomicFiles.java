@@ -1,0 +1,102 @@
+package org.moellava.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.moellava.error.InvalidInputException;
+
+/**
+ * Writes that never leave a half-written file or directory behind: content goes to a temporary sibling,
+ * which is then renamed into place.
+ */
+public final class AtomicFiles {
+  private AtomicFiles() {}
+
+  /** Writes {@code bytes} to {@code target} atomically. */
+  public static void write(Path target, byte[] bytes) {
+    Path dir = parentOf(target);
+    Path tmp = null;
+    try {
+      Files.createDirectories(dir);
+      tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+      Files.write(tmp, bytes);
+      move(tmp, target);
+    } catch (IOException e) {
+      deleteQuietly(tmp);
+      throw new InvalidInputException(target + ": cannot write: " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes UTF-8 {@code text} to {@code target} atomically. */
+  public static void writeString(Path target, String text) {
+    write(target, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A fresh temporary directory beside {@code target}, to be filled and then {@link #publishDirectory}'d. */
+  public static Path stagingDirectoryFor(Path target) {
+    Path dir = parentOf(target);
+    try {
+      Files.createDirectories(dir);
+      return Files.createTempDirectory(dir, "." + target.getFileName() + ".");
+    } catch (IOException e) {
+      throw new InvalidInputException(dir + ": cannot create a directory here: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Renames a filled staging directory to {@code target}. An existing {@code target} is replaced: it is first
+   * renamed aside, then deleted once the new one is in place.
+   */
+  public static void publishDirectory(Path staging, Path target) {
+    try {
+      Path old = null;
+      if (Files.exists(target)) {
+        old = parentOf(target).resolve("." + target.getFileName() + ".old-" + System.nanoTime());
+        move(target, old);
+      }
+      move(staging, target);
+      deleteRecursively(old);
+    } catch (IOException e) {
+      throw new InvalidInputException(target + ": cannot move the finished output into place: " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes a file or directory tree; missing paths are ignored. */
+  public static void deleteRecursively(Path path) {
+    if (path == null || !Files.exists(path)) return;
+    try (Stream<Path> walk = Files.walk(path)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static Path parentOf(Path target) {
+    Path parent = target.toAbsolutePath().getParent();
+    return parent == null ? Path.of(".") : parent;
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      if (p != null) Files.deleteIfExists(p);
+    } catch (IOException ignored) {
+      // best effort: the temporary file is hidden and harmless
+    }
+  }
+}
