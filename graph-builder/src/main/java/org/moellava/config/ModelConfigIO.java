@@ -26,6 +26,7 @@ public final class ModelConfigIO {
       .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
       .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
       .enable(SerializationFeature.INDENT_OUTPUT)
       .build();
@@ -63,9 +64,7 @@ public final class ModelConfigIO {
     } catch (MismatchedInputException e) {
       String msg = e.getOriginalMessage();
       if (msg != null && msg.startsWith("Missing required creator property")) {
-        String missing = msg.replaceAll("(?s).*'([^']+)'.*", "$1");
-        String path = fieldPath(e);
-        throw new ConfigException(source + ": missing key '" + (path.isEmpty() ? "" : path + ".") + missing + "'", e);
+        throw new ConfigException(source + ": missing key '" + fieldPath(e) + "'", e);
       }
       throw new ConfigException(source + ": " + fieldPath(e) + ": wrong type: expected "
           + typeName(e.getTargetType()), e);

@@ -1,0 +1,183 @@
+package org.moellava.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.moellava.error.ConfigException;
+
+class ModelConfigIOTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  private static ObjectNode tinyJson() throws Exception {
+    return (ObjectNode) JSON.readTree(ModelConfigIO.toJson(Presets.get(Presets.TINY)));
+  }
+
+  /** Applies {@code edit} to the tiny preset's JSON and returns the parse error message. */
+  private static String errorAfter(Consumer<ObjectNode> edit) throws Exception {
+    ObjectNode root = tinyJson();
+    edit.accept(root);
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> ModelConfigIO.parse(JSON.writeValueAsString(root), "config.json"));
+    assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+    assertTrue(e.getMessage().startsWith("config.json: "), e.getMessage());
+    return e.getMessage();
+  }
+
+  private static ObjectNode text(ObjectNode root) {
+    return (ObjectNode) root.get("text_config");
+  }
+
+  private static ObjectNode vision(ObjectNode root) {
+    return (ObjectNode) root.get("vision_config");
+  }
+
+  @Test
+  void everyPresetRoundTripsThroughJson() {
+    for (String name : Presets.names()) {
+      ModelConfig preset = Presets.get(name);
+      assertEquals(preset, ModelConfigIO.parse(ModelConfigIO.toJson(preset), name));
+    }
+  }
+
+  @Test
+  void usesHuggingFaceKeyNames() throws Exception {
+    JsonNode root = tinyJson();
+    for (String key : List.of("image_token_index", "vision_feature_layer", "vision_config", "text_config")) {
+      assertTrue(root.has(key), key);
+    }
+    for (String key : List.of("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+        "intermediate_size", "moe_intermediate_size", "num_experts", "num_experts_per_tok", "norm_topk_prob",
+        "rope_theta", "rms_norm_eps", "vocab_size", "moe_layers", "capacity_factor", "eval_capacity_factor",
+        "router_aux_loss_coef")) {
+      assertTrue(root.get("text_config").has(key), key);
+    }
+    for (String key : List.of("hidden_size", "image_size", "patch_size", "num_hidden_layers")) {
+      assertTrue(root.get("vision_config").has(key), key);
+    }
+    assertEquals("sparse", root.get("text_config").get("moe_layers").asText());
+  }
+
+  @Test
+  void writeThenReadFromFile() {
+    Path file = dir.resolve("config.json");
+    ModelConfigIO.write(Presets.get(Presets.SMALL), file);
+    assertEquals(Presets.get(Presets.SMALL), ModelConfigIO.read(file));
+  }
+
+  @Test
+  void headsNotDividingHiddenSize() throws Exception {
+    String m = errorAfter(r -> text(r).put("num_attention_heads", 3));
+    assertTrue(m.contains("text_config.num_attention_heads") && m.contains("do not divide hidden_size 128"), m);
+  }
+
+  @Test
+  void visionHeadsNotDividingHiddenSize() throws Exception {
+    String m = errorAfter(r -> vision(r).put("num_attention_heads", 5));
+    assertTrue(m.contains("vision_config.num_attention_heads"), m);
+  }
+
+  @Test
+  void kvHeadsNotDividingHeads() throws Exception {
+    String m = errorAfter(r -> text(r).put("num_key_value_heads", 3));
+    assertTrue(m.contains("text_config.num_key_value_heads") && m.contains("do not divide num_attention_heads 4"), m);
+  }
+
+  @Test
+  void topKAboveExperts() throws Exception {
+    String m = errorAfter(r -> text(r).put("num_experts_per_tok", 5));
+    assertTrue(m.contains("text_config.num_experts_per_tok") && m.contains("k=5 exceeds num_experts E=4"), m);
+  }
+
+  @Test
+  void imageSizeNotMultipleOfPatch() throws Exception {
+    String m = errorAfter(r -> vision(r).put("image_size", 60));
+    assertTrue(m.contains("vision_config.image_size") && m.contains("not a multiple of patch_size 8"), m);
+  }
+
+  @Test
+  void moeLayerOutOfRange() throws Exception {
+    String m = errorAfter(r -> {
+      ArrayNode layers = text(r).putArray("moe_layers");
+      layers.add(0).add(4);
+    });
+    assertTrue(m.contains("text_config.moe_layers") && m.contains("layer index 4 is out of range [0, 4)"), m);
+  }
+
+  @Test
+  void unknownMoePlacement() throws Exception {
+    String m = errorAfter(r -> text(r).put("moe_layers", "every_third"));
+    assertTrue(m.contains("text_config.moe_layers") && m.contains("every_third"), m);
+  }
+
+  @Test
+  void unknownKey() throws Exception {
+    String m = errorAfter(r -> text(r).put("hidden_sise", 64));
+    assertEquals("config.json: unknown key 'text_config.hidden_sise'", m);
+  }
+
+  @Test
+  void wrongType() throws Exception {
+    String m = errorAfter(r -> text(r).put("hidden_size", "big"));
+    assertTrue(m.contains("text_config.hidden_size") && m.contains("wrong type") && m.contains("integer"), m);
+  }
+
+  @Test
+  void fractionalIntegerIsWrongType() throws Exception {
+    String m = errorAfter(r -> vision(r).put("patch_size", 7.5));
+    assertTrue(m.contains("vision_config.patch_size"), m);
+  }
+
+  @Test
+  void missingKey() throws Exception {
+    String m = errorAfter(r -> text(r).remove("rope_theta"));
+    assertEquals("config.json: missing key 'text_config.rope_theta'", m);
+  }
+
+  @Test
+  void imageTokenOutsideVocabulary() throws Exception {
+    String m = errorAfter(r -> r.put("image_token_index", 128));
+    assertTrue(m.contains("image_token_index") && m.contains("vocab_size=128"), m);
+  }
+
+  @Test
+  void invalidJson() {
+    ConfigException e = assertThrows(ConfigException.class, () -> ModelConfigIO.parse("{\"model_type\": ", "c.json"));
+    assertTrue(e.getMessage().startsWith("c.json: invalid JSON at line 1"), e.getMessage());
+  }
+
+  @Test
+  void missingFile() {
+    Path missing = dir.resolve("nope.json");
+    ConfigException e = assertThrows(ConfigException.class, () -> ModelConfigIO.read(missing));
+    assertEquals(missing + ": config file not found", e.getMessage());
+  }
+
+  @Test
+  void unknownPreset() {
+    ConfigException e = assertThrows(ConfigException.class, () -> Presets.resolve("huge"));
+    assertTrue(e.getMessage().contains("huge"), e.getMessage());
+  }
+
+  @Test
+  void failedWriteLeavesNoFile() throws Exception {
+    Path blocker = dir.resolve("file");
+    Files.writeString(blocker, "x");
+    Path target = blocker.resolve("config.json"); // parent is a regular file
+    assertThrows(RuntimeException.class, () -> ModelConfigIO.write(Presets.get(Presets.TINY), target));
+    assertEquals("x", Files.readString(blocker));
+  }
+}
