@@ -1,0 +1,101 @@
+package org.moellava.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.moellava.error.ConfigException;
+
+class ImagePreprocessorTest {
+  private static final List<Double> MEAN = List.of(0.5, 0.25, 0.0);
+  private static final List<Double> STD = List.of(0.5, 0.25, 1.0);
+
+  private static RgbImage image(int w, int h, int[][] rgbPerPixel) {
+    byte[] data = new byte[w * h * 3];
+    for (int i = 0; i < w * h; i++) {
+      for (int c = 0; c < 3; c++) data[i * 3 + c] = (byte) rgbPerPixel[i][c];
+    }
+    return new RgbImage(w, h, data);
+  }
+
+  @Test
+  void normalisesAndLaysOutChannelsFirst() {
+    // 2x2 image, already the target size: only rescale and normalise apply.
+    RgbImage img = image(2, 2, new int[][] {{255, 0, 51}, {0, 255, 255}, {51, 102, 0}, {255, 255, 255}});
+    float[] out = new ImagePreprocessor(2, MEAN, STD, ImagePreprocessor.AspectMode.CROP).preprocess(img);
+    assertEquals(12, out.length);
+    // channel 0 (R): (v/255 - 0.5) / 0.5
+    assertEquals(1.0f, out[0], 1e-6);
+    assertEquals(-1.0f, out[1], 1e-6);
+    assertEquals(-0.6f, out[2], 1e-6);
+    assertEquals(1.0f, out[3], 1e-6);
+    // channel 1 (G): (v/255 - 0.25) / 0.25
+    assertEquals(-1.0f, out[4], 1e-6);
+    assertEquals(3.0f, out[5], 1e-6);
+    assertEquals(0.6f, out[6], 1e-6);
+    // channel 2 (B): v/255
+    assertEquals(0.2f, out[8], 1e-6);
+    assertEquals(1.0f, out[9], 1e-6);
+    assertEquals(0.0f, out[10], 1e-6);
+  }
+
+  @Test
+  void bicubicDownscaleMatchesHandComputedPillowWeights() {
+    // Every row is [0, 100, 200, 255] (grey). 4 -> 2: scale 2, support 4, kernel a = -0.5.
+    // Output 0: centre 1.0, taps x=0..3 at distances (x + 0.5 - 1)/2 = -0.25, 0.25, 0.75, 1.25.
+    double k025 = 0.8671875; // (1.5*0.25 - 2.5)*0.25^2 + 1
+    double k075 = 0.2265625; // (1.5*0.75 - 2.5)*0.75^2 + 1
+    double k125 = -0.0703125; // (((1.25 - 5)*1.25 + 8)*1.25 - 4) * -0.5
+    double sum = 2 * k025 + k075 + k125;
+    double out0 = (0 * k025 + 100 * k025 + 200 * k075 + 255 * k125) / sum; // 60.35
+    double out1 = (0 * k125 + 100 * k075 + 200 * k025 + 255 * k025) / sum; // 220.68
+    int[][] px = new int[16][];
+    int[] row = {0, 100, 200, 255};
+    for (int i = 0; i < 16; i++) px[i] = new int[] {row[i % 4], row[i % 4], row[i % 4]};
+    RgbImage resized = BicubicResize.resize(image(4, 4, px), 2, 2);
+    assertEquals(Math.round(out0), resized.get(0, 0, 0));
+    assertEquals(Math.round(out1), resized.get(1, 0, 0));
+    assertEquals(Math.round(out0), resized.get(0, 1, 2));
+    assertEquals(60, resized.get(0, 0, 1));
+    assertEquals(221, resized.get(1, 1, 1));
+
+    float[] values = new ImagePreprocessor(2, List.of(0.0, 0.0, 0.0), List.of(1.0, 1.0, 1.0),
+        ImagePreprocessor.AspectMode.CROP).preprocess(image(4, 4, px));
+    assertEquals(60 / 255.0, values[0], 1e-6);
+    assertEquals(221 / 255.0, values[1], 1e-6);
+  }
+
+  @Test
+  void cropModeTakesTheCentreOfATallImage() {
+    // 2 wide, 4 tall: shortest side already 2, so the crop keeps rows 1 and 2.
+    int[][] px = new int[8][];
+    for (int i = 0; i < 8; i++) px[i] = new int[] {(i / 2) * 50, 0, 0};
+    float[] out = new ImagePreprocessor(2, List.of(0.0, 0.0, 0.0), List.of(1.0, 1.0, 1.0),
+        ImagePreprocessor.AspectMode.CROP).preprocess(image(2, 4, px));
+    assertEquals(50 / 255.0, out[0], 1e-6);
+    assertEquals(50 / 255.0, out[1], 1e-6);
+    assertEquals(100 / 255.0, out[2], 1e-6);
+    assertEquals(100 / 255.0, out[3], 1e-6);
+  }
+
+  @Test
+  void padModeCentresTheImageOnTheMeanColour() {
+    // 4 wide, 2 tall, white: padded to 4x4 with rows 1-2 white and rows 0, 3 = int(mean*255) = (127, 63, 0).
+    int[][] px = new int[8][];
+    for (int i = 0; i < 8; i++) px[i] = new int[] {255, 255, 255};
+    float[] out = new ImagePreprocessor(4, MEAN, STD, ImagePreprocessor.AspectMode.PAD).preprocess(image(4, 2, px));
+    int plane = 16;
+    assertEquals((127 / 255.0 - 0.5) / 0.5, out[0], 1e-6); // R, row 0
+    assertEquals((63 / 255.0 - 0.25) / 0.25, out[plane + 3], 1e-6); // G, row 0
+    assertEquals(0.0, out[2 * plane + 15], 1e-6); // B, row 3: mean 0 -> 0
+    assertEquals(1.0, out[4], 1e-6); // R, row 1 white
+    assertEquals(1.0, out[2 * plane + 11], 1e-6); // B, row 2 white: 255/255
+  }
+
+  @Test
+  void parsesAspectModes() {
+    assertEquals(ImagePreprocessor.AspectMode.PAD, ImagePreprocessor.AspectMode.parse("pad"));
+    assertThrows(ConfigException.class, () -> ImagePreprocessor.AspectMode.parse("stretch"));
+  }
+}

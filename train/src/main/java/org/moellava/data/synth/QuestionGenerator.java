@@ -1,0 +1,86 @@
+package org.moellava.data.synth;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Asks questions about a scene whose answers are one word or yes/no:
+ * existence ("is there a star?", "is there a red circle?"), colour ("what colour is the circle?"),
+ * shape ("what shape is on the left?"), count ("how many objects are there?", "how many stars are there?"),
+ * position ("where is the red circle?") and size ("what size is the circle?"). A question only names an object
+ * in a way that identifies it uniquely; existence questions are half positive, half negative.
+ */
+public final class QuestionGenerator {
+
+  /** {@code turns} questions about {@code scene}, of random types, without repeating a question. */
+  public List<QaPair> questions(Scene scene, int turns, SplittableRandom random) {
+    List<QaPair> out = new ArrayList<>(turns);
+    QuestionType[] types = {QuestionType.EXISTENCE, QuestionType.COLOUR, QuestionType.SHAPE,
+        QuestionType.COUNT, QuestionType.POSITION, QuestionType.SIZE};
+    int attempts = 0;
+    while (out.size() < turns && attempts++ < 20 * turns) {
+      QaPair qa = ask(types[random.nextInt(types.length)], scene, random);
+      if (out.stream().noneMatch(p -> p.question().equals(qa.question()))) out.add(qa);
+    }
+    return out;
+  }
+
+  /** One question of {@code type} about {@code scene}. */
+  public QaPair ask(QuestionType type, Scene scene, SplittableRandom random) {
+    List<SynthObject> objects = scene.objects();
+    SynthObject target = objects.get(random.nextInt(objects.size()));
+    boolean unique = scene.count(target.shape()) == 1;
+    String shape = target.shape().word();
+    return switch (type) {
+      case EXISTENCE -> existence(scene, random);
+      case COLOUR -> unique
+          ? new QaPair(type, "what colour is the " + shape + "?", target.colour().word())
+          : existence(scene, random);
+      case SHAPE -> new QaPair(type, "what shape is " + target.position().phrase() + "?", shape);
+      case COUNT -> random.nextBoolean()
+          ? new QaPair(type, "how many objects are there?", Numbers.word(objects.size()))
+          : countOf(scene, random);
+      case POSITION -> uniqueColourShape(scene, target)
+          ? new QaPair(type, "where is the " + target.colour().word() + " " + shape + "?", target.position().word())
+          : new QaPair(QuestionType.SHAPE, "what shape is " + target.position().phrase() + "?", shape);
+      case SIZE -> unique
+          ? new QaPair(type, "what size is the " + shape + "?", target.size().word())
+          : new QaPair(QuestionType.COUNT, "how many objects are there?", Numbers.word(objects.size()));
+      case TEXT_ONLY -> throw new IllegalArgumentException("text-only questions come from TextOnlyConversations");
+    };
+  }
+
+  private static QaPair countOf(Scene scene, SplittableRandom random) {
+    Shape shape = Shape.values()[random.nextInt(Shape.values().length)];
+    return new QaPair(QuestionType.COUNT, "how many " + shape.plural() + " are there?",
+        Numbers.word(scene.count(shape)));
+  }
+
+  private static QaPair existence(Scene scene, SplittableRandom random) {
+    boolean withColour = random.nextBoolean();
+    boolean positive = random.nextBoolean();
+    if (positive) {
+      SynthObject o = scene.objects().get(random.nextInt(scene.objects().size()));
+      String name = withColour ? o.colour().word() + " " + o.shape().word() : o.shape().word();
+      return new QaPair(QuestionType.EXISTENCE, "is there a " + name + "?", "yes");
+    }
+    for (int attempt = 0; attempt < 50; attempt++) {
+      Shape s = Shape.values()[random.nextInt(Shape.values().length)];
+      Colour c = Colour.values()[random.nextInt(Colour.values().length)];
+      boolean present = scene.objects().stream()
+          .anyMatch(o -> o.shape() == s && (!withColour || o.colour() == c));
+      if (!present) {
+        String name = withColour ? c.word() + " " + s.word() : s.word();
+        return new QaPair(QuestionType.EXISTENCE, "is there a " + name + "?", "no");
+      }
+    }
+    SynthObject o = scene.objects().get(0);
+    return new QaPair(QuestionType.EXISTENCE, "is there a " + o.shape().word() + "?", "yes");
+  }
+
+  private static boolean uniqueColourShape(Scene scene, SynthObject target) {
+    return scene.objects().stream()
+        .filter(o -> o.shape() == target.shape() && o.colour() == target.colour()).count() == 1;
+  }
+}
