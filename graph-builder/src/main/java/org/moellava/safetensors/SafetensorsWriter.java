@@ -65,21 +65,13 @@ public final class SafetensorsWriter {
 
   /** Writes the file; an existing file is replaced only once the new one is complete. */
   public void write(Path target) {
-    List<String> order = new ArrayList<>(tensors.keySet());
-    order.sort(Comparator.comparingInt((String n) -> -dtypeOf(tensors.get(n)).bytesPerElement())
-        .thenComparing(Comparator.naturalOrder()));
-    byte[] header = header(order);
     Path dir = target.toAbsolutePath().getParent();
     Path tmp = null;
     try {
       Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
-        out.write(header);
-        for (String name : order) {
-          writeData(out, tensors.get(name));
-        }
+        writeTo(out);
       }
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -89,6 +81,30 @@ public final class SafetensorsWriter {
     } catch (IOException e) {
       deleteQuietly(tmp);
       throw new InvalidInputException(target + ": cannot write safetensors file: " + e.getMessage(), e);
+    }
+  }
+
+  /** The whole file as bytes (for small files). */
+  public byte[] toBytes() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      writeTo(out);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Streams the file's bytes to {@code out}. */
+  public void writeTo(OutputStream out) throws IOException {
+    List<String> order = new ArrayList<>(tensors.keySet());
+    order.sort(Comparator.comparingInt((String n) -> -dtypeOf(tensors.get(n)).bytesPerElement())
+        .thenComparing(Comparator.naturalOrder()));
+    byte[] header = header(order);
+    out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
+    out.write(header);
+    for (String name : order) {
+      writeData(out, tensors.get(name));
     }
   }
 
