@@ -193,4 +193,22 @@ class HfImportExportTest {
       }
     }
   }
+
+  @Test
+  void exportRefusesAMissingOrMisshapedVariableAndWritesNothing() {
+    HfImporter.Result imported = new HfImporter(false).read(RawHf.fixture("b"));
+    Map<String, TensorValue> vars = new LinkedHashMap<>(imported.variables());
+    vars.remove(VariableNames.routerKernel(2));
+    Path target = tmp.resolve("out");
+    org.moellava.error.InvalidInputException missing = org.junit.jupiter.api.Assertions.assertThrows(
+        org.moellava.error.InvalidInputException.class,
+        () -> new HfExporter().export(imported.config(), vars, Map.of(), null, target));
+    assertTrue(missing.getMessage().contains(VariableNames.routerKernel(2)), missing.getMessage());
+    vars.put(VariableNames.routerKernel(2), new TensorValue(new long[] {4, 96}, new float[4 * 96]));
+    org.moellava.error.InvalidInputException shape = org.junit.jupiter.api.Assertions.assertThrows(
+        org.moellava.error.InvalidInputException.class,
+        () -> new HfExporter().export(imported.config(), vars, Map.of(), null, target));
+    assertTrue(shape.getMessage().contains("[96, 4]"), shape.getMessage());
+    assertFalse(Files.exists(target));
+  }
 }
