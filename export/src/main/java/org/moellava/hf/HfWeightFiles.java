@@ -1,0 +1,159 @@
+package org.moellava.hf;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.moellava.error.InvalidInputException;
+import org.moellava.graph.TensorValue;
+import org.moellava.safetensors.SafetensorsEntry;
+import org.moellava.safetensors.SafetensorsFile;
+
+/**
+ * The weights of a Hugging Face folder: {@code model.safetensors}, or shards listed in
+ * {@code model.safetensors.index.json}. Keys are exposed in their canonical form ({@link HfKeyLayout}).
+ */
+final class HfWeightFiles implements AutoCloseable {
+  static final String SINGLE = "model.safetensors";
+  static final String INDEX = "model.safetensors.index.json";
+
+  private record Location(SafetensorsFile file, String key) {}
+
+  private final List<SafetensorsFile> files;
+  private final Map<String, Location> byKey;
+
+  private HfWeightFiles(List<SafetensorsFile> files, Map<String, Location> byKey) {
+    this.files = files;
+    this.byKey = byKey;
+  }
+
+  /** Opens and validates every weight file of {@code dir}. */
+  static HfWeightFiles open(Path dir) {
+    Path single = dir.resolve(SINGLE);
+    Path index = dir.resolve(INDEX);
+    List<SafetensorsFile> opened = new ArrayList<>();
+    Map<String, Location> byKey = new TreeMap<>();
+    try {
+      if (Files.isRegularFile(single)) {
+        SafetensorsFile f = SafetensorsFile.open(single);
+        opened.add(f);
+        for (String key : f.names()) add(byKey, f, key);
+      } else if (Files.isRegularFile(index)) {
+        Map<String, List<String>> keysByShard = readIndex(index);
+        if (keysByShard.isEmpty()) throw new InvalidInputException(index + ": 'weight_map' lists no tensors");
+        for (Map.Entry<String, List<String>> shard : keysByShard.entrySet()) {
+          Path shardPath = dir.resolve(shard.getKey());
+          if (!Files.isRegularFile(shardPath)) {
+            throw new InvalidInputException(index + ": weight_map names shard '" + shard.getKey()
+                + "', which does not exist");
+          }
+          SafetensorsFile f = SafetensorsFile.open(shardPath);
+          opened.add(f);
+          for (String key : shard.getValue()) {
+            if (!f.contains(key)) {
+              throw new InvalidInputException(index + ": weight_map puts tensor '" + key + "' in " + shard.getKey()
+                  + ", but that file has no such tensor");
+            }
+            add(byKey, f, key);
+          }
+          for (String key : f.names()) {
+            if (!shard.getValue().contains(key)) {
+              throw new InvalidInputException(shardPath + ": tensor '" + key + "' is not listed in " + INDEX);
+            }
+          }
+        }
+      } else {
+        throw new InvalidInputException(dir + ": missing " + SINGLE + " (or " + INDEX + " with its shards)");
+      }
+      return new HfWeightFiles(opened, byKey);
+    } catch (RuntimeException e) {
+      opened.forEach(SafetensorsFile::close);
+      throw e;
+    }
+  }
+
+  private static void add(Map<String, Location> byKey, SafetensorsFile f, String key) {
+    String canonical = HfKeyLayout.canonical(key);
+    Location previous = byKey.put(canonical, new Location(f, key));
+    if (previous != null) {
+      throw new InvalidInputException(f.file() + ": tensor '" + key + "' duplicates '" + previous.key() + "' in "
+          + previous.file().file().getFileName());
+    }
+  }
+
+  private static Map<String, List<String>> readIndex(Path index) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(Files.readAllBytes(index));
+    } catch (IOException e) {
+      throw new InvalidInputException(index + ": cannot read or parse: " + firstLine(e.getMessage()), e);
+    }
+    JsonNode map = root == null ? null : root.get("weight_map");
+    if (map == null || !map.isObject()) {
+      throw new InvalidInputException(index + ": missing object 'weight_map'");
+    }
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String shard = e.getValue().asText("");
+      if (!e.getValue().isTextual() || shard.contains("/") || shard.contains("\\") || shard.startsWith(".")) {
+        throw new InvalidInputException(index + ": weight_map['" + e.getKey() + "'] must name a shard file in "
+            + "the same folder, got " + e.getValue());
+      }
+      out.computeIfAbsent(shard, s -> new ArrayList<>()).add(e.getKey());
+    }
+    return out;
+  }
+
+  /** Canonical keys of every tensor. */
+  Set<String> keys() {
+    return byKey.keySet();
+  }
+
+  boolean contains(String canonicalKey) {
+    return byKey.containsKey(canonicalKey);
+  }
+
+  /** The header entry of a tensor. */
+  SafetensorsEntry entry(String canonicalKey) {
+    Location l = byKey.get(canonicalKey);
+    return l.file().entry(l.key());
+  }
+
+  /** The file and key a canonical key came from, for messages: {@code model.safetensors: tensor 'k'}. */
+  String describe(String canonicalKey) {
+    Location l = byKey.get(canonicalKey);
+    return l.file().file() + ": tensor '" + l.key() + "'";
+  }
+
+  /** Reads a tensor as float32. */
+  TensorValue read(String canonicalKey) {
+    Location l = byKey.get(canonicalKey);
+    return l.file().readFloat(l.key());
+  }
+
+  /** The file weights were read from, for messages when a key is missing. */
+  String source() {
+    return files.size() == 1 ? files.get(0).file().toString()
+        : files.get(0).file().getParent().resolve(INDEX).toString();
+  }
+
+  @Override
+  public void close() {
+    files.forEach(SafetensorsFile::close);
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) return "";
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}
