@@ -1,0 +1,50 @@
+package org.moellava.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.moellava.error.InvalidInputException;
+import org.moellava.hf.HfImporter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moellava import hf}: a Hugging Face LLaVA (CLIP + Qwen2-MoE) folder to a project checkpoint. */
+@Command(name = "import", description = "Import weights from other ecosystems.", subcommands = {ImportCommand.Hf.class})
+public final class ImportCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Reads config.json, (sharded) safetensors and tokenizer.json; writes a checkpoint atomically. */
+  @Command(name = "hf", description = "Import a transformers LlavaForConditionalGeneration folder (CLIP vision tower, "
+      + "Qwen2-MoE text model) as a checkpoint.")
+  static final class Hf implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--from", required = true, description = "The Hugging Face folder (config.json, model*.safetensors).")
+    Path from;
+
+    @Option(names = "--out", required = true, description = "The checkpoint directory to write (must not exist).")
+    Path out;
+
+    @Option(names = "--allow-extra", description = "Ignore tensors the mapping does not know instead of failing.")
+    boolean allowExtra;
+
+    @Override
+    public void run() {
+      if (Files.exists(out)) {
+        throw new InvalidInputException(out + ": already exists; choose a new --out directory (nothing was written)");
+      }
+      HfImporter.Result r = new HfImporter(allowExtra).importTo(from, out);
+      long params = r.variables().values().stream().mapToLong(t -> t.data().length).sum();
+      spec.commandLine().getOut().printf(Locale.ROOT, "imported %d tensors (%,d parameters; MoE layers %s, E=%d, k=%d) from %s to %s%n",
+          r.variables().size(), params, r.config().textConfig().moeLayerIndices(), r.config().textConfig().numExperts(),
+          r.config().textConfig().numExpertsPerTok(), from, out);
+    }
+  }
+}
