@@ -80,6 +80,7 @@ public final class TfToOnnxConverter {
     OnnxGraphContext onnx = new OnnxGraphContext(spec.graphName());
     ConversionContext ctx = new ConversionContext(onnx, graph, info, spec.opset());
     declareInputs(spec, ctx, info);
+    for (ExportSpec.Output o : spec.outputs()) onnx.reserveName(o.onnxName()); // before any generated name
     for (TfNode node : graph.topologicalOrder(roots)) {
       if (isBoundInput(spec, node)) continue;
       List<String> names = node.op().equals("Placeholder") ? List.of(variable(spec, ctx, node))
@@ -163,7 +164,7 @@ public final class TfToOnnxConverter {
     for (int i = 0; i < refs.size(); i++) {
       ExportSpec.Output out = spec.outputs().get(i);
       TfRef ref = refs.get(i);
-      String name = ctx.onnx().reserveName(out.onnxName());
+      String name = out.onnxName();
       ctx.onnx().node("Identity").input(ctx.name(ref)).outputsExactly(name);
       List<Object> dims = null;
       long[] tfDims = ctx.tfInfo(ref).dims();

@@ -43,6 +43,7 @@ final class ElementwiseHandlers {
     BINARY.forEach((tf, onnx) -> r.register(tf, (n, ctx) ->
         one(ctx.onnx().node(onnx).inputs(ctx.input(n, 0), ctx.input(n, 1)).output(n.name()))));
     r.register("NotEqual", ElementwiseHandlers::notEqual);
+    r.register("Div", ElementwiseHandlers::floatDiv);
     r.register("Square", (n, ctx) ->
         one(ctx.onnx().node("Mul").inputs(ctx.input(n, 0), ctx.input(n, 0)).output(n.name())));
     r.register("Rsqrt", ElementwiseHandlers::rsqrt);
@@ -63,6 +64,16 @@ final class ElementwiseHandlers {
   private static List<String> notEqual(TfNode n, ConversionContext ctx) {
     String eq = ctx.onnx().node("Equal").inputs(ctx.input(n, 0), ctx.input(n, 1)).output(n.name() + "/eq");
     return one(ctx.onnx().node("Not").input(eq).output(n.name()));
+  }
+
+  /** TF Div equals ONNX Div for floating point only (integer Div rounding differs between the two). */
+  private static List<String> floatDiv(TfNode n, ConversionContext ctx) {
+    int type = ctx.inputType(n, 0);
+    if (type != TensorProto.DataType.FLOAT_VALUE && type != TensorProto.DataType.DOUBLE_VALUE
+        && type != TensorProto.DataType.FLOAT16_VALUE) {
+      throw ctx.fail(n, "integer Div is not supported (rounding differs from ONNX Div)");
+    }
+    return one(ctx.onnx().node("Div").inputs(ctx.input(n, 0), ctx.input(n, 1)).output(n.name()));
   }
 
   private static List<String> rsqrt(TfNode n, ConversionContext ctx) {
