@@ -1,5 +1,9 @@
 package org.moellava.export.onnx;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.moellava.export.onnx.proto.ModelProto;
 import org.tensorflow.Graph;
@@ -11,8 +15,21 @@ final class ConversionCheck {
 
   private ConversionCheck() {}
 
+  /** Converts and validates the result with the ONNX checker (full check, strict shape inference). */
   static ModelProto convert(Graph graph, ExportSpec spec) {
-    return TfToOnnxConverter.standard().convert(graph.toGraphDef(), spec);
+    ModelProto model = TfToOnnxConverter.standard().convert(graph.toGraphDef(), spec);
+    try {
+      Path file = Files.createTempFile("converted-", ".onnx");
+      try {
+        Files.write(file, model.toByteArray());
+        OnnxChecker.checkFull(file);
+      } finally {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return model;
   }
 
   /** Runs {@code model} and the TF {@code session} on {@code feeds} and compares every output of {@code spec}. */
