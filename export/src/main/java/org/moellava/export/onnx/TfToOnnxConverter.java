@@ -30,7 +30,8 @@ import org.tensorflow.proto.GraphDef;
  *
  * <ol>
  *   <li>prune to what the outputs need (training ops fall away);
- *   <li>rewrite the TF graph: freeze variables, user rewriters (e.g. fused patterns), fold constants;
+ *   <li>rewrite the TF graph: freeze variables, fold constants, take TF's static types and shapes, then
+ *       run pattern rewriters (e.g. a fused MoE block) whose op types TF need not know;
  *   <li>convert node by node with the {@link OpHandlerRegistry} handler for the op type and target opset;
  *   <li>optimise the ONNX graph (cancel transpose pairs, drop identities and dead nodes).
  * </ol>
@@ -73,9 +74,10 @@ public final class TfToOnnxConverter {
     TfGraph graph = prune(TfGraph.of(spec.graphName(), graphDef), roots);
     checkInputs(graph, spec);
     graph = new VariableFreezer(spec.variables()).rewrite(graph);
-    for (TfRewriter r : patternRewriters) graph = prune(r.rewrite(graph), roots);
     graph = prune(new ConstantFolder().rewrite(graph), roots);
     TfGraphInfo info = TfGraphInfo.infer(graph);
+    // Pattern rewriters run last: their op types need not exist in TF, which never sees the result.
+    for (TfRewriter r : patternRewriters) graph = prune(r.rewrite(graph), roots);
 
     OnnxGraphContext onnx = new OnnxGraphContext(spec.graphName());
     ConversionContext ctx = new ConversionContext(onnx, graph, info, spec.opset());
@@ -85,7 +87,8 @@ public final class TfToOnnxConverter {
       if (isBoundInput(spec, node)) continue;
       List<String> names = node.op().equals("Placeholder") ? List.of(variable(spec, ctx, node))
           : handlerFor(node, spec).converter().convert(node, ctx);
-      int count = info.numOutputs(node.name());
+      int known = info.numOutputs(node.name());
+      int count = known > 0 ? known : names.size(); // nodes made by pattern rewriters are unknown to TF
       if (names.size() < count) {
         throw ctx.fail(node, "handler produced " + names.size() + " of " + count + " outputs");
       }

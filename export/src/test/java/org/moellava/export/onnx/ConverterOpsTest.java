@@ -25,7 +25,6 @@ import org.tensorflow.op.core.Gather;
 import org.tensorflow.op.core.OneHot;
 import org.tensorflow.op.core.StridedSlice;
 import org.tensorflow.op.core.Sum;
-import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.op.nn.TopK;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -280,9 +279,5 @@ class ConverterOpsTest {
       assertTrue(m.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList().equals(List.of("Mul")),
           m.getGraph().getNodeList().toString());
     }
-  }
-
-  static MatMul.Options transposeB() {
-    return MatMul.transposeB(true);
   }
 }
