@@ -73,12 +73,8 @@ public final class ChatServer implements AutoCloseable {
       LOG.error("unexpected failure on {} {}", ctx.method(), ctx.path(), e);
       respond(ctx, new ApiException(500, "server_error", null, "internal_error", "internal server error"));
     });
-    app.error(404, ctx -> {
-      if (ctx.result() == null) {
-        respond(ctx, new ApiException(404, "invalid_request_error", null, "not_found",
-            "no route for " + ctx.method() + " " + ctx.path()));
-      }
-    });
+    app.error(404, ctx -> respond(ctx, new ApiException(404, "invalid_request_error", null, "not_found",
+        "no route for " + ctx.method() + " " + ctx.path())));
   }
 
   /** Starts listening on the configured host and port. */
