@@ -1,0 +1,12 @@
+package org.moellava.serve.engine;
+
+/**
+ * One generated token, as streamed.
+ *
+ * @param index 0 for the first generated token
+ * @param tokenId the token id
+ * @param textDelta text that became final with this token (may be empty: held back or a special token)
+ * @param routedExperts {@code [moeLayer][k]}: the experts, best first, that each MoE layer routed the
+ *     position whose logits produced this token to (in {@code ModelInfo.moeLayers()} order)
+ */
+public record GeneratedToken(int index, int tokenId, String textDelta, int[][] routedExperts) {}

@@ -1,0 +1,33 @@
+package org.moellava.serve.engine;
+
+import java.util.List;
+
+/**
+ * A finished generation.
+ *
+ * @param requestId the request's id
+ * @param tokenIds every generated token, including a final end-of-sequence token
+ * @param text the answer text (end-of-sequence token excluded, cut before a stop string)
+ * @param finishReason why it ended
+ * @param promptTokens prompt length in tokens
+ * @param routedExperts per generated token, {@code [moeLayer][k]} (see {@link GeneratedToken})
+ * @param timeToFirstTokenNanos from submission to the first token, or -1 without one
+ */
+public record GenerationResult(
+    String requestId,
+    int[] tokenIds,
+    String text,
+    FinishReason finishReason,
+    int promptTokens,
+    List<int[][]> routedExperts,
+    long timeToFirstTokenNanos) {
+
+  public GenerationResult {
+    routedExperts = List.copyOf(routedExperts);
+  }
+
+  /** Generated tokens, counted as the OpenAI API's {@code completion_tokens}. */
+  public int completionTokens() {
+    return tokenIds.length;
+  }
+}

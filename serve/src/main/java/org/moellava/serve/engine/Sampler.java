@@ -1,0 +1,132 @@
+package org.moellava.serve.engine;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Picks the next token from one row of logits: greedy, or temperature then top-k then top-p (nucleus)
+ * sampling with the request's own random stream. Reuses its scratch arrays, so one instance serves one
+ * thread (the scheduler).
+ *
+ * <p>Order of candidates is by logit, descending, ties to the lower token id; softmax is in double. Top-p
+ * keeps the shortest prefix of that order whose mass reaches {@code topP} (at least one token). One uniform
+ * draw per token picks within the kept tokens, walked in that order.
+ */
+public final class Sampler {
+  private long[] order = new long[0];
+  private double[] probs = new double[0];
+
+  /**
+   * The sampled token id.
+   *
+   * @param logits buffer holding the row at {@code offset}, {@code vocab} floats
+   * @param banned token ids never to pick (the image placeholder), may be empty
+   */
+  public int sample(FloatBuffer logits, int offset, int vocab, SamplingParams params, SplittableRandom random,
+      int[] banned) {
+    if (params.isGreedy()) {
+      return argmax(logits, offset, vocab, banned);
+    }
+    double invTemperature = 1.0 / params.temperature();
+    int kept = sortedCandidates(logits, offset, vocab, banned);
+    if (params.topK() > 0) {
+      kept = Math.min(kept, params.topK());
+    }
+    ensureProbs(kept);
+    double maxLogit = logits.get(offset + tokenOf(order[0]));
+    double total = 0;
+    for (int i = 0; i < kept; i++) {
+      double p = Math.exp((logits.get(offset + tokenOf(order[i])) - maxLogit) * invTemperature);
+      probs[i] = p;
+      total += p;
+    }
+    if (params.topP() < 1) {
+      double mass = 0;
+      int nucleus = 0;
+      while (nucleus < kept) {
+        mass += probs[nucleus] / total;
+        nucleus++;
+        if (mass >= params.topP()) {
+          break;
+        }
+      }
+      kept = nucleus;
+      total = 0;
+      for (int i = 0; i < kept; i++) {
+        total += probs[i];
+      }
+    }
+    double u = random.nextDouble() * total;
+    double cumulative = 0;
+    for (int i = 0; i < kept; i++) {
+      cumulative += probs[i];
+      if (u < cumulative) {
+        return tokenOf(order[i]);
+      }
+    }
+    return tokenOf(order[kept - 1]);
+  }
+
+  /** Argmax of a row, ties to the lower id, skipping banned ids and NaN. */
+  public static int argmax(FloatBuffer logits, int offset, int vocab, int[] banned) {
+    int best = -1;
+    float bestValue = Float.NEGATIVE_INFINITY;
+    for (int v = 0; v < vocab; v++) {
+      float value = logits.get(offset + v);
+      if ((best < 0 || value > bestValue) && !Float.isNaN(value) && !isBanned(v, banned)) {
+        best = v;
+        bestValue = value;
+      }
+    }
+    if (best < 0) {
+      throw new IllegalStateException("every logit is NaN or banned; the backend produced no usable logits");
+    }
+    return best;
+  }
+
+  /** Fills {@link #order} with allowed tokens by logit descending, ties to the lower id; returns the count. */
+  private int sortedCandidates(FloatBuffer logits, int offset, int vocab, int[] banned) {
+    if (order.length < vocab) {
+      order = new long[vocab];
+    }
+    int n = 0;
+    for (int v = 0; v < vocab; v++) {
+      float value = logits.get(offset + v);
+      if (!Float.isNaN(value) && value != Float.NEGATIVE_INFINITY && !isBanned(v, banned)) {
+        order[n++] = sortKey(value, v);
+      }
+    }
+    if (n == 0) {
+      throw new IllegalStateException("every logit is NaN, -inf or banned; the backend produced no usable logits");
+    }
+    Arrays.sort(order, 0, n);
+    return n;
+  }
+
+  /** A long whose ascending order is logit descending, then id ascending. */
+  private static long sortKey(float value, int token) {
+    int bits = Float.floatToIntBits(value == 0f ? 0f : value);
+    int ordered = bits ^ ((bits >> 31) & 0x7fffffff); // monotone in value as a signed int
+    return ((long) ~ordered << 32) | (token & 0xffffffffL);
+  }
+
+  private static int tokenOf(long key) {
+    return (int) key;
+  }
+
+  private void ensureProbs(int n) {
+    if (probs.length < n) {
+      probs = new double[n];
+    }
+  }
+
+  private static boolean isBanned(int token, int[] banned) {
+    for (int b : banned) {
+      if (b == token) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

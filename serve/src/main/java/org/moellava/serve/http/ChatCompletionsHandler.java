@@ -1,0 +1,220 @@
+package org.moellava.serve.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.moellava.error.InvalidInputException;
+import org.moellava.error.MoeLlavaException;
+import org.moellava.serve.backend.ModelInfo;
+import org.moellava.serve.engine.EngineBusyException;
+import org.moellava.serve.engine.GeneratedToken;
+import org.moellava.serve.engine.GenerationEngine;
+import org.moellava.serve.engine.GenerationHandle;
+import org.moellava.serve.engine.GenerationRequest;
+import org.moellava.serve.engine.GenerationResult;
+import org.moellava.serve.engine.SamplingParams;
+import org.moellava.serve.prompt.ChatTemplate;
+import org.moellava.serve.prompt.ImageDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /v1/chat/completions}: parse and check the body, decode the image, apply the chat template,
+ * queue the request on the engine, then answer with one {@code chat.completion} or a stream of
+ * {@code chat.completion.chunk} server-sent events ending with {@code data: [DONE]}. The response is
+ * committed only once the first token exists, so a failure in prefill is still a plain 500. A streaming
+ * client that disconnects is noticed at the next write (tokens or a keep-alive comment every few seconds)
+ * and its request is cancelled, freeing its slot.
+ */
+final class ChatCompletionsHandler implements Handler {
+  private static final Logger LOG = LoggerFactory.getLogger(ChatCompletionsHandler.class);
+  private static final long KEEP_ALIVE_MILLIS = 5_000;
+
+  private final GenerationEngine engine;
+  private final ChatTemplate template;
+  private final ImageDecoder imageDecoder;
+  private final ServerMetrics metrics;
+  private final ServerOptions options;
+  private final ModelInfo info;
+  private final ChatRequestParser parser;
+
+  ChatCompletionsHandler(GenerationEngine engine, ChatTemplate template, ImageDecoder imageDecoder,
+      ServerMetrics metrics, ServerOptions options) {
+    this.engine = engine;
+    this.template = template;
+    this.imageDecoder = imageDecoder;
+    this.metrics = metrics;
+    this.options = options;
+    this.info = engine.info();
+    this.parser = new ChatRequestParser(options.maxImageBytes(), info.maxContext());
+  }
+
+  @Override
+  public void handle(Context ctx) throws Exception {
+    long start = System.nanoTime();
+    String status = "500";
+    try {
+      status = serve(ctx);
+    } catch (ApiException e) {
+      status = Integer.toString(e.status());
+      throw e;
+    } finally {
+      metrics.request(status, System.nanoTime() - start);
+    }
+  }
+
+  private String serve(Context ctx) throws InterruptedException {
+    ChatRequest request = parser.parse(BoundedBody.read(ctx, options.maxBodyBytes()));
+    float[] pixels = null;
+    if (request.image() != null) {
+      try {
+        pixels = imageDecoder.decode(request.image());
+      } catch (InvalidInputException e) {
+        throw ApiException.invalid("messages", "invalid_image", e.getMessage());
+      }
+    }
+    int[] prompt;
+    try {
+      prompt = template.build(request.messages());
+    } catch (InvalidInputException e) {
+      throw ApiException.invalid("messages", "invalid_value", e.getMessage());
+    }
+    int room = info.maxContext() - prompt.length;
+    if (room < 1) {
+      throw ApiException.invalid("messages", "context_length_exceeded", "prompt is " + prompt.length
+          + " tokens, the model context holds " + info.maxContext() + " tokens including the answer");
+    }
+    int maxTokens = request.maxTokens() != null ? request.maxTokens() : Math.min(options.defaultMaxTokens(), room);
+    if (maxTokens > room) {
+      throw ApiException.invalid("max_tokens", "context_length_exceeded", "prompt of " + prompt.length
+          + " tokens plus max_tokens " + maxTokens + " exceeds the model context of " + info.maxContext() + " tokens");
+    }
+    long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextLong();
+    SamplingParams sampling = new SamplingParams(request.temperature(), request.topP(), request.topK(), seed,
+        maxTokens, request.stop());
+    String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+    EventQueue events = new EventQueue();
+    GenerationHandle handle;
+    try {
+      handle = engine.submit(new GenerationRequest(id, prompt, pixels, sampling), events);
+    } catch (EngineBusyException e) {
+      throw ApiException.busy(e.getMessage(), options.retryAfterSeconds());
+    } catch (InvalidInputException e) {
+      throw ApiException.invalid("messages", "invalid_value", e.getMessage());
+    }
+    ChatResponses responses = new ChatResponses(id, System.currentTimeMillis() / 1000, info.modelId(),
+        info.moeLayers());
+    Object first;
+    try {
+      first = events.take();
+    } catch (InterruptedException e) {
+      handle.cancel();
+      throw e;
+    }
+    if (first instanceof RuntimeException error) {
+      throw backendFailure(id, error);
+    }
+    if (request.stream()) {
+      return stream(ctx, request, handle, events, first, responses);
+    }
+    return complete(ctx, request, handle, events, first, responses);
+  }
+
+  private String complete(Context ctx, ChatRequest request, GenerationHandle handle, EventQueue events,
+      Object first, ChatResponses responses) throws InterruptedException {
+    Object event = first;
+    try {
+      while (event instanceof GeneratedToken) {
+        event = events.take();
+      }
+    } catch (InterruptedException e) {
+      handle.cancel();
+      throw e;
+    }
+    if (event instanceof RuntimeException error) {
+      throw backendFailure(responses.id(), error);
+    }
+    GenerationResult result = (GenerationResult) event;
+    ctx.status(200).contentType("application/json")
+        .result(write(responses.completion(result, request.returnRoutedExperts())));
+    return "200";
+  }
+
+  private String stream(Context ctx, ChatRequest request, GenerationHandle handle, EventQueue events,
+      Object first, ChatResponses responses) throws InterruptedException {
+    ctx.status(200);
+    ctx.contentType("text/event-stream; charset=utf-8");
+    ctx.header("Cache-Control", "no-cache");
+    ctx.header("X-Accel-Buffering", "no");
+    boolean routed = request.returnRoutedExperts();
+    try {
+      OutputStream out = ctx.res().getOutputStream();
+      send(out, responses.roleChunk(routed));
+      Object event = first;
+      while (true) {
+        if (event == null) {
+          out.write(": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+        } else if (event instanceof GeneratedToken token) {
+          if (routed || !token.textDelta().isEmpty()) {
+            send(out, responses.tokenChunk(token, routed));
+          }
+        } else if (event instanceof GenerationResult result) {
+          send(out, responses.finishChunk(result));
+          if (request.includeUsage()) {
+            send(out, responses.usageChunk(result));
+          }
+          done(out);
+          return "200";
+        } else {
+          RuntimeException error = (RuntimeException) event;
+          LOG.warn("request failed mid-stream: {}", error.toString());
+          send(out, Json.error(serverError(error)));
+          done(out);
+          return "500";
+        }
+        event = events.poll(KEEP_ALIVE_MILLIS);
+      }
+    } catch (IOException e) {
+      handle.cancel(); // the client went away: free its slot
+      return "499";
+    } catch (InterruptedException e) {
+      handle.cancel();
+      throw e;
+    }
+  }
+
+  private static void send(OutputStream out, ObjectNode chunk) throws IOException {
+    out.write(("data: " + write(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  private static void done(OutputStream out) throws IOException {
+    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+  }
+
+  private static String write(ObjectNode node) {
+    try {
+      return Json.MAPPER.writeValueAsString(node);
+    } catch (IOException e) {
+      throw new IllegalStateException("response could not be serialised", e);
+    }
+  }
+
+  private static ApiException backendFailure(String id, RuntimeException error) {
+    LOG.warn("request {} failed in the backend", id, error);
+    return serverError(error);
+  }
+
+  private static ApiException serverError(RuntimeException error) {
+    String detail = error instanceof MoeLlavaException ? ": " + error.getMessage() : "";
+    return new ApiException(500, "server_error", null, "backend_error",
+        "the model backend failed for this request" + detail);
+  }
+}
