@@ -44,6 +44,21 @@ public final class TensorOps {
     return tf.linalg.transpose(x, tf.constant(perm));
   }
 
+  /**
+   * {@code x[..., begin : begin + size, ...]} along {@code axis}, with every size given explicitly: TF's C++ gradient
+   * of Slice mis-handles the {@code -1} ("to the end") size, so slices on gradient paths must not use it.
+   *
+   * @param size scalar int32 operand or {@link Integer}
+   */
+  public static <T extends TType> Operand<T> sliceAlong(Ops tf, Operand<T> x, int axis, int begin, Object size) {
+    int rank = x.shape().numDimensions();
+    int[] starts = new int[rank];
+    starts[axis] = begin;
+    Object[] sizes = new Object[rank];
+    for (int i = 0; i < rank; i++) sizes[i] = i == axis ? size : dim(tf, x, i);
+    return tf.slice(x, tf.constant(starts), shape(tf, sizes));
+  }
+
   /** A constant int32 vector. */
   public static Operand<TInt32> ints(Ops tf, int... values) {
     return tf.constant(values);

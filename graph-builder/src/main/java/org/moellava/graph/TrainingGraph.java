@@ -62,16 +62,15 @@ public final class TrainingGraph extends ModelGraph {
         ? tf.withName(GraphNames.ROUTER_NOISE_SCALE).placeholderWithDefault(tf.constant(1f), Shape.scalar())
         : null;
 
-    Operand<TFloat32> features = FeedForward.projector(tf, variables,
-        VisionTower.features(tf, variables, config, pixelValues)); // [B,P,D]
-    tf.withName(GraphNames.IMAGE_FEATURES).identity(features);
-    Operand<TFloat32> embeds = DecoderStack.embed(tf, variables, config.imageTokenIndex(), v.numPatches(), t,
-        inputIds, features); // [B,S,D]
+    Operand<TFloat32> features = tf.withName(GraphNames.IMAGE_FEATURES).identity(FeedForward.projector(tf, variables,
+        VisionTower.features(tf, variables, config, pixelValues))); // [B,P,D]
+    Operand<TFloat32> embeds = tf.withName(GraphNames.INPUTS_EMBEDS).identity(DecoderStack.embed(tf, variables,
+        config.imageTokenIndex(), v.numPatches(), t, inputIds, features)); // [B,S,D]
     Operand<TFloat32> tokenMask = tf.dtypes.cast(attentionMask, TFloat32.class); // [B,S]
     DecoderStack.Output out = DecoderStack.forward(tf, variables, t, embeds, attentionMask, positionIds, null,
         MoeOptions.training(tokenMask, capacityFactor, noiseScale));
     logits = tf.withName(GraphNames.LOGITS).identity(out.logits());
-    ceLoss = tf.withName(GraphNames.CE_LOSS).identity(crossEntropy(out.logits(), t.vocabSize()));
+    ceLoss = tf.withName(GraphNames.CE_LOSS).identity(crossEntropy(logits, t.vocabSize()));
 
     Operand<TFloat32> auxSum = tf.constant(0f);
     for (Map.Entry<Integer, MoeRouting> e : out.routings().entrySet()) {
@@ -101,12 +100,13 @@ public final class TrainingGraph extends ModelGraph {
    */
   private Operand<TFloat32> crossEntropy(Operand<TFloat32> logits, int vocab) {
     Operand<TInt32> shortened = tf.math.sub(TensorOps.dim(tf, logits, 1), tf.constant(1));
-    Operand<TFloat32> predicting = tf.slice(logits, tf.constant(new int[] {0, 0, 0}),
-        TensorOps.shape(tf, -1, shortened, -1)); // [B,S-1,V]
+    Operand<TFloat32> predicting = TensorOps.sliceAlong(tf, logits, 1, 0, shortened); // [B,S-1,V]
     Operand<TInt32> targets = tf.slice(labels, tf.constant(new int[] {0, 1}), tf.constant(new int[] {-1, -1})); // [B,S-1]
-    Operand<TFloat32> logProbs = tf.nn.logSoftmax(predicting);
-    Operand<TFloat32> oneHot = tf.oneHot(targets, tf.constant(vocab), tf.constant(1f), tf.constant(0f)); // [B,S-1,V]
-    Operand<TFloat32> nll = tf.math.neg(tf.reduceSum(tf.math.mul(logProbs, oneHot), tf.constant(new int[] {0, 1, 2})));
+    // LogSoftmax on rank 2 only: TF's C++ LogSoftmax gradient sums over axis 1, which is wrong for rank 3
+    Operand<TFloat32> logProbs = tf.nn.logSoftmax(tf.reshape(predicting, tf.constant(new int[] {-1, vocab}))); // [N,V]
+    Operand<TFloat32> oneHot = tf.oneHot(tf.reshape(targets, tf.constant(new int[] {-1})), tf.constant(vocab),
+        tf.constant(1f), tf.constant(0f)); // [N,V], all zero for -100
+    Operand<TFloat32> nll = tf.math.neg(tf.reduceSum(tf.math.mul(logProbs, oneHot), tf.constant(new int[] {0, 1})));
     Operand<TFloat32> counted = tf.reduceSum(tf.dtypes.cast(tf.math.notEqual(targets, tf.constant(-100)),
         TFloat32.class), tf.constant(new int[] {0, 1}));
     return tf.math.div(nll, tf.math.maximum(counted, tf.constant(1f)));

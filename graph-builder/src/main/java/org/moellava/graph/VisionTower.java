@@ -34,7 +34,7 @@ public final class VisionTower {
     for (int i = 0; i < config.visionLayersUsed(); i++) {
       h = encoderLayer(tf, vars, VariableNames.visionLayer(i), h, v);
     }
-    return tf.slice(h, tf.constant(new int[] {0, 1, 0}), tf.constant(new int[] {-1, -1, -1})); // [B,P,Dv]
+    return TensorOps.sliceAlong(tf, h, 1, 1, v.numPatches()); // [B,P,Dv]: class token dropped
   }
 
   /** A pre-LN CLIP encoder layer: {@code x += attn(LN1(x)); x += mlp(LN2(x))} on {@code [B, N, Dv]}. */
