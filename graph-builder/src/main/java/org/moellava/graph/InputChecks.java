@@ -73,6 +73,24 @@ public final class InputChecks {
     }
   }
 
+  /**
+   * A training batch: {@code pixel_values [B,3,H,W]}, {@code input_ids [B,S]} in the vocabulary with 0 or P image
+   * tokens per row, {@code attention_mask [B,S]} of 0/1, {@code labels [B,S]} (-100 or in the vocabulary).
+   */
+  public static void trainingBatch(ModelConfig config, TensorValue pixels, IntTensorValue inputIds,
+      IntTensorValue attentionMask, IntTensorValue labels) {
+    pixelValues(config, pixels);
+    tokenIds(config, GraphNames.INPUT_IDS, inputIds);
+    if (pixels.shape()[0] != inputIds.shape()[0]) {
+      throw new InvalidInputException("pixel_values: batch " + pixels.shape()[0] + " differs from input_ids batch "
+          + inputIds.shape()[0] + " (shapes " + pixels.shapeText() + " and " + inputIds.shapeText() + ")");
+    }
+    int p = config.visionConfig().numPatches();
+    imageTokens(config, inputIds, TensorValue.filled(0f, inputIds.shape()[0], p, config.textConfig().hiddenSize()));
+    attentionMask(attentionMask, inputIds.shape()[0], inputIds.shape()[1]);
+    labels(config, labels, inputIds);
+  }
+
   /** Shape of {@code name} must equal {@code expected}. */
   public static void shape(String name, long[] actual, long... expected) {
     if (!Arrays.equals(actual, expected)) {

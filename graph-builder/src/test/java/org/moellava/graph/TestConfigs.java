@@ -25,6 +25,16 @@ final class TestConfigs {
         tiny.imageStd(), "pad", tiny.training()), "test micro");
   }
 
+  /** The same model with Gumbel noise on the second router choice in training. */
+  static ModelConfig withGumbelNoise(ModelConfig c) {
+    TextConfig t = c.textConfig();
+    return c.withTextConfig(new TextConfig(t.vocabSize(), t.hiddenSize(), t.intermediateSize(),
+        t.moeIntermediateSize(), t.numHiddenLayers(), t.numAttentionHeads(), t.numKeyValueHeads(),
+        t.maxPositionEmbeddings(), t.ropeTheta(), t.rmsNormEps(), t.hiddenAct(), t.tieWordEmbeddings(), t.numExperts(),
+        t.numExpertsPerTok(), t.normTopkProb(), t.moeLayers(), t.capacityFactor(), t.evalCapacityFactor(),
+        t.routerAuxLossCoef(), true, t.padTokenId(), t.eosTokenId()));
+  }
+
   /** The same model without MoE layers (stage II). */
   static ModelConfig dense(ModelConfig config) {
     return config.withTextConfig(config.textConfig().withMoeLayers(MoeLayers.of(MoeLayers.Mode.NONE)));
