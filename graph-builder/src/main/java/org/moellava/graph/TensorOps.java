@@ -45,8 +45,8 @@ public final class TensorOps {
   }
 
   /**
-   * {@code x[..., begin : begin + size, ...]} along {@code axis}, with every size given explicitly: TF's C++ gradient
-   * of Slice mis-handles the {@code -1} ("to the end") size, so slices on gradient paths must not use it.
+   * {@code x[..., begin : begin + size, ...]} along {@code axis}, keeping every other axis whole (sizes are given
+   * explicitly, so the output's static shape keeps the known dimensions).
    *
    * @param size scalar int32 operand or {@link Integer}
    */
