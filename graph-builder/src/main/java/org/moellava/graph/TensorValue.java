@@ -3,31 +3,62 @@ package org.moellava.graph;
 import java.util.Arrays;
 
 /**
- * A float32 tensor held in Java memory: its shape and its elements in row-major (C) order.
+ * A float tensor held in plain Java: a row-major {@code data} array and its {@code shape}. Used for model weights
+ * (keyed by {@link VariableNames}) and for float inputs and outputs of {@link TfModelRunner}.
  *
- * @param shape the dimensions, outermost first; an empty array is a scalar
- * @param data the elements in row-major order; {@code data.length == product(shape)}
+ * @param shape dimensions, outermost first
+ * @param data row-major values; its length is the product of {@code shape}
  */
 public record TensorValue(long[] shape, float[] data) {
 
   public TensorValue {
-    long n = 1;
+    long size = 1;
     for (long d : shape) {
-      if (d < 0) {
-        throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
-      }
-      n *= d;
+      if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+      size *= d;
     }
-    if (data.length != n) {
-      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " needs " + n
-          + " elements, got " + data.length);
+    if (size != data.length) {
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(shape) + " needs " + size + " values, got " + data.length);
     }
+  }
+
+  /** A tensor of the given shape filled with {@code value}. */
+  public static TensorValue filled(float value, long... shape) {
+    float[] data = new float[Math.toIntExact(elementCount(shape))];
+    Arrays.fill(data, value);
+    return new TensorValue(shape.clone(), data);
   }
 
   /** The number of elements, the product of the shape. */
   public long numElements() {
-    long n = 1;
-    for (long d : shape) n *= d;
-    return n;
+    return elementCount(shape);
+  }
+
+  /** Number of elements of a tensor of shape {@code shape}. */
+  public static long elementCount(long... shape) {
+    long size = 1;
+    for (long d : shape) size *= d;
+    return size;
+  }
+
+  /** The shape as text, for messages: {@code [2, 3]}. */
+  public String shapeText() {
+    return Arrays.toString(shape);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TensorValue t && Arrays.equals(shape, t.shape) && Arrays.equals(data, t.data);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * Arrays.hashCode(shape) + Arrays.hashCode(data);
+  }
+
+  @Override
+  public String toString() {
+    return "TensorValue" + shapeText();
   }
 }

@@ -1,0 +1,61 @@
+package org.moellava.graph;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Unstack;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/** Computes {@code out = sum_e combine[:, e] * expert_e(x)} for stacked SwiGLU experts. */
+public final class ExpertDispatch {
+  private ExpertDispatch() {}
+
+  /**
+   * Sparse dispatch: expert e gathers only the tokens assigned to it, runs its SwiGLU on them, weights the result and
+   * scatters it back with one unsorted segment sum (expert order, like Hugging Face's {@code index_add_} loop).
+   *
+   * @param x {@code [N, D]}
+   * @param assigned {@code [N, E]} 1 where expert e computes token n
+   * @param combine {@code [N, E]} weights
+   * @param gate {@code [E, D, I]}, {@code up [E, D, I]}, {@code down [E, I, D]}
+   * @return {@code [N, D]}
+   */
+  public static Operand<TFloat32> sparse(Ops tf, Operand<TFloat32> x, Operand<TFloat32> assigned,
+      Operand<TFloat32> combine, Operand<TFloat32> gate, Operand<TFloat32> up, Operand<TFloat32> down,
+      int numExperts) {
+    Unstack.Options byColumn = Unstack.axis(1L);
+    List<Output<TFloat32>> assignedColumns = tf.unstack(assigned, (long) numExperts, byColumn).output(); // E x [N]
+    List<Output<TFloat32>> weightColumns = tf.unstack(combine, (long) numExperts, byColumn).output(); // E x [N]
+    List<Output<TFloat32>> gates = tf.unstack(gate, (long) numExperts).output(); // E x [D,I]
+    List<Output<TFloat32>> ups = tf.unstack(up, (long) numExperts).output(); // E x [D,I]
+    List<Output<TFloat32>> downs = tf.unstack(down, (long) numExperts).output(); // E x [I,D]
+    List<Operand<TFloat32>> outputs = new ArrayList<>();
+    List<Operand<TInt64>> tokenIndices = new ArrayList<>();
+    for (int e = 0; e < numExperts; e++) {
+      Operand<TInt64> tokens = tf.reshape(tf.where(tf.math.greater(assignedColumns.get(e), tf.constant(0f))),
+          tf.constant(new int[] {-1})); // [n_e]
+      Operand<TFloat32> xe = tf.gather(x, tokens, tf.constant(0)); // [n_e, D]
+      Operand<TFloat32> we = tf.expandDims(tf.gather(weightColumns.get(e), tokens, tf.constant(0)), tf.constant(1));
+      Operand<TFloat32> ye = FeedForward.swiGlu(tf, xe, gates.get(e), ups.get(e), downs.get(e)); // [n_e, D]
+      outputs.add(tf.math.mul(ye, we));
+      tokenIndices.add(tokens);
+    }
+    Operand<TFloat32> all = tf.concat(outputs, tf.constant(0)); // [sum n_e, D]
+    Operand<TInt64> allTokens = tf.concat(tokenIndices, tf.constant(0)); // [sum n_e]
+    return tf.math.unsortedSegmentSum(all, allTokens, TensorOps.dim(tf, x, 0)); // [N, D]
+  }
+
+  /** Dense-masked dispatch: every expert on every token, weighted by {@code combine} (benchmark baseline only). */
+  public static Operand<TFloat32> denseMasked(Ops tf, Operand<TFloat32> x, Operand<TFloat32> combine,
+      Operand<TFloat32> gate, Operand<TFloat32> up, Operand<TFloat32> down, int numExperts) {
+    Operand<TFloat32> xs = tf.tile(tf.expandDims(x, tf.constant(0)), tf.constant(new int[] {numExperts, 1, 1})); // [E,N,D]
+    Operand<TFloat32> g = Activations.silu(tf, tf.train.batchMatMul(xs, gate, TFloat32.class)); // [E,N,I]
+    Operand<TFloat32> u = tf.train.batchMatMul(xs, up, TFloat32.class); // [E,N,I]
+    Operand<TFloat32> y = tf.train.batchMatMul(tf.math.mul(g, u), down, TFloat32.class); // [E,N,D]
+    Operand<TFloat32> w = tf.expandDims(TensorOps.transpose(tf, combine, 1, 0), tf.constant(-1)); // [E,N,1]
+    return tf.reduceSum(tf.math.mul(y, w), tf.constant(0)); // [N,D]
+  }
+}

@@ -1,0 +1,36 @@
+package org.moellava.graph;
+
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/** The feed-forward blocks: SwiGLU (decoder FFN and each expert), CLIP MLP, and the projector. */
+public final class FeedForward {
+  private FeedForward() {}
+
+  /** {@code down(silu(x·gate) * (x·up))} for {@code x [..., D]}, {@code gate/up [D, I]}, {@code down [I, D]}. */
+  public static Operand<TFloat32> swiGlu(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gate, Operand<TFloat32> up,
+      Operand<TFloat32> down) {
+    Operand<TFloat32> g = Activations.silu(tf, Linear.apply(tf, x, gate, null)); // [..., I]
+    Operand<TFloat32> u = Linear.apply(tf, x, up, null); // [..., I]
+    return Linear.apply(tf, tf.math.mul(g, u), down, null); // [..., D]
+  }
+
+  /** The dense decoder FFN of layer {@code layer}. */
+  public static Operand<TFloat32> denseDecoderFfn(Ops tf, ModelVariables vars, int layer, Operand<TFloat32> x) {
+    return swiGlu(tf, x, vars.get(VariableNames.denseGate(layer)), vars.get(VariableNames.denseUp(layer)),
+        vars.get(VariableNames.denseDown(layer)));
+  }
+
+  /** CLIP MLP {@code fc2(quick_gelu(fc1(x)))}, both with biases. */
+  public static Operand<TFloat32> clipMlp(Ops tf, ModelVariables vars, String prefix, Operand<TFloat32> x) {
+    Operand<TFloat32> h = Activations.quickGelu(tf, Linear.apply(tf, vars, prefix + "/fc1", x, true));
+    return Linear.apply(tf, vars, prefix + "/fc2", h, true);
+  }
+
+  /** The projector {@code linear_2(gelu(linear_1(x)))}, exact gelu, both with biases: {@code [.., Dv] -> [.., D]}. */
+  public static Operand<TFloat32> projector(Ops tf, ModelVariables vars, Operand<TFloat32> x) {
+    Operand<TFloat32> h = Activations.gelu(tf, Linear.apply(tf, vars, VariableNames.PROJECTOR_LINEAR_1, x, true));
+    return Linear.apply(tf, vars, VariableNames.PROJECTOR_LINEAR_2, h, true);
+  }
+}

@@ -1,0 +1,46 @@
+package org.moellava.graph;
+
+import org.moellava.config.TextConfig;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/** A MoE FFN layer: router plus E SwiGLU experts, top-k routing (no shared expert). */
+public final class MoeBlock {
+  private MoeBlock() {}
+
+  /**
+   * The block's result.
+   *
+   * @param output same shape as the input
+   * @param routing the router's decisions and statistics
+   */
+  public record Output(Operand<TFloat32> output, MoeRouting routing) {}
+
+  /** The MoE FFN of decoder layer {@code layer} on {@code x [B, S, D]}. */
+  public static Output apply(Ops tf, ModelVariables vars, int layer, TextConfig config, Operand<TFloat32> x,
+      MoeOptions options) {
+    return apply(tf, x, vars.get(VariableNames.routerKernel(layer)), vars.get(VariableNames.expertsGate(layer)),
+        vars.get(VariableNames.expertsUp(layer)), vars.get(VariableNames.expertsDown(layer)), config.numExperts(),
+        config.numExpertsPerTok(), config.normTopkProb(), options);
+  }
+
+  /**
+   * The block on {@code x [B, S, D]} (or {@code [N, D]}) with explicit weights: {@code router [D, E]},
+   * {@code gate/up [E, D, I]}, {@code down [E, I, D]}. The options' token mask has the leading shape of {@code x}.
+   */
+  public static Output apply(Ops tf, Operand<TFloat32> x, Operand<TFloat32> router, Operand<TFloat32> gate,
+      Operand<TFloat32> up, Operand<TFloat32> down, int numExperts, int topK, boolean normTopkProb,
+      MoeOptions options) {
+    int hidden = (int) router.shape().get(0);
+    Operand<TFloat32> tokens = tf.reshape(x, tf.constant(new int[] {-1, hidden})); // [N,D]
+    Operand<TFloat32> tokenMask = options.tokenMask() == null ? null
+        : tf.reshape(options.tokenMask(), tf.constant(new int[] {-1})); // [N]
+    MoeRouting routing = MoeRouting.route(tf, tokens, router, numExperts, topK, normTopkProb, tokenMask,
+        options.capacityFactor(), options.gumbelNoiseScale());
+    Operand<TFloat32> out = options.dispatch() == MoeOptions.Dispatch.SPARSE
+        ? ExpertDispatch.sparse(tf, tokens, routing.assigned(), routing.combine(), gate, up, down, numExperts)
+        : ExpertDispatch.denseMasked(tf, tokens, routing.combine(), gate, up, down, numExperts);
+    return new Output(tf.reshape(out, tf.shape(x)), routing);
+  }
+}

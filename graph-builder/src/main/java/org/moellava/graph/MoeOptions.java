@@ -1,0 +1,49 @@
+package org.moellava.graph;
+
+import org.tensorflow.Operand;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+
+/**
+ * How a MoE block routes and computes.
+ *
+ * <ul>
+ *   <li>Inference form ({@link #inference()}): no capacity limit, every token routed (Hugging Face
+ *       {@code Qwen2MoeSparseMoeBlock}), sparse dispatch.</li>
+ *   <li>Training form ({@link #training}): DeepSpeed/MoE-LLaVA capacity {@code ceil(T/E*cf*k)} over the real tokens of
+ *       {@code tokenMask}; padding takes no slot, gets no expert output and is left out of the aux loss.</li>
+ * </ul>
+ *
+ * @param tokenMask {@code [B, S]} 1 for real tokens, 0 for padding; null: every token is real
+ * @param capacityFactor scalar capacity factor cf; null: no capacity limit
+ * @param gumbelNoiseScale scalar scale of Gumbel noise added to the logits when picking the second and later
+ *     choices; null: no noise (always null in inference graphs)
+ * @param dispatch sparse (gather/segment-sum, the real implementation) or dense-masked (benchmark baseline)
+ */
+public record MoeOptions(Operand<TFloat32> tokenMask, Operand<TFloat64> capacityFactor,
+    Operand<TFloat32> gumbelNoiseScale, Dispatch dispatch) {
+
+  /** How expert outputs are computed. */
+  public enum Dispatch {
+    /** Each expert computes only its tokens: gather, expert SwiGLU, unsorted segment sum. */
+    SPARSE,
+    /** Every expert computes every token, masked by the combine weights (baseline for benchmarks only). */
+    DENSE_MASKED
+  }
+
+  /** The inference form with sparse dispatch. */
+  public static MoeOptions inference() {
+    return new MoeOptions(null, null, null, Dispatch.SPARSE);
+  }
+
+  /** The training form: capacity {@code cf} over the real tokens of {@code tokenMask}. */
+  public static MoeOptions training(Operand<TFloat32> tokenMask, Operand<TFloat64> capacityFactor,
+      Operand<TFloat32> gumbelNoiseScale) {
+    return new MoeOptions(tokenMask, capacityFactor, gumbelNoiseScale, Dispatch.SPARSE);
+  }
+
+  /** The same options with another dispatch. */
+  public MoeOptions withDispatch(Dispatch d) {
+    return new MoeOptions(tokenMask, capacityFactor, gumbelNoiseScale, d);
+  }
+}

@@ -1,0 +1,188 @@
+package org.moellava.graph;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.moellava.config.ModelConfig;
+import org.moellava.config.TextConfig;
+import org.moellava.config.VisionConfig;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The training graph: the whole model with the MoE layers in the training form (DeepSpeed capacity), the loss
+ * {@code ce + alpha * sum(aux)} and per-layer routing statistics. The optimiser is not part of it: a stage calls
+ * {@link #addGradients} for the variable groups it trains.
+ *
+ * <p>Inputs: {@code pixel_values [B,3,H,W]} f32, {@code input_ids [B,S]}, {@code attention_mask [B,S]},
+ * {@code labels [B,S]} (int32, -100 ignored); optional {@code position_ids [B,S]} (default {@code 0..S-1}, as
+ * Hugging Face's forward), {@code capacity_factor} (f64, default {@code text_config.capacity_factor}; feed
+ * {@code eval_capacity_factor} for evaluation) and, with {@code router_gumbel_noise}, {@code router_noise_scale}
+ * (default 1, feed 0 for evaluation).
+ */
+public final class TrainingGraph extends ModelGraph {
+  private final Placeholder<TFloat32> pixelValues;
+  private final Placeholder<TInt32> inputIds;
+  private final Placeholder<TInt32> attentionMask;
+  private final Placeholder<TInt32> labels;
+  private final Operand<TFloat32> logits;
+  private final Operand<TFloat32> loss;
+  private final Operand<TFloat32> ceLoss;
+  private final Operand<TFloat32> auxLoss;
+  private final Map<Integer, Operand<TFloat32>> layerAuxLosses = new LinkedHashMap<>();
+  private final Map<Integer, Operand<TInt32>> expertCounts = new LinkedHashMap<>();
+  private final Map<Integer, Operand<TInt32>> droppedTokens = new LinkedHashMap<>();
+
+  private TrainingGraph(ModelConfig config) {
+    super(config, ModelVariableSpecs.all(config));
+    VisionConfig v = config.visionConfig();
+    TextConfig t = config.textConfig();
+    pixelValues = tf.withName(GraphNames.PIXEL_VALUES).placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(-1, v.numChannels(), v.imageSize(), v.imageSize())));
+    inputIds = tf.withName(GraphNames.INPUT_IDS).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+    attentionMask = tf.withName(GraphNames.ATTENTION_MASK).placeholder(TInt32.class,
+        Placeholder.shape(Shape.of(-1, -1)));
+    labels = tf.withName(GraphNames.LABELS).placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+    Operand<TInt32> batch = TensorOps.dim(tf, inputIds, 0);
+    Operand<TInt32> seq = TensorOps.dim(tf, inputIds, 1);
+    Operand<TInt32> defaultPositions = tf.tile(tf.expandDims(tf.range(tf.constant(0), seq, tf.constant(1)),
+        tf.constant(0)), TensorOps.shape(tf, batch, 1)); // [B,S]
+    Operand<TInt32> positionIds = tf.withName(GraphNames.POSITION_IDS)
+        .placeholderWithDefault(defaultPositions, Shape.of(-1, -1));
+    Operand<TFloat64> capacityFactor = tf.withName(GraphNames.CAPACITY_FACTOR)
+        .placeholderWithDefault(tf.constant(t.capacityFactor()), Shape.scalar());
+    Operand<TFloat32> noiseScale = t.routerGumbelNoise()
+        ? tf.withName(GraphNames.ROUTER_NOISE_SCALE).placeholderWithDefault(tf.constant(1f), Shape.scalar())
+        : null;
+
+    Operand<TFloat32> features = tf.withName(GraphNames.IMAGE_FEATURES).identity(FeedForward.projector(tf, variables,
+        VisionTower.features(tf, variables, config, pixelValues))); // [B,P,D]
+    Operand<TFloat32> embeds = tf.withName(GraphNames.INPUTS_EMBEDS).identity(DecoderStack.embed(tf, variables,
+        config.imageTokenIndex(), v.numPatches(), t, inputIds, features)); // [B,S,D]
+    Operand<TFloat32> tokenMask = tf.dtypes.cast(attentionMask, TFloat32.class); // [B,S]
+    DecoderStack.Output out = DecoderStack.forward(tf, variables, t, embeds, attentionMask, positionIds, null,
+        MoeOptions.training(tokenMask, capacityFactor, noiseScale));
+    logits = tf.withName(GraphNames.LOGITS).identity(out.logits());
+    ceLoss = tf.withName(GraphNames.CE_LOSS).identity(crossEntropy(logits, t.vocabSize()));
+
+    Operand<TFloat32> auxSum = tf.constant(0f);
+    for (Map.Entry<Integer, MoeRouting> e : out.routings().entrySet()) {
+      int layer = e.getKey();
+      MoeRouting r = e.getValue();
+      Operand<TFloat32> aux = tf.withName(GraphNames.layerAuxLoss(layer)).identity(r.auxLoss());
+      layerAuxLosses.put(layer, aux);
+      expertCounts.put(layer, tf.withName(GraphNames.expertCounts(layer)).identity(r.expertCounts()));
+      droppedTokens.put(layer, tf.withName(GraphNames.droppedTokens(layer)).identity(r.dropped()));
+      tf.withName(GraphNames.routerLogits(layer)).identity(r.logits());
+      tf.withName(GraphNames.chosenExperts(layer)).identity(r.chosen());
+      auxSum = tf.math.add(auxSum, aux);
+    }
+    auxLoss = tf.withName(GraphNames.AUX_LOSS).identity(auxSum);
+    loss = tf.withName(GraphNames.LOSS).identity(
+        tf.math.add(ceLoss, tf.math.mul(auxSum, tf.constant((float) t.routerAuxLossCoef()))));
+  }
+
+  /** Builds the graph. */
+  public static TrainingGraph build(ModelConfig config) {
+    return new TrainingGraph(config);
+  }
+
+  /**
+   * Mean cross-entropy over labelled tokens, shifted as Hugging Face does: logits at t predict labels at t+1;
+   * {@code -100} labels are ignored (their one-hot row is all zeros).
+   */
+  private Operand<TFloat32> crossEntropy(Operand<TFloat32> logits, int vocab) {
+    Operand<TInt32> shortened = tf.math.sub(TensorOps.dim(tf, logits, 1), tf.constant(1));
+    Operand<TFloat32> predicting = TensorOps.sliceAlong(tf, logits, 1, 0, shortened); // [B,S-1,V]
+    Operand<TInt32> targets = tf.slice(labels, tf.constant(new int[] {0, 1}), tf.constant(new int[] {-1, -1})); // [B,S-1]
+    // LogSoftmax on rank 2 only: TF's C++ LogSoftmax gradient sums over axis 1, which is wrong for rank 3
+    Operand<TFloat32> logProbs = tf.nn.logSoftmax(tf.reshape(predicting, tf.constant(new int[] {-1, vocab}))); // [N,V]
+    Operand<TFloat32> oneHot = tf.oneHot(tf.reshape(targets, tf.constant(new int[] {-1})), tf.constant(vocab),
+        tf.constant(1f), tf.constant(0f)); // [N,V], all zero for -100
+    Operand<TFloat32> nll = tf.math.neg(tf.reduceSum(tf.math.mul(logProbs, oneHot), tf.constant(new int[] {0, 1})));
+    Operand<TFloat32> counted = tf.reduceSum(tf.dtypes.cast(tf.math.notEqual(targets, tf.constant(-100)),
+        TFloat32.class), tf.constant(new int[] {0, 1}));
+    return tf.math.div(nll, tf.math.maximum(counted, tf.constant(1f)));
+  }
+
+  /**
+   * Whether the loss depends on variable {@code name}: vision layers past the feature layer and the vision
+   * post_layernorm are in the graph (so checkpoints hold them) but do not affect the loss.
+   */
+  public boolean affectsLoss(String name) {
+    if (name.startsWith(VariableNames.POST_LAYERNORM + "/")) return false;
+    for (int i = config.visionLayersUsed(); i < config.visionConfig().numHiddenLayers(); i++) {
+      if (name.startsWith(VariableNames.visionLayer(i) + "/")) return false;
+    }
+    return true;
+  }
+
+  /** The variables of {@code groups} that affect the loss, in creation order. */
+  public List<ModelVariables.Entry> trainableVariables(Set<VariableGroup> groups) {
+    List<ModelVariables.Entry> out = new ArrayList<>();
+    for (ModelVariables.Entry e : variables.inGroups(groups)) {
+      if (affectsLoss(e.spec().name())) out.add(e);
+    }
+    return out;
+  }
+
+  /** Adds {@code d loss / d v} for {@code vars}; the i-th gradient belongs to the i-th variable. */
+  public Output<?>[] addGradients(List<ModelVariables.Entry> vars) {
+    Output<?>[] xs = new Output<?>[vars.size()];
+    for (int i = 0; i < xs.length; i++) xs[i] = vars.get(i).variable();
+    return graph.addGradients(loss.asOutput(), xs);
+  }
+
+  public Placeholder<TFloat32> pixelValues() {
+    return pixelValues;
+  }
+
+  public Placeholder<TInt32> inputIds() {
+    return inputIds;
+  }
+
+  public Placeholder<TInt32> attentionMask() {
+    return attentionMask;
+  }
+
+  public Placeholder<TInt32> labels() {
+    return labels;
+  }
+
+  public Operand<TFloat32> logits() {
+    return logits;
+  }
+
+  /** {@code ce + alpha * sum(aux)}. */
+  public Operand<TFloat32> loss() {
+    return loss;
+  }
+
+  public Operand<TFloat32> ceLoss() {
+    return ceLoss;
+  }
+
+  /** Sum of the per-layer aux losses (before alpha). */
+  public Operand<TFloat32> auxLoss() {
+    return auxLoss;
+  }
+
+  public Map<Integer, Operand<TFloat32>> layerAuxLosses() {
+    return layerAuxLosses;
+  }
+
+  public Map<Integer, Operand<TInt32>> expertCounts() {
+    return expertCounts;
+  }
+
+  public Map<Integer, Operand<TInt32>> droppedTokens() {
+    return droppedTokens;
+  }
+}

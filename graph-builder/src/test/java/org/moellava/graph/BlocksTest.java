@@ -1,0 +1,151 @@
+package org.moellava.graph;
+
+import static org.moellava.graph.TfTest.asFloat32;
+import static org.moellava.graph.TfTest.assertClose;
+import static org.moellava.graph.TfTest.constant;
+import static org.moellava.graph.TfTest.gaussian;
+
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.moellava.config.ModelConfig;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/** Each block's TF output against the plain-Java double-precision reference, 1e-5 relative. */
+class BlocksTest {
+  private static final double RTOL = 1e-5;
+  private final Random random = new Random(7);
+
+  @Test
+  void layerNormMatchesReference() {
+    int d = 24;
+    double[] x = asFloat32(gaussian(random, 2 * 5 * d, 1.5));
+    double[] gamma = asFloat32(gaussian(random, d, 1));
+    double[] beta = asFloat32(gaussian(random, d, 1));
+    TensorValue out = TfTest.run1(tf -> Norms.layerNorm(tf, constant(tf, x, 2, 5, d), constant(tf, gamma, d),
+        constant(tf, beta, d), 1e-5));
+    assertClose("layer norm", Reference.layerNorm(x, d, gamma, beta, 1e-5), out.data(), RTOL);
+  }
+
+  @Test
+  void rmsNormMatchesReference() {
+    int d = 16;
+    double[] x = asFloat32(gaussian(random, 3 * 4 * d, 2));
+    double[] gamma = asFloat32(gaussian(random, d, 1));
+    TensorValue out = TfTest.run1(tf -> Norms.rmsNorm(tf, constant(tf, x, 3, 4, d), constant(tf, gamma, d), 1e-6));
+    assertClose("rms norm", Reference.rmsNorm(x, d, gamma, 1e-6), out.data(), RTOL);
+  }
+
+  @Test
+  void activationsMatchReference() {
+    double[] x = asFloat32(gaussian(random, 64, 3));
+    TensorValue[] out = TfTest.run(tf -> new Operand<?>[] {
+        Activations.quickGelu(tf, constant(tf, x, 64)), Activations.gelu(tf, constant(tf, x, 64)),
+        Activations.silu(tf, constant(tf, x, 64))});
+    double[] qg = new double[64];
+    double[] g = new double[64];
+    double[] s = new double[64];
+    for (int i = 0; i < 64; i++) {
+      qg[i] = Reference.quickGelu(x[i]);
+      g[i] = Reference.gelu(x[i]);
+      s[i] = Reference.silu(x[i]);
+    }
+    assertClose("quick_gelu", qg, out[0].data(), RTOL);
+    assertClose("gelu", g, out[1].data(), RTOL);
+    assertClose("silu", s, out[2].data(), RTOL);
+  }
+
+  @Test
+  void ropeMatchesReference() {
+    int b = 2, h = 3, s = 5, hd = 8;
+    double[] x = asFloat32(gaussian(random, b * h * s * hd, 1));
+    int[] positions = {0, 1, 2, 3, 4, 7, 8, 9, 30, 31};
+    TensorValue out = TfTest.run1(tf -> Rope.create(tf, constant(tf, positions, b, s), hd, 10000.0)
+        .apply(tf, constant(tf, x, b, h, s, hd)));
+    // the angle pos*inv_freq is large for pos 31, so float32 rounding of the angle limits the accuracy
+    assertClose("rope", Reference.rope(x, b, h, s, hd, positions, 10000.0), out.data(), 2e-5);
+  }
+
+  @Test
+  void groupedQueryAttentionWithCausalAndPaddingMaskMatchesReference() {
+    int b = 2, hq = 4, hkv = 2, s = 3, t = 5, hd = 4;
+    double[] q = asFloat32(gaussian(random, b * hq * s * hd, 1));
+    double[] k = asFloat32(gaussian(random, b * hkv * t * hd, 1));
+    double[] v = asFloat32(gaussian(random, b * hkv * t * hd, 1));
+    int[] mask = {1, 1, 1, 1, 1, /* row 1: left padding */ 0, 0, 1, 1, 1};
+    TensorValue out = TfTest.run1(tf -> {
+      Operand<TFloat32> qq = constant(tf, q, b, hq, s, hd);
+      Operand<TFloat32> bias = AttentionMask.causalPadding(tf, constant(tf, mask, b, t), tf.constant(s));
+      return Attention.scaledDotProduct(tf, qq, constant(tf, k, b, hkv, t, hd), constant(tf, v, b, hkv, t, hd), bias,
+          hq, hkv, hd);
+    });
+    assertClose("gqa attention", Reference.attention(q, k, v, mask, b, hq, hkv, s, t, hd), out.data(), RTOL);
+  }
+
+  @Test
+  void swiGluMatchesReference() {
+    int d = 8, inter = 12, n = 6;
+    double[] x = asFloat32(gaussian(random, n * d, 1));
+    double[] gate = asFloat32(gaussian(random, d * inter, 0.3));
+    double[] up = asFloat32(gaussian(random, d * inter, 0.3));
+    double[] down = asFloat32(gaussian(random, inter * d, 0.3));
+    TensorValue out = TfTest.run1(tf -> FeedForward.swiGlu(tf, constant(tf, x, 2, 3, d), constant(tf, gate, d, inter),
+        constant(tf, up, d, inter), constant(tf, down, inter, d)));
+    assertClose("swiglu", Reference.swiGlu(x, d, gate, up, down, inter), out.data(), RTOL);
+  }
+
+  @Test
+  void projectorLoadedThroughWeightLoaderMatchesReference() {
+    ModelConfig config = TestConfigs.micro();
+    int dv = config.visionConfig().hiddenSize();
+    int d = config.textConfig().hiddenSize();
+    double[] w1 = asFloat32(gaussian(random, dv * d, 0.3));
+    double[] b1 = asFloat32(gaussian(random, d, 0.3));
+    double[] w2 = asFloat32(gaussian(random, d * d, 0.3));
+    double[] b2 = asFloat32(gaussian(random, d, 0.3));
+    double[] x = asFloat32(gaussian(random, 2 * 3 * dv, 1));
+    Map<String, TensorValue> weights = Map.of(
+        VariableNames.PROJECTOR_LINEAR_1 + "/kernel", new TensorValue(new long[] {dv, d}, TfTest.toFloat(w1)),
+        VariableNames.PROJECTOR_LINEAR_1 + "/bias", new TensorValue(new long[] {d}, TfTest.toFloat(b1)),
+        VariableNames.PROJECTOR_LINEAR_2 + "/kernel", new TensorValue(new long[] {d, d}, TfTest.toFloat(w2)),
+        VariableNames.PROJECTOR_LINEAR_2 + "/bias", new TensorValue(new long[] {d}, TfTest.toFloat(b2)));
+    try (Graph g = new Graph(); Session session = new Session(g)) {
+      Ops tf = Ops.create(g);
+      ModelVariables vars = new ModelVariables(g, tf, ModelVariableSpecs.projector(config));
+      Operand<TFloat32> y = FeedForward.projector(tf, vars, constant(tf, x, 2, 3, dv));
+      WeightLoader.load(session, vars, weights);
+      try (Result r = session.runner().fetch(y).run()) {
+        assertClose("projector", Reference.projector(x, dv, w1, b1, w2, b2, d), Tensors.toValue(r.get(0)).data(),
+            RTOL);
+      }
+      Map<String, TensorValue> readBack = WeightLoader.read(session, vars);
+      org.junit.jupiter.api.Assertions.assertEquals(weights.get(VariableNames.PROJECTOR_LINEAR_2 + "/kernel"),
+          readBack.get(VariableNames.PROJECTOR_LINEAR_2 + "/kernel"));
+    }
+  }
+
+  @Test
+  void imageSpliceTakesFeaturesInOrderPerRow() {
+    int b = 3, s = 7, p = 2, d = 4, image = 5;
+    int[] ids = {1, 5, 5, 3, 4, 4, 4, /* row 1 */ 5, 5, 0, 0, 0, 0, 0, /* row 2: no image */ 1, 2, 3, 4, 6, 7, 8};
+    double[] embeds = asFloat32(gaussian(random, b * s * d, 1));
+    double[] features = asFloat32(gaussian(random, b * p * d, 1));
+    TensorValue out = TfTest.run1(tf -> ImageSplice.apply(tf, constant(tf, embeds, b, s, d), constant(tf, ids, b, s),
+        constant(tf, features, b, p, d), image, p, d));
+    assertClose("splice", Reference.splice(embeds, ids, features, b, s, p, d, image), out.data(), 0);
+  }
+
+  @Test
+  void linearWithoutBiasOnRank3Input() {
+    double[] x = asFloat32(gaussian(random, 2 * 3 * 5, 1));
+    double[] w = asFloat32(gaussian(random, 5 * 4, 1));
+    TensorValue out = TfTest.run1(tf -> Linear.apply(tf, constant(tf, x, 2, 3, 5), constant(tf, w, 5, 4), null));
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {2, 3, 4}, out.shape());
+    assertClose("linear", Reference.linear(x, 5, w, 4, null), out.data(), RTOL);
+  }
+}

@@ -1,0 +1,42 @@
+package org.moellava.graph;
+
+import org.moellava.config.ConfigValidator;
+import org.moellava.config.ModelConfig;
+import org.moellava.config.MoeLayers;
+import org.moellava.config.Presets;
+import org.moellava.config.TextConfig;
+import org.moellava.config.VisionConfig;
+
+/** Very small model configs so test classes run in seconds. */
+final class TestConfigs {
+  private TestConfigs() {}
+
+  /** CLIP 2 layers D16 on 8x8 (P=4); text V40 D16, 3 layers (MoE 0 and 2), GQA 4:2, E=4 k=2. */
+  static ModelConfig micro() {
+    return micro(4, 2, 24);
+  }
+
+  static ModelConfig micro(int experts, int topK, int moeIntermediate) {
+    ModelConfig tiny = Presets.get(Presets.TINY);
+    VisionConfig vision = new VisionConfig(16, 32, 2, 2, 3, 8, 4, 1e-5, "quick_gelu");
+    TextConfig text = new TextConfig(40, 16, 24, moeIntermediate, 3, 4, 2, 64, 10000.0, 1e-6, "silu", false,
+        experts, topK, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1);
+    return ConfigValidator.validate(new ModelConfig("llava", 2, -2, "gelu", vision, text, tiny.imageMean(),
+        tiny.imageStd(), "pad", tiny.training()), "test micro");
+  }
+
+  /** The same model with Gumbel noise on the second router choice in training. */
+  static ModelConfig withGumbelNoise(ModelConfig c) {
+    TextConfig t = c.textConfig();
+    return c.withTextConfig(new TextConfig(t.vocabSize(), t.hiddenSize(), t.intermediateSize(),
+        t.moeIntermediateSize(), t.numHiddenLayers(), t.numAttentionHeads(), t.numKeyValueHeads(),
+        t.maxPositionEmbeddings(), t.ropeTheta(), t.rmsNormEps(), t.hiddenAct(), t.tieWordEmbeddings(), t.numExperts(),
+        t.numExpertsPerTok(), t.normTopkProb(), t.moeLayers(), t.capacityFactor(), t.evalCapacityFactor(),
+        t.routerAuxLossCoef(), true, t.padTokenId(), t.eosTokenId()));
+  }
+
+  /** The same model without MoE layers (stage II). */
+  static ModelConfig dense(ModelConfig config) {
+    return config.withTextConfig(config.textConfig().withMoeLayers(MoeLayers.of(MoeLayers.Mode.NONE)));
+  }
+}

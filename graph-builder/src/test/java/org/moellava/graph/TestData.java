@@ -1,0 +1,78 @@
+package org.moellava.graph;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.moellava.config.ModelConfig;
+
+/** Random weights and inputs for model-level tests. */
+final class TestData {
+  private TestData() {}
+
+  /** Seeded weights with the Normal(0.02) entries scaled by {@code scale}, so the tiny model's signals are large. */
+  static Map<String, TensorValue> weights(ModelConfig config, long seed, float scale) {
+    Map<String, TensorValue> out = new LinkedHashMap<>();
+    for (Map.Entry<String, TensorValue> e : WeightInitializer.randomWeights(config, seed).entrySet()) {
+      float[] d = e.getValue().data().clone();
+      boolean normal = ModelVariableSpecs.all(config).stream()
+          .anyMatch(s -> s.name().equals(e.getKey()) && s.init() == VariableSpec.Init.NORMAL);
+      if (normal) for (int i = 0; i < d.length; i++) d[i] *= scale;
+      out.put(e.getKey(), new TensorValue(e.getValue().shape(), d));
+    }
+    return out;
+  }
+
+  static TensorValue pixels(ModelConfig config, int batch, Random random) {
+    int size = config.visionConfig().imageSize();
+    float[] d = new float[batch * 3 * size * size];
+    for (int i = 0; i < d.length; i++) d[i] = (float) random.nextGaussian();
+    return new TensorValue(new long[] {batch, 3, size, size}, d);
+  }
+
+  /** Ids in [3, V) (never the image token) with the P image tokens at positions [imageStart, imageStart+P). */
+  static int[] ids(ModelConfig config, int batch, int seq, int imageStart, Random random) {
+    int p = config.visionConfig().numPatches();
+    int[] ids = new int[batch * seq];
+    for (int b = 0; b < batch; b++) {
+      for (int s = 0; s < seq; s++) {
+        int id = 3 + random.nextInt(config.textConfig().vocabSize() - 3);
+        if (imageStart >= 0 && s >= imageStart && s < imageStart + p) id = config.imageTokenIndex();
+        ids[b * seq + s] = id;
+      }
+    }
+    return ids;
+  }
+
+  /** HF generate's positions: {@code cumsum(mask) - 1}, 1 where masked. */
+  static int[] positions(int[] mask, int batch, int seq) {
+    int[] pos = new int[mask.length];
+    for (int b = 0; b < batch; b++) {
+      int c = 0;
+      for (int s = 0; s < seq; s++) {
+        c += mask[b * seq + s];
+        pos[b * seq + s] = mask[b * seq + s] == 0 ? 1 : c - 1;
+      }
+    }
+    return pos;
+  }
+
+  /** Columns [from, to) of a [B, S, ...] tensor. */
+  static TensorValue sliceSeq(TensorValue t, int from, int to) {
+    long[] s = t.shape().clone();
+    int inner = 1;
+    for (int i = 2; i < s.length; i++) inner *= (int) s[i];
+    int seq = (int) s[1];
+    float[] out = new float[(int) s[0] * (to - from) * inner];
+    for (int b = 0; b < s[0]; b++) {
+      System.arraycopy(t.data(), (b * seq + from) * inner, out, b * (to - from) * inner, (to - from) * inner);
+    }
+    s[1] = to - from;
+    return new TensorValue(s, out);
+  }
+
+  static IntTensorValue sliceSeq(int[] data, int batch, int seq, int from, int to) {
+    int[] out = new int[batch * (to - from)];
+    for (int b = 0; b < batch; b++) System.arraycopy(data, b * seq + from, out, b * (to - from), to - from);
+    return IntTensorValue.matrix(batch, to - from, out);
+  }
+}
