@@ -18,6 +18,7 @@ public final class ConfigValidator {
     c.require(config.modelType().equals("llava"), "model_type", "must be \"llava\", got \"" + config.modelType() + "\"");
     c.require(config.projectorHiddenAct().equals("gelu"), "projector_hidden_act",
         "unsupported activation \"" + config.projectorHiddenAct() + "\" (supported: gelu)");
+    c.require(config.systemPrompt() != null, "system_prompt", "must be a string");
     validateVision(c, config.visionConfig());
     validateText(c, config.textConfig());
     TextConfig t = config.textConfig();

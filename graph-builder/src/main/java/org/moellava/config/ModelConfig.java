@@ -19,6 +19,7 @@ import java.util.List;
  * @param imageStd per-channel normalisation std
  * @param imageAspectMode {@code crop} (resize shortest side, centre crop) or {@code pad} (pad to square)
  * @param training per-stage optimiser settings
+ * @param systemPrompt the system prompt of the chat template {@code {system} USER: <image>\n{q} ASSISTANT: {a}{eos}}
  */
 public record ModelConfig(
     @JsonProperty(value = "model_type", required = true) String modelType,
@@ -30,13 +31,27 @@ public record ModelConfig(
     @JsonProperty(value = "image_mean", required = true) List<Double> imageMean,
     @JsonProperty(value = "image_std", required = true) List<Double> imageStd,
     @JsonProperty(value = "image_aspect_mode", required = true) String imageAspectMode,
-    @JsonProperty(value = "training", required = true) TrainingConfig training) {
+    @JsonProperty(value = "training", required = true) TrainingConfig training,
+    @JsonProperty(value = "system_prompt", required = true) String systemPrompt) {
+
+  /** LLaVA's default system prompt, used where a config gives none (for example on Hugging Face import). */
+  public static final String DEFAULT_SYSTEM_PROMPT = "A chat between a curious user and an artificial intelligence "
+      + "assistant. The assistant gives helpful, detailed, and polite answers to the user's questions.";
+
+  /** A config with LLaVA's default system prompt. */
+  public ModelConfig(String modelType, int imageTokenIndex, int visionFeatureLayer, String projectorHiddenAct,
+      VisionConfig visionConfig, TextConfig textConfig, List<Double> imageMean, List<Double> imageStd,
+      String imageAspectMode, TrainingConfig training) {
+    this(modelType, imageTokenIndex, visionFeatureLayer, projectorHiddenAct, visionConfig, textConfig, imageMean,
+        imageStd, imageAspectMode, training, DEFAULT_SYSTEM_PROMPT);
+  }
 
   /** CLIP's normalisation mean. */
   public static final List<Double> CLIP_MEAN = List.of(0.48145466, 0.4578275, 0.40821073);
   /** CLIP's normalisation std. */
   public static final List<Double> CLIP_STD = List.of(0.26862954, 0.26130258, 0.27577711);
 
+  @com.fasterxml.jackson.annotation.JsonCreator
   public ModelConfig {
     imageMean = List.copyOf(imageMean);
     imageStd = List.copyOf(imageStd);
@@ -54,6 +69,6 @@ public record ModelConfig(
   /** The same config with another decoder config. */
   public ModelConfig withTextConfig(TextConfig text) {
     return new ModelConfig(modelType, imageTokenIndex, visionFeatureLayer, projectorHiddenAct, visionConfig,
-        text, imageMean, imageStd, imageAspectMode, training);
+        text, imageMean, imageStd, imageAspectMode, training, systemPrompt);
   }
 }

@@ -53,6 +53,9 @@ public final class Presets {
     return new StageConfig(lr, batch, steps, 0.03, 0.0, 1.0, 1, 0);
   }
 
+  /** The system prompt of the synthetic world, which the {@code tiny} demo model is trained with. */
+  public static final String SYNTHETIC_SYSTEM_PROMPT = "a chat about shapes and colours.";
+
   private static ModelConfig tiny() {
     VisionConfig vision = new VisionConfig(96, 384, 3, 4, 3, 64, 8, 1e-5, "quick_gelu");
     TextConfig text = new TextConfig(128, 128, 256, 256, 4, 4, 2, 256, 10000.0, 1e-6, "silu", false,
@@ -64,7 +67,7 @@ public final class Presets {
         stage(2e-4, 16, 300),
         3);
     return new ModelConfig("llava", 2, -2, "gelu", vision, text, ModelConfig.CLIP_MEAN, ModelConfig.CLIP_STD,
-        "pad", training);
+        "pad", training, SYNTHETIC_SYSTEM_PROMPT);
   }
 
   private static ModelConfig small() {

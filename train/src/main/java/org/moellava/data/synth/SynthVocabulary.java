@@ -22,7 +22,7 @@ public final class SynthVocabulary {
   /** Unknown-word id. */
   public static final int UNK_ID = 3;
   /** The system prompt of synthetic chat conversations. */
-  public static final String SYSTEM_PROMPT = "a chat about shapes and colours.";
+  public static final String SYSTEM_PROMPT = org.moellava.config.Presets.SYNTHETIC_SYSTEM_PROMPT;
 
   private static final List<String> FUNCTION_WORDS = List.of(
       "a", "the", "on", "at", "in", "and", "there", "is", "are", "what", "colour", "shape", "how", "many",
