@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.moellava.error.InvalidInputException;
+import org.moellava.graph.NameScopes;
 import org.moellava.graph.TensorValue;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -58,20 +59,21 @@ final class TfVariableStore {
     }
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
-      ScopeTree scopes = new ScopeTree(tf.withSubScope("save"), tf);
+      NameScopes names = new NameScopes(tf);
+      Ops helpers = tf.withSubScope("save");
       Map<String, Placeholder<TFloat32>> feeds = new LinkedHashMap<>();
       List<Op> assigns = new ArrayList<>();
       int index = 0;
       for (Map.Entry<String, TensorValue> e : variables.entrySet()) {
         Shape shape = Shape.of(e.getValue().shape());
-        Variable<TFloat32> variable = scopes.forVariable(e.getKey()).variable(shape, TFloat32.class);
+        Variable<TFloat32> variable = names.named(e.getKey()).variable(shape, TFloat32.class);
         if (!variable.op().name().equals(e.getKey())) {
           throw new IllegalArgumentException("variable name '" + e.getKey() + "' collides with another variable's"
               + " scope (it would be saved as '" + variable.op().name() + "')");
         }
-        Placeholder<TFloat32> feed = scopes.helpers().withName("feed_" + index).placeholder(TFloat32.class,
+        Placeholder<TFloat32> feed = helpers.withName("feed_" + index).placeholder(TFloat32.class,
             Placeholder.shape(shape));
-        assigns.add(scopes.helpers().withName("assign_" + index).assign(variable, feed));
+        assigns.add(helpers.withName("assign_" + index).assign(variable, feed));
         feeds.put(e.getKey(), feed);
         index++;
       }
@@ -138,43 +140,6 @@ final class TfVariableStore {
       throw new InvalidInputException(prefix + ".*: cannot restore variables (" + names[0]
           + (names.length > 1 ? ", ..." : "") + "): the checkpoint is truncated or corrupt: "
           + CheckpointJson.firstLine(e.getMessage()), e);
-    }
-  }
-
-  /**
-   * Hands out the {@link Ops} whose scope gives a variable its full {@code a/b/c} name: TF Java names may not
-   * contain '/', so each path segment is a sub-scope, created once and reused.
-   */
-  private static final class ScopeTree {
-    private final Ops helpers;
-    private final Ops root;
-    private final Map<String, Ops> byPrefix = new java.util.HashMap<>();
-
-    ScopeTree(Ops helpers, Ops root) {
-      this.helpers = helpers;
-      this.root = root;
-    }
-
-    /** Ops for the feeds and assignments, under a scope of their own. */
-    Ops helpers() {
-      return helpers;
-    }
-
-    /** Ops named so that the next op gets exactly {@code name}. */
-    Ops forVariable(String name) {
-      int slash = name.lastIndexOf('/');
-      Ops parent = slash < 0 ? root : scope(name.substring(0, slash));
-      return parent.withName(name.substring(slash + 1));
-    }
-
-    private Ops scope(String prefix) {
-      Ops cached = byPrefix.get(prefix);
-      if (cached != null) return cached;
-      int slash = prefix.lastIndexOf('/');
-      Ops parent = slash < 0 ? root : scope(prefix.substring(0, slash));
-      Ops created = parent.withSubScope(prefix.substring(slash + 1));
-      byPrefix.put(prefix, created);
-      return created;
     }
   }
 
