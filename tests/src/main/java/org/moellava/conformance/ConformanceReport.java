@@ -1,0 +1,68 @@
+package org.moellava.conformance;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.moellava.io.AtomicFiles;
+
+/**
+ * The suite's result: one {@link PairReport} per backend compared with the reference, as JSON and as a table.
+ *
+ * @param tolerance the thresholds used
+ * @param cases the case ids
+ * @param pairs per backend pair
+ */
+public record ConformanceReport(Tolerance tolerance, List<String> cases, List<PairReport> pairs) {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  public ConformanceReport {
+    cases = List.copyOf(cases);
+    pairs = List.copyOf(pairs);
+  }
+
+  /** True when no pair failed (skipped pairs do not fail, and do not pass either). */
+  public boolean passed() {
+    return pairs.stream().noneMatch(PairReport::failed);
+  }
+
+  /** Exit code of {@code moellava conformance}: 0 when passed, 1 on any failure. */
+  public int exitCode() {
+    return passed() ? 0 : 1;
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise the conformance report", e);
+    }
+  }
+
+  /** Writes the JSON report atomically. */
+  public void write(Path file) {
+    AtomicFiles.writeString(file, toJson());
+  }
+
+  /** A readable table: per pair, max errors, routing agreement, near-tie flips, greedy equality. */
+  public String table() {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "%-24s %-8s %10s %10s %10s %9s %9s %6s %7s%n", "pair", "status",
+        "feat.rel", "logit.abs", "logit.rel", "route.agr", "near-tie", "hard", "greedy"));
+    for (PairReport p : pairs) {
+      String name = p.backend() + " vs " + p.reference();
+      if (p.status().equals("skipped")) {
+        sb.append(String.format(Locale.ROOT, "%-24s skipped: %s%n", name, p.reason()));
+        continue;
+      }
+      sb.append(String.format(Locale.ROOT, "%-24s %-8s %10.2e %10.2e %10.2e %8.2f%% %9d %6d %7s%n", name, p.status(),
+          p.imageFeatures().maxRel(), p.logits().maxAbs(), p.logits().maxRel(), p.routingAgreement(),
+          p.nearTieFlips(), p.hardFlips(), p.greedyEqual() ? "equal" : "DIFFER"));
+      if (p.failed()) sb.append("  ").append(p.reason()).append('\n');
+    }
+    sb.append(passed() ? "conformance: passed\n" : "conformance: FAILED\n");
+    return sb.toString();
+  }
+}
