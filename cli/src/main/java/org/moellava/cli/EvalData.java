@@ -1,0 +1,72 @@
+package org.moellava.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.moellava.config.ModelConfig;
+import org.moellava.data.ConversationDataset;
+import org.moellava.data.LlavaDatasetReader;
+import org.moellava.data.Split;
+import org.moellava.data.synth.SynthWorld;
+import org.moellava.data.synth.SynthWorldConfig;
+import org.moellava.error.InvalidInputException;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code --data synth|DATASET [--split S] [--limit N] [--seed N]} options of {@code eval} and {@code analyze}.
+ * {@code synth} is the synthetic world (as {@code moellava data synth} makes it, images at the model's size);
+ * anything else is a LLaVA-format dataset directory or JSON file ({@code DATASET/<split>} when that directory
+ * exists).
+ */
+final class EvalData {
+  @Option(names = "--data", required = true, description = "synth (the synthetic world) or a LLaVA-format dataset (directory or JSON file).")
+  String data;
+
+  @Option(names = "--split", defaultValue = "test", description = "train, val or test (default ${DEFAULT-VALUE}).")
+  String split;
+
+  @Option(names = "--limit", defaultValue = "100", description = "Images (synth) or entries (dataset) used (default ${DEFAULT-VALUE}).")
+  int limit;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Synthetic world seed, as in 'data synth' (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  boolean synthetic() {
+    return "synth".equals(data);
+  }
+
+  Split parsedSplit() {
+    for (Split s : Split.values()) {
+      if (s.label().equals(split)) return s;
+    }
+    throw new InvalidInputException("--split must be train, val or test, got '" + split + "'");
+  }
+
+  /** The synthetic world whose chosen split holds exactly {@code limit} images. */
+  SynthWorld world(ModelConfig config) {
+    checkLimit();
+    SynthWorldConfig base = SynthWorldConfig.defaults(seed).withImageSize(config.visionConfig().imageSize());
+    SynthWorldConfig c = switch (parsedSplit()) {
+      case TRAIN -> base.withSplits(limit, base.valImages(), base.testImages());
+      case VAL -> base.withSplits(base.trainImages(), limit, base.testImages());
+      case TEST -> base.withSplits(base.trainImages(), base.valImages(), limit);
+    };
+    return new SynthWorld(c);
+  }
+
+  /** The LLaVA-format dataset named by {@code --data}. */
+  ConversationDataset dataset() {
+    checkLimit();
+    Path path = Path.of(data);
+    Path splitDir = path.resolve(parsedSplit().label());
+    return LlavaDatasetReader.read(Files.isDirectory(splitDir) ? splitDir : path);
+  }
+
+  /** A short description for reports. */
+  String describe() {
+    return (synthetic() ? "synth (seed " + seed + ")" : data) + ", split " + split + ", limit " + limit;
+  }
+
+  private void checkLimit() {
+    if (limit < 1) throw new InvalidInputException("--limit must be at least 1, got " + limit);
+  }
+}

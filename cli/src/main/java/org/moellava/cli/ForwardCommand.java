@@ -1,0 +1,52 @@
+package org.moellava.cli;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import org.moellava.error.InvalidInputException;
+import org.moellava.eval.forward.ForwardTool;
+import org.moellava.eval.model.CheckpointModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moellava forward}: one forward pass on given tensors, outputs under the Hugging Face fixtures' names. */
+@Command(name = "forward", description = "Run one forward pass on pixel_values, input_ids and attention_mask from a "
+    + "safetensors file; write image_features, logits, router_logits.{layer} (and greedy_tokens) as safetensors.")
+public final class ForwardCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--checkpoint", required = true, description = "The checkpoint directory.")
+  Path checkpoint;
+
+  @Option(names = "--backend", defaultValue = "tf", description = "Backend: tf (default ${DEFAULT-VALUE}).")
+  String backend;
+
+  @Option(names = "--inputs", required = true, description = "safetensors with pixel_values f32 [B,3,H,W], input_ids i64 [B,S], attention_mask i64 [B,S].")
+  Path inputs;
+
+  @Option(names = "--out", required = true, description = "The safetensors file to write (replaced atomically).")
+  Path out;
+
+  @Option(names = "--generate", defaultValue = "0", description = "Also append N greedy tokens (greedy_tokens i64 [B,N]; no eos stop).")
+  int generate;
+
+  @Override
+  public void run() {
+    if (!"tf".equals(backend)) {
+      throw new InvalidInputException("--backend must be tf (the only backend of this command so far), got '" + backend + "'");
+    }
+    ForwardTool.Inputs in = ForwardTool.read(inputs);
+    long start = System.nanoTime();
+    ForwardTool.Outputs result;
+    try (CheckpointModel model = CheckpointModel.open(checkpoint)) {
+      result = ForwardTool.run(model.runner(), in, generate);
+    }
+    result.write(out);
+    spec.commandLine().getOut().printf(Locale.ROOT, "input_ids %s -> logits %s, router_logits for MoE layers %s%s%s; "
+            + "wrote %s in %.2f s%n", in.inputIds().shapeText(), result.logits().shapeText(),
+        result.routerLogits().keySet(), result.imageFeatures() == null ? "" : ", image_features " + result.imageFeatures().shapeText(),
+        result.greedyTokens() == null ? "" : ", greedy_tokens " + java.util.Arrays.toString(result.greedyTokens().shape()),
+        out, (System.nanoTime() - start) / 1e9);
+  }
+}

@@ -1,0 +1,129 @@
+package org.moellava.eval.forward;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.moellava.config.ModelConfig;
+import org.moellava.error.InvalidInputException;
+import org.moellava.eval.model.GreedyDecoder;
+import org.moellava.eval.model.PaddedBatch;
+import org.moellava.graph.GraphNames;
+import org.moellava.graph.IntTensorValue;
+import org.moellava.graph.TensorValue;
+import org.moellava.graph.TfModelRunner;
+import org.moellava.safetensors.LongTensorValue;
+import org.moellava.safetensors.SafetensorsFile;
+import org.moellava.safetensors.SafetensorsWriter;
+
+/**
+ * One forward pass on given inputs, in the Hugging Face fixtures' layout ({@code reference.safetensors}):
+ * reads {@code pixel_values f32 [B,3,H,W]} (optional when no row has image tokens), {@code input_ids i64 [B,S]},
+ * {@code attention_mask i64 [B,S]}; computes {@code image_features [B,P,D]}, {@code logits [B,S,V]},
+ * {@code router_logits.{layer} [B*S,E]} and, when asked, {@code greedy_tokens i64 [B,N]}. Positions are
+ * {@code cumsum(mask)-1} (1 on padding), as transformers' {@code generate} uses with left padding; greedy decoding
+ * appends the argmax N times through the KV cache, without stopping at eos.
+ */
+public final class ForwardTool {
+  /** Output name of the greedy continuation. */
+  public static final String GREEDY_TOKENS = "greedy_tokens";
+  private static final String ROUTER_PREFIX = "router_logits.";
+
+  private ForwardTool() {}
+
+  /**
+   * The inputs.
+   *
+   * @param pixelValues {@code [B,3,H,W]}, or null when no row has an image
+   * @param inputIds {@code [B,S]}
+   * @param attentionMask {@code [B,S]} of 0/1
+   */
+  public record Inputs(TensorValue pixelValues, IntTensorValue inputIds, IntTensorValue attentionMask) {}
+
+  /** Reads the inputs from a safetensors file. */
+  public static Inputs read(Path file) {
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK)) {
+        if (!f.contains(name)) throw new InvalidInputException(file + ": missing input tensor '" + name + "'");
+      }
+      IntTensorValue ids = ints(file, GraphNames.INPUT_IDS, f.readLong(GraphNames.INPUT_IDS));
+      IntTensorValue mask = ints(file, GraphNames.ATTENTION_MASK, f.readLong(GraphNames.ATTENTION_MASK));
+      if (ids.shape().length != 2 || !java.util.Arrays.equals(ids.shape(), mask.shape())) {
+        throw new InvalidInputException(file + ": input_ids " + ids.shapeText() + " and attention_mask "
+            + mask.shapeText() + " must both be [B, S]");
+      }
+      for (int m : mask.data()) {
+        if (m != 0 && m != 1) throw new InvalidInputException(file + ": attention_mask holds " + m + "; only 0 and 1 are allowed");
+      }
+      TensorValue pixels = f.contains(GraphNames.PIXEL_VALUES) ? f.readFloat(GraphNames.PIXEL_VALUES) : null;
+      return new Inputs(pixels, ids, mask);
+    }
+  }
+
+  /** Runs the forward pass (and {@code generate} greedy tokens when positive) and returns the named outputs. */
+  public static Outputs run(TfModelRunner runner, Inputs in, int generate) {
+    if (generate < 0) throw new InvalidInputException("--generate must not be negative, got " + generate);
+    ModelConfig config = runner.config();
+    int b = (int) in.inputIds().shape()[0];
+    TensorValue features;
+    if (in.pixelValues() != null) {
+      if (in.pixelValues().shape().length != 4 || in.pixelValues().shape()[0] != b) {
+        throw new InvalidInputException("pixel_values: expected [" + b + ", 3, H, W] (one image per row), got "
+            + in.pixelValues().shapeText());
+      }
+      features = runner.imageFeatures(in.pixelValues()); // [B, P, D]
+    } else {
+      features = TensorValue.filled(0f, b, config.visionConfig().numPatches(), config.textConfig().hiddenSize());
+    }
+    GreedyDecoder decoder = new GreedyDecoder(runner);
+    PaddedBatch batch = PaddedBatch.of(in.inputIds(), in.attentionMask());
+    TfModelRunner.DecoderOutput out = decoder.prefill(batch, features);
+    LongTensorValue greedy = null;
+    if (generate > 0) {
+      List<int[]> tokens = decoder.continueGreedy(batch, out, generate, -1);
+      long[] data = new long[b * generate];
+      for (int row = 0; row < b; row++) {
+        for (int t = 0; t < generate; t++) data[row * generate + t] = tokens.get(row)[t];
+      }
+      greedy = new LongTensorValue(new long[] {b, generate}, data);
+    }
+    return new Outputs(in.pixelValues() == null ? null : features, out.logits(), out.routerLogits(), greedy);
+  }
+
+  /**
+   * The outputs.
+   *
+   * @param imageFeatures {@code [B,P,D]}, or null without pixel values
+   * @param logits {@code [B,S,V]}
+   * @param routerLogits per MoE layer {@code [B*S,E]}
+   * @param greedyTokens {@code [B,N]}, or null without {@code --generate}
+   */
+  public record Outputs(TensorValue imageFeatures, TensorValue logits, Map<Integer, TensorValue> routerLogits,
+      LongTensorValue greedyTokens) {
+    public Outputs {
+      routerLogits = new LinkedHashMap<>(routerLogits);
+    }
+
+    /** Writes the outputs under the fixtures' names, atomically. */
+    public void write(Path target) {
+      SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+      if (imageFeatures != null) w.addFloat(GraphNames.IMAGE_FEATURES, imageFeatures);
+      w.addFloat(GraphNames.LOGITS, logits);
+      routerLogits.forEach((layer, t) -> w.addFloat(ROUTER_PREFIX + layer, t));
+      if (greedyTokens != null) w.addLong(GREEDY_TOKENS, greedyTokens);
+      w.write(target);
+    }
+  }
+
+  private static IntTensorValue ints(Path file, String name, LongTensorValue t) {
+    int[] data = new int[t.data().length];
+    for (int i = 0; i < data.length; i++) {
+      long v = t.data()[i];
+      if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+        throw new InvalidInputException(file + ": " + name + " holds " + v + ", outside the int32 range");
+      }
+      data[i] = (int) v;
+    }
+    return new IntTensorValue(t.shape().clone(), data);
+  }
+}
