@@ -16,7 +16,17 @@ import org.moellava.error.InvalidInputException;
  * which is then renamed into place.
  */
 public final class AtomicFiles {
+  // Temporary files and directories are created owner-only (0600/0700); published outputs get the usual modes.
+  private static final String FILE_PERMISSIONS = "rw-r--r--";
+  private static final String DIRECTORY_PERMISSIONS = "rwxr-xr-x";
+
   private AtomicFiles() {}
+
+  private static void makeShareable(Path path, String permissions) throws IOException {
+    if (path.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString(permissions));
+    }
+  }
 
   /** Writes {@code bytes} to {@code target} atomically. */
   public static void write(Path target, byte[] bytes) {
@@ -25,6 +35,7 @@ public final class AtomicFiles {
     try {
       Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+      makeShareable(tmp, FILE_PERMISSIONS);
       Files.write(tmp, bytes);
       move(tmp, target);
     } catch (IOException e) {
@@ -43,7 +54,9 @@ public final class AtomicFiles {
     Path dir = parentOf(target);
     try {
       Files.createDirectories(dir);
-      return Files.createTempDirectory(dir, "." + target.getFileName() + ".");
+      Path staging = Files.createTempDirectory(dir, "." + target.getFileName() + ".");
+      makeShareable(staging, DIRECTORY_PERMISSIONS);
+      return staging;
     } catch (IOException e) {
       throw new InvalidInputException(dir + ": cannot create a directory here: " + e.getMessage(), e);
     }
