@@ -6,7 +6,6 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.Buffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
@@ -137,11 +136,16 @@ public final class OrtBackend implements Backend {
   @Override
   public FloatBuffer imageFeatures(FloatBuffer pixelValues, int batch) {
     long[] shape = {batch, 3, info.imageSize(), info.imageSize()};
-    try (OnnxTensor pixels = OnnxTensor.createTensor(env, pixelValues, shape);
-         OrtSession.Result r = vision.run(Map.of(GraphNames.PIXEL_VALUES, pixels))) {
-      return copyOut(r, GraphNames.IMAGE_FEATURES); // [B, P, D]
+    Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
+    try (OnnxTensor pixels = OnnxTensor.createTensor(env, pixelValues, shape)) {
+      FloatBuffer out = pin(pinned, GraphNames.IMAGE_FEATURES, batch, info.numImageTokens(), info.hiddenSize());
+      try (OrtSession.Result r = vision.run(Map.of(GraphNames.PIXEL_VALUES, pixels), pinned)) {
+        return out; // [B, P, D]
+      }
     } catch (OrtException e) {
       throw failure(VISION, e);
+    } finally {
+      pinned.values().forEach(OnnxTensor::close);
     }
   }
 
@@ -149,14 +153,18 @@ public final class OrtBackend implements Backend {
   public FloatBuffer embed(LongBuffer inputIds, int batch, int seq, FloatBuffer imageFeatures) {
     long featureCount = (long) batch * info.numImageTokens() * info.hiddenSize();
     FloatBuffer features = imageFeatures != null ? imageFeatures : outputs.floats("zero_image_features", featureCount);
+    Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
     try (OrtInputs in = new OrtInputs(env, embedTypes, narrowScratch)) {
       in.ints(GraphNames.INPUT_IDS, inputIds, batch, seq)
           .floats(GraphNames.IMAGE_FEATURES, features, batch, info.numImageTokens(), info.hiddenSize());
-      try (OrtSession.Result r = embed.run(in.map())) {
-        return copyOut(r, GraphNames.INPUTS_EMBEDS); // [B, S, D]
+      FloatBuffer out = pin(pinned, GraphNames.INPUTS_EMBEDS, batch, seq, info.hiddenSize());
+      try (OrtSession.Result r = embed.run(in.map(), pinned)) {
+        return out; // [B, S, D]
       }
     } catch (OrtException e) {
       throw failure(EMBED, e);
+    } finally {
+      pinned.values().forEach(OnnxTensor::close);
     }
   }
 
@@ -215,10 +223,6 @@ public final class OrtBackend implements Backend {
     return names;
   }
 
-  private FloatBuffer copyOut(OrtSession.Result r, String name) {
-    return copyOut(tensor(r, name), name);
-  }
-
   private static OnnxTensor tensor(OrtSession.Result r, String name) {
     OnnxValue value = r.get(name).orElseThrow(() -> new IllegalStateException("model returned no '" + name + "'"));
     if (!(value instanceof OnnxTensor t)) throw new IllegalStateException("output '" + name + "' is not a tensor");
@@ -228,8 +232,7 @@ public final class OrtBackend implements Backend {
   private FloatBuffer copyOut(OnnxTensor tensor, String name) {
     long count = tensor.getInfo().getNumElements();
     FloatBuffer out = outputs.floats(name, count);
-    Buffer ref = tensor.getBufferRef().orElse(null);
-    FloatBuffer source = ref instanceof FloatBuffer f ? f : tensor.getFloatBuffer();
+    FloatBuffer source = tensor.getFloatBuffer(); // ONNX Runtime's Java API copies a result out of native memory
     out.put(0, source, source.position(), Math.toIntExact(count));
     return out;
   }
