@@ -82,10 +82,11 @@ public final class ServingModels {
   }
 
   private static ServingModel fromPackage(Path dir, BackendKind kind, OrtOptions ort, boolean idsOnly) {
-    PackageManifest m = PackageManifestIO.read(dir);
-    Path tokenizerFile = dir.resolve(m.files().getOrDefault("tokenizer", CheckpointFiles.TOKENIZER));
+    // the backend first: an unavailable runtime or provider is reported before anything about the package
     Backend backend = kind == BackendKind.TRT ? TrtBackend.open(dir) : OrtBackend.open(dir, ort);
     try {
+      PackageManifest m = PackageManifestIO.read(dir);
+      Path tokenizerFile = dir.resolve(m.files().getOrDefault("tokenizer", CheckpointFiles.TOKENIZER));
       Tokenizer tokenizer = loadTokenizer(tokenizerFile, idsOnly);
       ImagePreprocessor pre = new ImagePreprocessor(m.imageSize(), m.imageMean(), m.imageStd(),
           ImagePreprocessor.AspectMode.parse(m.imageAspectMode()));
