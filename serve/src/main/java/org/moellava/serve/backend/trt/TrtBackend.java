@@ -66,6 +66,17 @@ public final class TrtBackend implements Backend {
         }
         opened.add(new TrtEngine(dir.resolve(file), runtime));
       }
+      requireTensors(opened.get(0), "vision.engine", List.of(GraphNames.PIXEL_VALUES, GraphNames.IMAGE_FEATURES));
+      requireTensors(opened.get(1), "embed.engine", List.of(GraphNames.INPUT_IDS, GraphNames.IMAGE_FEATURES,
+          GraphNames.INPUTS_EMBEDS));
+      List<String> decoderTensors = new ArrayList<>(List.of(GraphNames.INPUTS_EMBEDS, GraphNames.ATTENTION_MASK,
+          GraphNames.POSITION_IDS, GraphNames.LOGITS));
+      for (int i = 0; i < info.numLayers(); i++) {
+        decoderTensors.addAll(List.of(GraphNames.pastKey(i), GraphNames.pastValue(i), GraphNames.presentKey(i),
+            GraphNames.presentValue(i)));
+      }
+      for (int layer : info.moeLayers()) decoderTensors.add(GraphNames.routerLogits(layer));
+      requireTensors(opened.get(2), "decoder.engine", decoderTensors);
     } catch (RuntimeException e) {
       opened.forEach(TrtEngine::close);
       cudaStreamDestroy(stream);
@@ -74,6 +85,12 @@ public final class TrtBackend implements Backend {
     this.vision = opened.get(0);
     this.embed = opened.get(1);
     this.decoder = opened.get(2);
+  }
+
+  private static void requireTensors(TrtEngine engine, String role, List<String> names) {
+    for (String name : names) {
+      if (!engine.has(name)) throw new InvalidInputException(role + ": the engine has no tensor '" + name + "'");
+    }
   }
 
   /**
