@@ -20,6 +20,8 @@ import picocli.CommandLine.ScopeType;
         EvalCommand.class,
         AnalyzeCommand.class,
         ForwardCommand.class,
+        ServeCommand.class,
+        GenerateCommand.class,
         BenchCommand.class,
     })
 public final class MoellavaCommand implements Runnable {

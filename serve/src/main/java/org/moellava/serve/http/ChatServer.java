@@ -40,10 +40,18 @@ public final class ChatServer implements AutoCloseable {
    */
   public static ChatServer create(Backend backend, PromptTokenizer tokenizer, TokenDecoder decoder,
       ImageDecoder imageDecoder, EngineConfig engineConfig, ServerOptions options) {
+    return create(backend, tokenizer, decoder, imageDecoder, ChatTemplate.DEFAULT_SYSTEM, engineConfig, options);
+  }
+
+  /** As {@link #create(Backend, PromptTokenizer, TokenDecoder, ImageDecoder, EngineConfig, ServerOptions)} with the
+   * model's own system prompt. */
+  public static ChatServer create(Backend backend, PromptTokenizer tokenizer, TokenDecoder decoder,
+      ImageDecoder imageDecoder, String systemPrompt, EngineConfig engineConfig, ServerOptions options) {
     ServerMetrics metrics = new ServerMetrics(backend.info());
     GenerationEngine engine = new GenerationEngine(backend, decoder, engineConfig, metrics);
     metrics.bind(engine);
-    return new ChatServer(engine, new ChatTemplate(tokenizer, backend.info()), imageDecoder, metrics, options);
+    return new ChatServer(engine, new ChatTemplate(tokenizer, backend.info(), systemPrompt), imageDecoder, metrics,
+        options);
   }
 
   private ChatServer(GenerationEngine engine, ChatTemplate template, ImageDecoder imageDecoder,

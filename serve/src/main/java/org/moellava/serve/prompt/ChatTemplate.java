@@ -19,10 +19,26 @@ public final class ChatTemplate {
 
   private final PromptTokenizer tokenizer;
   private final ModelInfo info;
+  private final String defaultSystem;
 
+  /** A template with LLaVA's {@link #DEFAULT_SYSTEM} prompt (for models whose config names none). */
   public ChatTemplate(PromptTokenizer tokenizer, ModelInfo info) {
+    this(tokenizer, info, DEFAULT_SYSTEM);
+  }
+
+  /**
+   * A template whose system prompt, used when the conversation has no system message, is the model's own
+   * ({@code ModelConfig.systemPrompt()}, {@code PackageManifest.systemPrompt()}).
+   */
+  public ChatTemplate(PromptTokenizer tokenizer, ModelInfo info, String defaultSystem) {
     this.tokenizer = tokenizer;
     this.info = info;
+    this.defaultSystem = defaultSystem == null ? "" : defaultSystem;
+  }
+
+  /** The system prompt used when the conversation has none. */
+  public String defaultSystem() {
+    return defaultSystem;
   }
 
   /**
@@ -55,7 +71,7 @@ public final class ChatTemplate {
       throw new InvalidInputException("the last message must be a user message");
     }
     List<Integer> ids = new ArrayList<>();
-    StringBuilder text = new StringBuilder(system.length() == 0 ? DEFAULT_SYSTEM : system).append(' ');
+    StringBuilder text = new StringBuilder(system.length() == 0 ? defaultSystem : system).append(' ');
     for (ChatMessage turn : turns) {
       if (turn.role().equals("user")) {
         text.append("USER: ");

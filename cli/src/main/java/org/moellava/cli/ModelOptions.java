@@ -1,0 +1,42 @@
+package org.moellava.cli;
+
+import java.nio.file.Path;
+import org.moellava.serve.backend.Device;
+import org.moellava.serve.backend.ort.OrtOptions;
+import org.moellava.serve.load.BackendKind;
+import org.moellava.serve.load.ServingModels;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Option;
+
+/** The model and backend options shared by {@code serve} and {@code generate}. */
+final class ModelOptions {
+  static final class Source {
+    @Option(names = "--package", required = true, description = "A model package (moellava export).")
+    Path packageDir;
+
+    @Option(names = "--checkpoint", required = true, description = "A checkpoint directory (TensorFlow backend).")
+    Path checkpointDir;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  @Option(names = "--backend", description = "ort | trt | tf (default: ort for --package, tf for --checkpoint).")
+  String backend;
+
+  @Option(names = "--device", defaultValue = "cpu", description = "cpu | cuda (ONNX Runtime; cuda needs the gpu build).")
+  String device;
+
+  @Option(names = "--ort-tensorrt", description = "With --backend ort --device cuda: put ONNX Runtime's TensorRT "
+      + "execution provider first.")
+  boolean ortTensorRt;
+
+  @Option(names = "--threads", defaultValue = "0", description = "ONNX Runtime intra-op threads (0: its default).")
+  int threads;
+
+  ServingModels.Request request(boolean idsOnly) {
+    BackendKind kind = backend == null ? null : BackendKind.parse(backend);
+    OrtOptions ort = new OrtOptions(Device.parse(device), ortTensorRt, 0, threads);
+    return new ServingModels.Request(source.packageDir, source.checkpointDir, kind, ort, idsOnly);
+  }
+}

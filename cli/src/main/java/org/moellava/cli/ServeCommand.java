@@ -1,0 +1,56 @@
+package org.moellava.cli;
+
+import java.util.concurrent.CountDownLatch;
+import org.moellava.serve.engine.EngineConfig;
+import org.moellava.serve.http.ChatServer;
+import org.moellava.serve.http.ServerOptions;
+import org.moellava.serve.load.ServingModel;
+import org.moellava.serve.load.ServingModels;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code moellava serve}: the OpenAI-compatible HTTP server and web page over one model. */
+@Command(name = "serve", description = "Serve a model over HTTP (OpenAI chat completions, web page at /).")
+public final class ServeCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Mixin ModelOptions model;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", description = "Interface to bind (default 127.0.0.1; "
+      + "0.0.0.0 opens the server to the network).")
+  String host;
+
+  @Option(names = "--port", defaultValue = "8000", description = "TCP port (0 picks a free one).")
+  int port;
+
+  @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' on /v1/*.")
+  String apiKey;
+
+  @Option(names = "--max-batch", defaultValue = "8", description = "Most sequences decoded together.")
+  int maxBatch;
+
+  @Option(names = "--queue", defaultValue = "64", description = "Most requests waiting; more are answered 429.")
+  int queue;
+
+  @Override
+  public void run() {
+    ServerOptions options = ServerOptions.defaults().withHost(host).withPort(port).withApiKey(apiKey);
+    EngineConfig engineConfig = new EngineConfig(maxBatch, queue);
+    ServingModel m = ServingModels.open(model.request(false));
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (m; ChatServer server = ChatServer.create(m.backend(), m.tokenizer(), m.decoder(),
+        m.imageDecoder(options.maxImagePixels(), options.maxImageBytes()), m.systemPrompt(), engineConfig, options)) {
+      server.start();
+      spec.commandLine().getOut().printf("serving %s with %s on http://%s:%d (Ctrl-C stops)%n",
+          m.backend().info().modelId(), m.backend().name(), host, server.port());
+      spec.commandLine().getOut().flush();
+      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,36 @@
+package org.moellava.serve.adapters;
+
+import org.moellava.error.InvalidInputException;
+import org.moellava.image.ImageFiles;
+import org.moellava.image.ImagePreprocessor;
+import org.moellava.image.RgbImage;
+import org.moellava.serve.prompt.ImageDecoder;
+
+/**
+ * The server's {@link ImageDecoder} over the training pipeline's {@link ImagePreprocessor} (resize, centre crop
+ * or mean-colour pad, mean/std from the model config), so a served image is normalised exactly as in training.
+ * The byte limit is checked first, then the declared dimensions against the pixel limit before any pixel is
+ * decoded ({@link ImageFiles#decode}).
+ */
+public final class PreprocessorImageDecoder implements ImageDecoder {
+  private final ImagePreprocessor preprocessor;
+  private final long maxPixels;
+  private final long maxBytes;
+
+  public PreprocessorImageDecoder(ImagePreprocessor preprocessor, long maxPixels, long maxBytes) {
+    if (maxPixels < 1 || maxBytes < 1) throw new IllegalArgumentException("image limits must be >= 1");
+    this.preprocessor = preprocessor;
+    this.maxPixels = maxPixels;
+    this.maxBytes = maxBytes;
+  }
+
+  @Override
+  public float[] decode(byte[] encodedImage) {
+    if (encodedImage.length > maxBytes) {
+      throw new InvalidInputException(
+          "image is " + encodedImage.length + " bytes, over the limit of " + maxBytes + " bytes");
+    }
+    RgbImage image = ImageFiles.decode(encodedImage, "image", maxPixels);
+    return preprocessor.preprocess(image); // [3, S, S]
+  }
+}

@@ -1,0 +1,34 @@
+package org.moellava.serve.adapters;
+
+import java.util.Arrays;
+import org.moellava.serve.engine.TokenDecoder;
+import org.moellava.serve.prompt.PromptTokenizer;
+import org.moellava.text.Tokenizer;
+
+/**
+ * The project's {@link Tokenizer} ({@code tokenizer.json} of the checkpoint or package) as the server's
+ * {@link PromptTokenizer} and {@link TokenDecoder}: encoding adds no special tokens (the chat template places
+ * them), decoding skips them. Closing it closes the tokenizer.
+ */
+public final class TokenizerAdapter implements PromptTokenizer, TokenDecoder, AutoCloseable {
+  private final Tokenizer tokenizer;
+
+  public TokenizerAdapter(Tokenizer tokenizer) {
+    this.tokenizer = tokenizer;
+  }
+
+  @Override
+  public int[] encode(String text) {
+    return tokenizer.encode(text);
+  }
+
+  @Override
+  public String decode(int[] tokenIds, int count) {
+    return tokenizer.decode(count == tokenIds.length ? tokenIds : Arrays.copyOf(tokenIds, count));
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}
