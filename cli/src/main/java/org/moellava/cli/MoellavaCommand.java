@@ -11,7 +11,8 @@ import picocli.CommandLine.ScopeType;
     versionProvider = ProjectVersion.class,
     description = "Sparse mixture-of-experts vision-language models (MoE-LLaVA) on the JVM: "
         + "TensorFlow Java training, ONNX/TensorRT export, low-latency serving.",
-    subcommands = {VersionCommand.class, ConfigCommand.class, DataCommand.class, ImportCommand.class, ExportCommand.class})
+    subcommands = {VersionCommand.class, ConfigCommand.class, DataCommand.class, ImportCommand.class, ExportCommand.class,
+        TrainCommand.class})
 public final class MoellavaCommand implements Runnable {
   @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")
   boolean debug;
