@@ -17,7 +17,6 @@ import org.moellava.graph.TensorValue;
 import org.moellava.graph.Tensors;
 import org.moellava.graph.VariableGroup;
 import org.moellava.graph.VariableNames;
-import org.moellava.graph.WeightLoader;
 import org.moellava.train.optim.AdamW;
 import org.moellava.train.optim.CosineSchedule;
 import org.moellava.train.run.MetricsLog;
@@ -99,9 +98,10 @@ final class StageTrainer {
           AdamW.Config.defaults(s.weightDecay(), s.maxGradNorm()));
       long trainedParameters = trained.stream().mapToLong(e -> e.spec().size()).sum();
       try (Session session = new Session(g.model().graph(), sessionConfig(plan.threads()))) {
-        WeightLoader.load(session, g.model().variables(), start.weights());
+        List<VariableIo.Target> modelVars = VariableIo.of(g.model().variables());
+        VariableIo.load(session, modelVars, start.weights(), stage.label() + " starting weights");
         session.runner().addTarget(ops.initialize()).run().close();
-        if (start.step() > 0) loadSlots(session, ops, start.slots());
+        if (start.step() > 0) VariableIo.load(session, ops.slots(), start.slots(), stage.label() + " optimiser state");
         Loop loop = new Loop(g, ops, session, data, metrics, patches, accum);
         Map<String, TensorValue> base = start.weights();
         CheckpointSaver saver = new CheckpointSaver(plan.layout().checkpoints(stage), plan.keepCheckpoints());
@@ -112,12 +112,12 @@ final class StageTrainer {
             long done = step + 1;
             boolean periodic = s.checkpointEvery() > 0 && done % s.checkpointEvery() == 0;
             if (periodic || done == plan.totalSteps()) {
-              saver.save(plan.modelConfig(), plan.tokenizerJson(), snapshot(session, g, ops, base),
+              saver.save(plan.modelConfig(), plan.tokenizerJson(), snapshot(session, modelVars, ops, base),
                   state(done, r.loss(), r.ce()));
             }
           }
         }
-        Map<String, TensorValue> model = modelOnly(snapshot(session, g, ops, base));
+        Map<String, TensorValue> model = modelOnly(snapshot(session, modelVars, ops, base));
         Path finalDir = plan.layout().finalCheckpoint(stage);
         new CheckpointWriter().write(finalDir, plan.modelConfig(), plan.tokenizerJson(), model,
             state(plan.totalSteps(), loop.lastLoss, loop.lastCe));
@@ -136,18 +136,15 @@ final class StageTrainer {
   }
 
   /** Model variables (with {@code base}'s other entries) and optimiser slots, as saved in a step checkpoint. */
-  private static Map<String, TensorValue> snapshot(Session session, StageGraph g, TrainStepOps ops,
-      Map<String, TensorValue> base) {
+  private static Map<String, TensorValue> snapshot(Session session, List<VariableIo.Target> modelVars,
+      TrainStepOps ops, Map<String, TensorValue> base) {
     Map<String, TensorValue> out = new LinkedHashMap<>();
     base.forEach((name, value) -> {
       if (!name.startsWith(OPTIMIZER_PREFIX)) out.put(name, value);
     });
-    out.putAll(WeightLoader.read(session, g.model().variables()));
-    for (TrainStepOps.Slot slot : ops.slots()) {
-      try (Result r = session.runner().fetch(slot.variable()).run()) {
-        out.put(slot.name(), Tensors.toValue(r.get(0)));
-      }
-    }
+    List<VariableIo.Target> all = new ArrayList<>(modelVars);
+    all.addAll(ops.slots());
+    out.putAll(VariableIo.read(session, all));
     return out;
   }
 
@@ -160,19 +157,6 @@ final class StageTrainer {
       }
     });
     return out;
-  }
-
-  private static void loadSlots(Session session, TrainStepOps ops, Map<String, TensorValue> slots) {
-    for (TrainStepOps.Slot slot : ops.slots()) {
-      TensorValue v = slots.get(slot.name());
-      if (v == null) {
-        throw new InvalidInputException("checkpoint has no optimiser variable '" + slot.name()
-            + "': it was not written by this stage's trainer");
-      }
-      try (TFloat32 t = Tensors.floats(v)) {
-        session.runner().feed(slot.value(), t).addTarget(slot.load()).run().close();
-      }
-    }
   }
 
   /** One step's figures. */

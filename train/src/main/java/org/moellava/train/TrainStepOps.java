@@ -28,16 +28,13 @@ import org.tensorflow.types.TFloat32;
  * trainer check the loss and every group's gradients for NaN/Inf before anything is updated.
  */
 final class TrainStepOps {
-  /** Reads and writes one optimiser slot variable (moments, step count). */
-  record Slot(String name, Output<TFloat32> variable, Placeholder<TFloat32> value, Assign<TFloat32> load) {}
-
   private final Op accumulate;
   private final Op applyAndReset;
   private final Op initialize;
   private final Placeholder<TFloat32> learningRate;
   private final Operand<TFloat32> gradNorm;
   private final Map<VariableGroup, Operand<TFloat32>> groupSquares;
-  private final List<Slot> slots;
+  private final List<VariableIo.Target> slots;
 
   /**
    * @param vars the trained variables
@@ -90,7 +87,7 @@ final class TrainStepOps {
     for (String name : step.slotNames()) {
       Output<TFloat32> variable = graph.operation(name).<TFloat32>output(0);
       Placeholder<TFloat32> value = load.placeholder(TFloat32.class, Placeholder.shape(variable.shape()));
-      slots.add(new Slot(name, variable, value, load.assign(variable, value)));
+      slots.add(new VariableIo.Target(name, variable.shape().asArray(), variable, value, load.assign(variable, value)));
     }
   }
 
@@ -132,7 +129,7 @@ final class TrainStepOps {
   }
 
   /** The optimiser's own variables (saved in checkpoints for an exact resume). */
-  List<Slot> slots() {
+  List<VariableIo.Target> slots() {
     return slots;
   }
 }
