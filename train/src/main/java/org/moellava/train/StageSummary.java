@@ -53,9 +53,18 @@ public record StageSummary(Stage stage, long firstStep, long steps, int trainedV
 
   /** Peak resident set size of this process in MB (VmHWM), or -1 where /proc is unavailable. */
   public static long currentPeakRssMb() {
+    return procStatusMb("VmHWM:");
+  }
+
+  /** Resident set size of this process in MB (VmRSS), or -1 where /proc is unavailable. */
+  public static long currentRssMb() {
+    return procStatusMb("VmRSS:");
+  }
+
+  private static long procStatusMb(String key) {
     try {
       for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
+        if (line.startsWith(key)) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
         }
       }

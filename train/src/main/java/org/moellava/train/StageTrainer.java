@@ -267,6 +267,7 @@ final class StageTrainer {
       line.put("tokens", stepTokens);
       line.put("tokens_per_s", Math.round(tokensPerSecond * 10) / 10.0);
       line.put("step_s", Math.round(dt * 1e4) / 1e4);
+      line.put("rss_mb", StageSummary.currentRssMb());
       metrics.append(line);
       losses.add(loss);
       lastExtra = extra;

@@ -35,8 +35,8 @@ import org.moellava.train.run.MetricsLog;
  * and an interrupted stage continues from its newest checkpoint exactly (step, data order, optimiser moments).
  */
 public final class TrainingRun {
-  private static final long HEAD_SEED = 0x6EAD_5EEDL;
-  private static final long ROUTER_SEED = 0x2007_E125L;
+  static final long HEAD_SEED = 0x6EAD_5EEDL;
+  static final long ROUTER_SEED = 0x2007_E125L;
 
   /**
    * Options of a run.
