@@ -29,14 +29,13 @@ final class TrainingData implements AutoCloseable {
 
   private final SynthWorld world;
   private final LlavaDataset dataset;
-  private final Tokenizer tokenizer;
+  private Tokenizer tokenizer;
   private final ModelConfig config;
   private final long seed;
 
-  private TrainingData(SynthWorld world, LlavaDataset dataset, Tokenizer tokenizer, ModelConfig config) {
+  private TrainingData(SynthWorld world, LlavaDataset dataset, ModelConfig config) {
     this.world = world;
     this.dataset = dataset;
-    this.tokenizer = tokenizer;
     this.config = config;
     this.seed = config.training().seed();
   }
@@ -44,10 +43,9 @@ final class TrainingData implements AutoCloseable {
   /**
    * Opens {@code --data}: loads (and checks) a dataset directory, or sets up the synthetic world.
    *
-   * @param tokenizerFile the tokenizer to use (already written to the run directory)
    * @throws InvalidInputException when the dataset fails to load
    */
-  static TrainingData open(String data, ModelConfig config, Path tokenizerFile) {
+  static TrainingData open(String data, ModelConfig config) {
     SynthWorld world = null;
     LlavaDataset dataset = null;
     if (SYNTH.equals(data)) {
@@ -60,7 +58,13 @@ final class TrainingData implements AutoCloseable {
       }
       dataset = LlavaDatasetReader.read(dir);
     }
-    return new TrainingData(world, dataset, Tokenizer.load(tokenizerFile), config);
+    return new TrainingData(world, dataset, config);
+  }
+
+  /** Loads the tokenizer the batches are made with (the run directory's copy). */
+  void loadTokenizer(Path tokenizerFile) {
+    if (tokenizer != null) tokenizer.close();
+    tokenizer = Tokenizer.load(tokenizerFile);
   }
 
   /** Whether this is the synthetic world. */
@@ -93,6 +97,6 @@ final class TrainingData implements AutoCloseable {
 
   @Override
   public void close() {
-    tokenizer.close();
+    if (tokenizer != null) tokenizer.close();
   }
 }

@@ -82,12 +82,13 @@ public final class TrainingRun {
           + "or start at --stage 1 with --init CHECKPOINT");
     }
     if (options.init() != null) CheckpointReader.open(options.init());
-    byte[] tokenizer = tokenizerBytes(synth);
-    List<Stage> todo = preflight(plan);
-    prepareRunDirectory(tokenizer);
     List<StageSummary> summaries = new ArrayList<>();
     long start = System.nanoTime();
-    try (TrainingData data = TrainingData.open(options.data(), config, layout.tokenizer())) {
+    try (TrainingData data = TrainingData.open(options.data(), config)) {
+      byte[] tokenizer = tokenizerBytes(synth);
+      List<Stage> todo = preflight(plan);
+      prepareRunDirectory(tokenizer);
+      data.loadTokenizer(layout.tokenizer());
       // everything that can fail on bad input has been checked; training starts
       for (Stage stage : plan) {
         if (!todo.contains(stage)) {
