@@ -33,8 +33,8 @@ public record StageSummary(Stage stage, long firstStep, long steps, int trainedV
   public void print(PrintStream out) {
     String rule = "-".repeat(72);
     out.println(rule);
-    out.printf(Locale.ROOT, "%s done: steps %d..%d of %d, %d variables (%,d parameters) trained%n", stage.label(),
-        firstStep, steps, steps, trainedVariables, trainedParameters);
+    out.printf(Locale.ROOT, "%s done: steps %d..%d of %d run here, %d variables (%,d parameters) trained%n",
+        stage.label(), firstStep + 1, steps, steps, trainedVariables, trainedParameters);
     out.printf(Locale.ROOT, "  wall %.1f s, %.0f tokens/s, peak RSS %d MB%n", wallSeconds, tokensPerSecond, peakRssMb);
     out.printf(Locale.ROOT, "  loss %.4f -> %.4f (mean of first / last 10 steps)%n", lossStart, lossEnd);
     for (Map.Entry<String, Double> e : extra.entrySet()) {
