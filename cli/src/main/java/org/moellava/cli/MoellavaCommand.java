@@ -15,6 +15,7 @@ import picocli.CommandLine.ScopeType;
         VersionCommand.class,
         ConfigCommand.class,
         DataCommand.class,
+        TrainCommand.class,
         ImportCommand.class,
         ExportCommand.class,
         EvalCommand.class,

@@ -8,7 +8,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.moellava.io.AtomicFiles;
 import org.moellava.error.InvalidInputException;
 
 /**
@@ -42,6 +46,39 @@ public final class MetricsLog implements AutoCloseable {
       throw new IllegalStateException("metrics record is not serialisable: " + record.keySet(), e);
     } catch (IOException e) {
       throw new InvalidInputException(file + ": cannot append to the metrics log: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Removes the records of {@code stage} whose {@code step} is past {@code step} (written after the checkpoint a run
+   * resumes from), and a torn last line, rewriting the file atomically.
+   */
+  public static void dropAfter(Path file, String stage, long step) {
+    if (!Files.exists(file)) return;
+    try {
+      List<String> kept = new ArrayList<>();
+      boolean changed = false;
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        JsonNode node;
+        try {
+          node = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+          changed = true; // a torn line
+          continue;
+        }
+        if (node != null && stage.equals(node.path("stage").asText()) && node.path("step").asLong() > step) {
+          changed = true;
+          continue;
+        }
+        kept.add(line);
+      }
+      if (changed) {
+        StringBuilder sb = new StringBuilder();
+        kept.forEach(l -> sb.append(l).append('\n'));
+        AtomicFiles.writeString(file, sb.toString());
+      }
+    } catch (IOException e) {
+      throw new InvalidInputException(file + ": cannot read the metrics log: " + e.getMessage(), e);
     }
   }
 

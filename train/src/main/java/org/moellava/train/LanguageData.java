@@ -1,0 +1,27 @@
+package org.moellava.train;
+
+import org.moellava.data.DataLoader;
+
+/** Caption or instruction micro-batches of the language stages, from a {@link DataLoader}. */
+final class LanguageData implements StageData {
+  private final DataLoader loader;
+
+  LanguageData(DataLoader loader) {
+    this.loader = loader;
+  }
+
+  @Override
+  public StageBatch batch(long index) {
+    return new StageBatch(loader.batch(index), null);
+  }
+
+  @Override
+  public int batchSize() {
+    return loader.batchSize();
+  }
+
+  @Override
+  public void close() {
+    loader.close();
+  }
+}

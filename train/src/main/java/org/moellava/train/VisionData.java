@@ -1,0 +1,59 @@
+package org.moellava.train;
+
+import org.moellava.data.Batch;
+import org.moellava.data.DataLoader;
+import org.moellava.data.Split;
+import org.moellava.data.synth.Position;
+import org.moellava.data.synth.Scene;
+import org.moellava.data.synth.SynthObject;
+import org.moellava.data.synth.SynthWorld;
+
+/**
+ * Micro-batches of the vision stage: images of the synthetic world's training split (order and pixels from a
+ * {@link DataLoader} over its caption dataset) with each slot's shape, colour and size as targets.
+ */
+final class VisionData implements StageData {
+  private final DataLoader loader;
+  private final SynthWorld world;
+
+  VisionData(DataLoader loader, SynthWorld world) {
+    this.loader = loader;
+    this.world = world;
+  }
+
+  @Override
+  public StageBatch batch(long index) {
+    int[] indices = loader.indicesOf(index);
+    Batch batch = loader.batchOf(indices);
+    int slots = VisionPretrainGraph.SLOTS;
+    int[] shapes = new int[indices.length * slots];
+    int[] colours = new int[indices.length * slots];
+    int[] sizes = new int[indices.length * slots];
+    java.util.Arrays.fill(colours, -1);
+    java.util.Arrays.fill(sizes, -1);
+    for (int b = 0; b < indices.length; b++) {
+      Scene scene = world.sample(Split.TRAIN, indices[b]).scene();
+      for (SynthObject o : scene.objects()) {
+        int at = b * slots + slotOf(o.position());
+        shapes[at] = 1 + o.shape().ordinal();
+        colours[at] = o.colour().ordinal();
+        sizes[at] = o.size().ordinal();
+      }
+    }
+    return new StageBatch(batch, new StageBatch.SlotLabels(shapes, colours, sizes));
+  }
+
+  private static int slotOf(Position p) {
+    return p.ordinal();
+  }
+
+  @Override
+  public int batchSize() {
+    return loader.batchSize();
+  }
+
+  @Override
+  public void close() {
+    loader.close();
+  }
+}

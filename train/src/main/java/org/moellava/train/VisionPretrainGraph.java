@@ -1,0 +1,171 @@
+package org.moellava.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.moellava.config.ModelConfig;
+import org.moellava.config.VisionConfig;
+import org.moellava.data.synth.Colour;
+import org.moellava.data.synth.ObjectSize;
+import org.moellava.data.synth.Position;
+import org.moellava.data.synth.Shape;
+import org.moellava.graph.GraphNames;
+import org.moellava.graph.Linear;
+import org.moellava.graph.ModelGraph;
+import org.moellava.graph.ModelVariableSpecs;
+import org.moellava.graph.ModelVariables;
+import org.moellava.graph.VariableGroup;
+import org.moellava.graph.VariableNames;
+import org.moellava.graph.VariableSpec;
+import org.moellava.graph.VisionTower;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Vision pretraining on the synthetic world (the stand-in for CLIP): the CLIP tower's features, flattened, feed a
+ * linear head ({@code vision_head/kernel [P*Dv, slots*(shapes+1+colours+sizes)]}, {@code vision_head/bias}) that
+ * predicts for each of the world's five slots ({@link Position}) the object's shape or "none", its colour and its
+ * size. The loss is the sum of the three mean cross-entropies (colour and size only where a slot holds an object).
+ *
+ * <p>Inputs: {@code pixel_values [B,3,H,W]}; {@code shape_labels [B,5]} (0 = empty slot, 1+ordinal of the shape),
+ * {@code colour_labels [B,5]} and {@code size_labels [B,5]} (ordinal, -1 for an empty slot).
+ */
+public final class VisionPretrainGraph extends ModelGraph {
+  /** Slots per image. */
+  public static final int SLOTS = Position.values().length;
+  /** Shape classes: "none" plus every shape. */
+  public static final int SHAPE_CLASSES = Shape.values().length + 1;
+  public static final int COLOUR_CLASSES = Colour.values().length;
+  public static final int SIZE_CLASSES = ObjectSize.values().length;
+  private static final int PER_SLOT = SHAPE_CLASSES + COLOUR_CLASSES + SIZE_CLASSES;
+  /** The head's kernel. */
+  public static final String HEAD_KERNEL = VariableNames.VISION_PRETRAIN_HEAD + "/kernel";
+  /** The head's bias. */
+  public static final String HEAD_BIAS = VariableNames.VISION_PRETRAIN_HEAD + "/bias";
+
+  private final Placeholder<TFloat32> pixelValues;
+  private final Placeholder<TInt32> shapeLabels;
+  private final Placeholder<TInt32> colourLabels;
+  private final Placeholder<TInt32> sizeLabels;
+  private final Operand<TFloat32> loss;
+  private final Operand<TFloat32> shapeAccuracy;
+
+  private VisionPretrainGraph(ModelConfig config) {
+    super(config, specs(config));
+    VisionConfig v = config.visionConfig();
+    pixelValues = tf.withName(GraphNames.PIXEL_VALUES).placeholder(TFloat32.class,
+        Placeholder.shape(org.tensorflow.ndarray.Shape.of(-1, v.numChannels(), v.imageSize(), v.imageSize())));
+    shapeLabels = labels("shape_labels");
+    colourLabels = labels("colour_labels");
+    sizeLabels = labels("size_labels");
+    Operand<TFloat32> features = VisionTower.features(tf, variables, config, pixelValues); // [B,P,Dv]
+    Operand<TFloat32> flat = tf.reshape(features, tf.constant(new int[] {-1, v.numPatches() * v.hiddenSize()})); // [B,P*Dv]
+    Operand<TFloat32> head = Linear.apply(tf, flat, variables.get(HEAD_KERNEL), variables.get(HEAD_BIAS)); // [B,5*C]
+    Operand<TFloat32> perSlot = tf.reshape(head, tf.constant(new int[] {-1, PER_SLOT})); // [B*5,C]
+    Operand<TFloat32> shapeLogits = columns(perSlot, 0, SHAPE_CLASSES); // [B*5,9]
+    Operand<TFloat32> colourLogits = columns(perSlot, SHAPE_CLASSES, COLOUR_CLASSES); // [B*5,7]
+    Operand<TFloat32> sizeLogits = columns(perSlot, SHAPE_CLASSES + COLOUR_CLASSES, SIZE_CLASSES); // [B*5,2]
+    Operand<TFloat32> total = tf.math.add(crossEntropy(shapeLogits, shapeLabels, SHAPE_CLASSES),
+        tf.math.add(crossEntropy(colourLogits, colourLabels, COLOUR_CLASSES),
+            crossEntropy(sizeLogits, sizeLabels, SIZE_CLASSES)));
+    loss = tf.withName(GraphNames.LOSS).identity(total);
+    Operand<TInt32> predicted = tf.dtypes.cast(tf.math.argMax(shapeLogits, tf.constant(1)), TInt32.class); // [B*5]
+    Operand<TInt32> truth = tf.reshape(shapeLabels, tf.constant(new int[] {-1})); // [B*5]
+    shapeAccuracy = tf.withName("shape_accuracy").identity(
+        tf.math.mean(tf.dtypes.cast(tf.math.equal(predicted, truth), TFloat32.class), tf.constant(0)));
+  }
+
+  /** Builds the graph for the vision tower of {@code config}. */
+  public static VisionPretrainGraph build(ModelConfig config) {
+    return new VisionPretrainGraph(config);
+  }
+
+  /** The vision tower's variables and the head's. */
+  public static List<VariableSpec> specs(ModelConfig config) {
+    VisionConfig v = config.visionConfig();
+    List<VariableSpec> specs = new ArrayList<>(ModelVariableSpecs.vision(config));
+    specs.add(new VariableSpec(HEAD_KERNEL, new long[] {(long) v.numPatches() * v.hiddenSize(), SLOTS * PER_SLOT},
+        VariableSpec.Init.NORMAL));
+    specs.add(new VariableSpec(HEAD_BIAS, new long[] {SLOTS * PER_SLOT}, VariableSpec.Init.ZEROS));
+    return specs;
+  }
+
+  private Placeholder<TInt32> labels(String name) {
+    return tf.withName(name).placeholder(TInt32.class,
+        Placeholder.shape(org.tensorflow.ndarray.Shape.of(-1, SLOTS)));
+  }
+
+  private Operand<TFloat32> columns(Operand<TFloat32> x, int start, int count) {
+    return tf.slice(x, tf.constant(new int[] {0, start}), tf.constant(new int[] {-1, count}));
+  }
+
+  /** Mean CE over rows whose label is >= 0; rank-2 logSoftmax (TF's gradient is right only for rank 2). */
+  private Operand<TFloat32> crossEntropy(Operand<TFloat32> logits, Operand<TInt32> labels, int classes) {
+    Operand<TInt32> flat = tf.reshape(labels, tf.constant(new int[] {-1})); // [N]
+    Operand<TFloat32> oneHot = tf.oneHot(flat, tf.constant(classes), tf.constant(1f), tf.constant(0f)); // [N,C]; 0 for -1
+    Operand<TFloat32> nll = tf.math.neg(tf.reduceSum(tf.math.mul(tf.nn.logSoftmax(logits), oneHot),
+        tf.constant(new int[] {0, 1})));
+    Operand<TFloat32> counted = tf.reduceSum(oneHot, tf.constant(new int[] {0, 1}));
+    return tf.math.div(nll, tf.math.maximum(counted, tf.constant(1f)));
+  }
+
+  /** Whether the loss depends on vision variable {@code name} (not on layers past the feature layer). */
+  public boolean affectsLoss(String name) {
+    if (name.startsWith(VariableNames.POST_LAYERNORM + "/")) return false;
+    for (int i = config.visionLayersUsed(); i < config.visionConfig().numHiddenLayers(); i++) {
+      if (name.startsWith(VariableNames.visionLayer(i) + "/")) return false;
+    }
+    return true;
+  }
+
+  /** The variables of {@code groups} that affect the loss, in creation order. */
+  public List<ModelVariables.Entry> trainableVariables(Set<VariableGroup> groups) {
+    List<ModelVariables.Entry> out = new ArrayList<>();
+    for (ModelVariables.Entry e : variables.inGroups(groups)) {
+      if (affectsLoss(e.spec().name())) out.add(e);
+    }
+    return out;
+  }
+
+  /** {@code d loss / d v} for {@code vars}, in order. */
+  public Output<?>[] addGradients(List<ModelVariables.Entry> vars) {
+    Output<?>[] xs = new Output<?>[vars.size()];
+    for (int i = 0; i < xs.length; i++) xs[i] = vars.get(i).variable();
+    return graph.addGradients(loss.asOutput(), xs);
+  }
+
+  /** The graph's ops. */
+  public Ops ops() {
+    return tf;
+  }
+
+  public Placeholder<TFloat32> pixelValues() {
+    return pixelValues;
+  }
+
+  public Placeholder<TInt32> shapeLabels() {
+    return shapeLabels;
+  }
+
+  public Placeholder<TInt32> colourLabels() {
+    return colourLabels;
+  }
+
+  public Placeholder<TInt32> sizeLabels() {
+    return sizeLabels;
+  }
+
+  /** Sum of the shape, colour and size cross-entropies. */
+  public Operand<TFloat32> loss() {
+    return loss;
+  }
+
+  /** Fraction of slots whose shape (or emptiness) is predicted right. */
+  public Operand<TFloat32> shapeAccuracy() {
+    return shapeAccuracy;
+  }
+}

@@ -1,0 +1,92 @@
+package org.moellava.train;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.moellava.config.ModelConfig;
+import org.moellava.data.Batch;
+import org.moellava.graph.ModelGraph;
+import org.moellava.graph.ModelVariables;
+import org.moellava.graph.Tensors;
+import org.moellava.graph.VariableGroup;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/** The vision stage: {@link VisionPretrainGraph}. */
+final class VisionStageGraph implements StageGraph {
+  private final VisionPretrainGraph graph;
+
+  VisionStageGraph(ModelConfig config) {
+    this.graph = VisionPretrainGraph.build(config);
+  }
+
+  @Override
+  public ModelGraph model() {
+    return graph;
+  }
+
+  @Override
+  public Ops ops() {
+    return graph.ops();
+  }
+
+  @Override
+  public Operand<TFloat32> loss() {
+    return graph.loss();
+  }
+
+  @Override
+  public List<ModelVariables.Entry> trainable(Set<VariableGroup> groups) {
+    return graph.trainableVariables(groups);
+  }
+
+  @Override
+  public Output<?>[] gradients(List<ModelVariables.Entry> vars) {
+    return graph.addGradients(vars);
+  }
+
+  @Override
+  public Map<String, Operand<?>> metricFetches() {
+    Map<String, Operand<?>> out = new LinkedHashMap<>();
+    out.put("shape_accuracy", graph.shapeAccuracy());
+    return out;
+  }
+
+  @Override
+  public Map<String, Object> stepMetrics(Map<String, double[]> sums, int microBatches, long tokens) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("shape_accuracy", sums.get("shape_accuracy")[0] / microBatches);
+    return out;
+  }
+
+  @Override
+  public void feed(Session.Runner runner, StageBatch stageBatch, List<Tensor> owned) {
+    Batch b = stageBatch.batch();
+    int rows = b.batchSize();
+    int slots = VisionPretrainGraph.SLOTS;
+    TFloat32 pixels = TFloat32.tensorOf(Shape.of(rows, 3, b.imageSize(), b.imageSize()),
+        DataBuffers.of(b.pixelValues(), true, false));
+    owned.add(pixels);
+    StageBatch.SlotLabels l = stageBatch.slotLabels();
+    Tensor shapes = Tensors.ints(l.shapes(), rows, slots);
+    owned.add(shapes);
+    Tensor colours = Tensors.ints(l.colours(), rows, slots);
+    owned.add(colours);
+    Tensor sizes = Tensors.ints(l.sizes(), rows, slots);
+    owned.add(sizes);
+    runner.feed(graph.pixelValues(), pixels).feed(graph.shapeLabels(), shapes).feed(graph.colourLabels(), colours)
+        .feed(graph.sizeLabels(), sizes);
+  }
+
+  @Override
+  public void close() {
+    graph.close();
+  }
+}
