@@ -8,6 +8,7 @@ import picocli.CommandLine.ScopeType;
 @Command(
     name = "moellava",
     mixinStandardHelpOptions = true,
+    scope = ScopeType.INHERIT,
     versionProvider = ProjectVersion.class,
     description = "Sparse mixture-of-experts vision-language models (MoE-LLaVA) on the JVM: "
         + "TensorFlow Java training, ONNX/TensorRT export, low-latency serving.",
@@ -21,6 +22,7 @@ import picocli.CommandLine.ScopeType;
         EvalCommand.class,
         AnalyzeCommand.class,
         ForwardCommand.class,
+        ConformanceCommand.class,
         ServeCommand.class,
         GenerateCommand.class,
         BenchCommand.class,
