@@ -26,10 +26,17 @@ import org.moellava.export.onnx.proto.ValueInfoProto;
  * from its logits alone (softmax, top-k, routing weights), stays fp32, as do computations from integer inputs and
  * small constants alone (rotary angles, mask biases). Where an fp32 tensor meets an fp16 node a Cast is inserted (a
  * weight gets an fp16 copy), and the other way round. Weights only fp32 nodes read stay fp32 (the router kernels).
+ * Scatters with a reduction run in fp32 ({@link #FP32_OPS}).
  */
 public final class Fp16Converter {
   /** Float initializers of at least this many elements are weights, stored in fp16 where fp16 nodes read them. */
   static final long WEIGHT_ELEMENTS = 1024;
+
+  /**
+   * Ops that compute in fp32 even on fp16 data: ONNX Runtime's CPU ScatterND has no fp16 kernel with
+   * {@code reduction=add} (the MoE dispatch's segment sum), which also accumulates better in fp32.
+   */
+  static final Set<String> FP32_OPS = Set.of("ScatterND", "ScatterElements");
 
   /** Largest finite binary16 value. */
   static final float HALF_MAX = 65504f;
@@ -112,6 +119,7 @@ public final class Fp16Converter {
   }
 
   private boolean isHalf(NodeProto n) {
+    if (FP32_OPS.contains(n.getOpType())) return false;
     boolean any = false;
     for (String in : n.getInputList()) {
       if (fp32Weights.contains(in)) return false;

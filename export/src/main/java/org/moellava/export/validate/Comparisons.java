@@ -27,6 +27,11 @@ public final class Comparisons {
 
   /** The index of the largest value in each row of {@code logits [..., V]} at the last position of each row. */
   public static int[] lastTokenArgmax(TensorValue logits) {
+    return lastTokenArgmax(logits, -1);
+  }
+
+  /** As {@link #lastTokenArgmax(TensorValue)} never choosing {@code excluded} (the image placeholder). */
+  public static int[] lastTokenArgmax(TensorValue logits, int excluded) {
     long[] s = logits.shape(); // [B, S, V]
     int batch = (int) s[0];
     int seq = (int) s[1];
@@ -34,8 +39,10 @@ public final class Comparisons {
     int[] out = new int[batch];
     for (int b = 0; b < batch; b++) {
       int base = (b * seq + seq - 1) * vocab;
-      int best = 0;
-      for (int v = 1; v < vocab; v++) if (logits.data()[base + v] > logits.data()[base + best]) best = v;
+      int best = excluded == 0 ? 1 : 0;
+      for (int v = best + 1; v < vocab; v++) {
+        if (v != excluded && logits.data()[base + v] > logits.data()[base + best]) best = v;
+      }
       out[b] = best;
     }
     return out;

@@ -71,9 +71,9 @@ public final class ConformanceCheck {
     for (int b = 0; b < batch; b++) lastPos[b] = prompt.positionIds().data()[b * seq + seq - 1];
     TensorValue zeros = new TensorValue(tfFeatures.shape(), new float[tfFeatures.data().length]);
     for (int step = 0; step < DECODE_STEPS; step++) {
-      int[] next = Comparisons.lastTokenArgmax(tfOut.logits());
+      int[] next = Comparisons.lastTokenArgmax(tfOut.logits(), config.imageTokenIndex());
       tfTokens.add(box(next));
-      pkgTokens.add(box(Comparisons.lastTokenArgmax(pkgOut.logits())));
+      pkgTokens.add(box(Comparisons.lastTokenArgmax(pkgOut.logits(), config.imageTokenIndex())));
       greedyChoice("decode" + step + "/argmax", tfOut.logits(), pkgOut.logits());
       int total = seq + step + 1;
       int[] newMask = new int[batch * total];
@@ -123,8 +123,8 @@ public final class ConformanceCheck {
 
   /** Last-position argmax per row: a differing choice fails unless TF's top-two gap is within the tolerance. */
   private void greedyChoice(String name, TensorValue expected, TensorValue actual) {
-    int[] a = Comparisons.lastTokenArgmax(expected);
-    int[] b = Comparisons.lastTokenArgmax(actual);
+    int[] a = Comparisons.lastTokenArgmax(expected, config.imageTokenIndex());
+    int[] b = Comparisons.lastTokenArgmax(actual, config.imageTokenIndex());
     long[] s = expected.shape();
     int seq = (int) s[1];
     int vocab = (int) s[2];

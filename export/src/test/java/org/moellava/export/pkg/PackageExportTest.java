@@ -155,9 +155,9 @@ class PackageExportTest {
       int[] pos = {11, 7};
       TensorValue zeros = new TensorValue(features.shape(), new float[features.data().length]);
       for (int step = 0; step < 6; step++) {
-        int[] next = Comparisons.lastTokenArgmax(tfState.logits());
+        int[] next = Comparisons.lastTokenArgmax(tfState.logits(), config.imageTokenIndex());
         assertEquals(java.util.Arrays.toString(next),
-            java.util.Arrays.toString(Comparisons.lastTokenArgmax(ortState.logits())), "greedy step " + step);
+            java.util.Arrays.toString(Comparisons.lastTokenArgmax(ortState.logits(), config.imageTokenIndex())), "greedy step " + step);
         int total = seq + step + 1;
         int[] m2 = new int[2 * total];
         for (int b = 0; b < 2; b++) {
