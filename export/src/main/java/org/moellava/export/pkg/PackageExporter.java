@@ -65,6 +65,12 @@ public final class PackageExporter {
     if (Files.exists(out)) {
       throw new InvalidInputException(out + ": already exists; choose a new --out directory (nothing was written)");
     }
+    if (options.tensorRt() != null) {
+      var trt = org.moellava.runtime.TensorRtProbe.availability();
+      if (!trt.available()) {
+        throw new org.moellava.error.BackendUnavailableException("TensorRT unavailable: " + trt.reason());
+      }
+    }
     CheckpointReader reader = CheckpointReader.open(checkpoint);
     ModelConfig config = reader.config();
     List<String> names = CheckpointConsistency.check(reader, config);
