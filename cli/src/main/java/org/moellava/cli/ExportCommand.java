@@ -96,6 +96,9 @@ public final class ExportCommand implements Callable<Integer> {
         options.precision().id(), r.manifest().moeMode(), opset, r.seconds(), r.bytes() / 1e6);
     o.printf("validated against TensorFlow: %d checks passed (tolerance %s), see %s%n", checks,
         r.conformance().tolerance(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
+    if (!r.manifest().files().containsKey("tokenizer")) {
+      o.println("note: the checkpoint has no tokenizer.json, so neither has the package");
+    }
     for (Map.Entry<String, String> f : r.manifest().files().entrySet()) {
       o.printf("  %-16s %s%n", f.getKey(), f.getValue());
     }

@@ -28,7 +28,7 @@ import org.moellava.pkg.PackageManifestIO;
 
 /**
  * {@code moellava export}: checkpoint to model package (ARCHITECTURE.md §3). The package is built in a staging
- * directory beside {@code out}: ONNX files, {@code tokenizer.json}, optional TensorRT engines, then validation (ONNX
+ * directory beside {@code out}: ONNX files, {@code tokenizer.json} (when the checkpoint has one), optional TensorRT engines, then validation (ONNX
  * checker with shape inference on every file, ONNX Runtime against the TF graphs, written to
  * {@value #CONFORMANCE_FILE}), then {@code model.json}; only a package that passed is renamed to {@code out}. On any
  * failure nothing is left behind.
@@ -74,8 +74,7 @@ public final class PackageExporter {
     CheckpointReader reader = CheckpointReader.open(checkpoint);
     ModelConfig config = reader.config();
     List<String> names = CheckpointConsistency.check(reader, config);
-    byte[] tokenizer = reader.tokenizerJson().orElseThrow(() -> new InvalidInputException(
-        checkpoint.resolve(TOKENIZER_FILE) + ": missing; a model package needs the tokenizer"));
+    byte[] tokenizer = reader.tokenizerJson().orElse(null); // an imported checkpoint may have none
     Map<String, TensorValue> weights = reader.readVariables(names);
 
     Path staging = AtomicFiles.stagingDirectoryFor(out);
@@ -89,8 +88,10 @@ public final class PackageExporter {
         files.put(e.getKey(), file);
       }
       models = null; // the files hold them now
-      Files.write(staging.resolve(TOKENIZER_FILE), tokenizer);
-      files.put("tokenizer", TOKENIZER_FILE);
+      if (tokenizer != null) {
+        Files.write(staging.resolve(TOKENIZER_FILE), tokenizer);
+        files.put("tokenizer", TOKENIZER_FILE);
+      }
       for (String f : List.of("vision.onnx", "embed.onnx", "decoder.onnx")) OnnxFileValidator.check(staging.resolve(f));
       ConformanceReport report = conform(config, weights, staging);
       Files.writeString(staging.resolve(CONFORMANCE_FILE), JSON.writeValueAsString(report) + "\n");

@@ -34,9 +34,11 @@ public final class Fp16Converter {
 
   /**
    * Ops that compute in fp32 even on fp16 data: ONNX Runtime's CPU ScatterND has no fp16 kernel with
-   * {@code reduction=add} (the MoE dispatch's segment sum), which also accumulates better in fp32.
+   * {@code reduction=add} (the MoE dispatch's segment sum), which also accumulates better in fp32; reductions
+   * (RMSNorm, LayerNorm statistics) and softmax accumulate in fp32 as fp16 inference kernels do.
    */
-  static final Set<String> FP32_OPS = Set.of("ScatterND", "ScatterElements");
+  static final Set<String> FP32_OPS = Set.of("ScatterND", "ScatterElements", "ReduceMean", "ReduceSum", "Softmax",
+      "LogSoftmax");
 
   /** Largest finite binary16 value. */
   static final float HALF_MAX = 65504f;
