@@ -11,12 +11,18 @@ public final class Comparisons {
    * scale; infinite when the shapes differ.
    */
   public static double relativeError(TensorValue expected, TensorValue actual) {
+    return relativeError(expected, actual, i -> true);
+  }
+
+  /** As {@link #relativeError(TensorValue, TensorValue)} over the flat indices {@code keep} accepts. */
+  public static double relativeError(TensorValue expected, TensorValue actual, java.util.function.IntPredicate keep) {
     if (!java.util.Arrays.equals(expected.shape(), actual.shape())) return Double.POSITIVE_INFINITY;
     double scale = 1e-6;
     double worst = 0;
     float[] e = expected.data();
     float[] a = actual.data();
     for (int i = 0; i < e.length; i++) {
+      if (!keep.test(i)) continue;
       scale = Math.max(scale, Math.abs(e[i]));
       double d = Math.abs((double) a[i] - e[i]);
       if (Double.isNaN(d)) return Double.POSITIVE_INFINITY;

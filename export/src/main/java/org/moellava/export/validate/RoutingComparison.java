@@ -10,27 +10,31 @@ import org.moellava.graph.TensorValue;
  * @param tokens tokens compared
  * @param mismatches tokens with different choices and a clear margin
  * @param nearTies tokens with different choices within the margin
+ * @param nearTieTokens the indices of those tokens
  */
-public record RoutingComparison(int tokens, int mismatches, int nearTies) {
+public record RoutingComparison(int tokens, int mismatches, int nearTies, java.util.List<Integer> nearTieTokens) {
+  public RoutingComparison {
+    nearTieTokens = java.util.List.copyOf(nearTieTokens);
+  }
 
   /** Compares {@code expected} (the reference) with {@code actual}, top {@code k}. */
   public static RoutingComparison compare(TensorValue expected, TensorValue actual, int k, double margin) {
     int n = (int) expected.shape()[0];
     int e = (int) expected.shape()[1];
     if (actual.shape().length != 2 || actual.shape()[0] != n || actual.shape()[1] != e) {
-      return new RoutingComparison(n, n, 0);
+      return new RoutingComparison(n, n, 0, java.util.List.of());
     }
     int mismatches = 0;
-    int nearTies = 0;
+    java.util.List<Integer> ties = new java.util.ArrayList<>();
     for (int t = 0; t < n; t++) {
       int[] a = topK(expected.data(), t * e, e, k + 1);
       int[] b = topK(actual.data(), t * e, e, k);
       if (sameSet(a, b, k)) continue;
       double gap = k < e ? expected.data()[t * e + a[k - 1]] - expected.data()[t * e + a[k]] : Double.MAX_VALUE;
-      if (gap < margin) nearTies++;
+      if (gap < margin) ties.add(t);
       else mismatches++;
     }
-    return new RoutingComparison(n, mismatches, nearTies);
+    return new RoutingComparison(n, mismatches, ties.size(), ties);
   }
 
   /** Indices of the {@code count} largest of {@code row}, best first; ties to the lower index. */
@@ -58,8 +62,4 @@ public record RoutingComparison(int tokens, int mismatches, int nearTies) {
     return true;
   }
 
-  /** This comparison plus {@code other}. */
-  public RoutingComparison plus(RoutingComparison other) {
-    return new RoutingComparison(tokens + other.tokens, mismatches + other.mismatches, nearTies + other.nearTies);
-  }
 }
