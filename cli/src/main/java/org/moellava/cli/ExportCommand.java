@@ -1,22 +1,131 @@
 package org.moellava.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.error.InvalidInputException;
+import org.moellava.error.MoeLlavaException;
+import org.moellava.export.moe.MoeMode;
+import org.moellava.export.onnx.io.OnnxModelWriter;
+import org.moellava.export.onnx.lint.LintViolation;
+import org.moellava.export.pkg.ExportOptions;
+import org.moellava.export.pkg.PackageExporter;
+import org.moellava.export.pkg.Precision;
+import org.moellava.export.tensorrt.TensorRtOptions;
+import org.moellava.export.validate.PackageLint;
 import org.moellava.hf.HfExporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code moellava export}: deployable artifacts from a checkpoint. */
-@Command(name = "export", description = "Export a checkpoint.", subcommands = {ExportCommand.Hf.class})
-public final class ExportCommand implements Runnable {
+/**
+ * {@code moellava export}: a checkpoint to a model package (ONNX files, model.json, tokenizer, optional TensorRT
+ * engines), validated against TensorFlow before it is published; {@code --check-tensorrt PKG} lints a package;
+ * {@code export hf} writes the transformers layout.
+ */
+@Command(name = "export", description = "Export a checkpoint to a model package (or lint one with --check-tensorrt).",
+    subcommands = {ExportCommand.Hf.class})
+public final class ExportCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
+  @Option(names = "--checkpoint", description = "The checkpoint directory.")
+  Path checkpoint;
+
+  @Option(names = "--out", description = "The package directory to write (must not exist).")
+  Path out;
+
+  @Option(names = "--opset", defaultValue = "17", description = "ONNX opset, 17..20 (default ${DEFAULT-VALUE}).")
+  int opset;
+
+  @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or fp16 (router stays fp32).")
+  String precision;
+
+  @Option(names = "--moe", defaultValue = "standard",
+      description = "standard (ONNX Runtime and TensorRT) or ort-fused (com.microsoft.MoE, ONNX Runtime only).")
+  String moe;
+
+  @Option(names = "--tensorrt", description = "Also build TensorRT engines (needs a GPU and TensorRT 10.6).")
+  boolean tensorRt;
+
+  @Option(names = "--trt-batch", split = ",", description = "min,opt,max batch (default 1,1,8).")
+  List<Integer> trtBatch;
+
+  @Option(names = "--trt-sequence", split = ",", description = "min,opt,max new tokens (default 1,128,max positions).")
+  List<Integer> trtSequence;
+
+  @Option(names = "--trt-past", split = ",", description = "min,opt,max past length (default 0,512,max positions - 1).")
+  List<Integer> trtPast;
+
+  @Option(names = "--trt-fp16", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Allow FP16 kernels (default on).")
+  boolean trtFp16;
+
+  @Option(names = "--trt-tf32", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Allow TF32 kernels (default on).")
+  boolean trtTf32;
+
+  @Option(names = "--trt-opt-level", defaultValue = "3", description = "Builder optimisation level 0..5.")
+  int trtOptLevel;
+
+  @Option(names = "--trt-timing-cache", description = "Timing cache file (read if present, then updated).")
+  Path trtTimingCache;
+
+  @Option(names = "--check-tensorrt", paramLabel = "PKG",
+      description = "Lint every .onnx of a package against TensorRT's ONNX parser; exit 1 on any violation.")
+  Path checkTensorRt;
+
   @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+  public Integer call() {
+    PrintWriter o = spec.commandLine().getOut();
+    if (checkTensorRt != null) return lint(o);
+    if (checkpoint == null || out == null) {
+      spec.commandLine().usage(o);
+      throw new InvalidInputException("export needs --checkpoint DIR and --out PKG (or --check-tensorrt PKG)");
+    }
+    ExportOptions options = new ExportOptions(opset, Precision.parse(precision), MoeMode.parse(moe), null,
+        OnnxModelWriter.DEFAULT_EXTERNAL_THRESHOLD);
+    if (tensorRt) options = options.withTensorRt(tensorRtOptions());
+    PackageExporter.Result r = new PackageExporter(options).export(checkpoint, out);
+    long checks = r.conformance().checks().size();
+    o.printf("exported %s to %s (%s, moe %s, opset %d) in %.1f s, %.1f MB%n", checkpoint, r.directory(),
+        options.precision().id(), r.manifest().moeMode(), opset, r.seconds(), r.bytes() / 1e6);
+    o.printf("validated against TensorFlow: %d checks passed (tolerance %s), see %s%n", checks,
+        r.conformance().tolerance(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
+    if (!r.manifest().files().containsKey("tokenizer")) {
+      o.println("note: the checkpoint has no tokenizer.json, so neither has the package");
+    }
+    for (Map.Entry<String, String> f : r.manifest().files().entrySet()) {
+      o.printf("  %-16s %s%n", f.getKey(), f.getValue());
+    }
+    return 0;
+  }
+
+  private TensorRtOptions tensorRtOptions() {
+    TensorRtOptions d = TensorRtOptions.defaults(CheckpointReader.open(checkpoint).config(), trtFp16);
+    return new TensorRtOptions(trtBatch == null ? d.batch() : trtBatch, trtSequence == null ? d.sequence() : trtSequence,
+        trtPast == null ? d.pastSequence() : trtPast, trtFp16, trtTf32, trtOptLevel, trtTimingCache);
+  }
+
+  private int lint(PrintWriter o) {
+    Map<String, List<LintViolation>> result = PackageLint.check(checkTensorRt);
+    int count = 0;
+    for (Map.Entry<String, List<LintViolation>> e : result.entrySet()) {
+      for (LintViolation v : e.getValue()) {
+        o.println(e.getKey() + ": " + v);
+        count++;
+      }
+    }
+    if (count > 0) {
+      o.println(checkTensorRt + ": " + count + " TensorRT violation(s) in " + result.size() + " file(s)");
+      return MoeLlavaException.EXIT_FAILURE;
+    }
+    o.println(checkTensorRt + ": " + result.size() + " file(s) pass the TensorRT lint " + result.keySet());
+    return 0;
   }
 
   /** A folder that transformers' {@code LlavaForConditionalGeneration.from_pretrained} loads. */

@@ -30,7 +30,8 @@ import org.moellava.config.ModelConfig;
  * @param opset ONNX opset of every file
  * @param files role ({@code vision}, {@code embed}, {@code decoder}, {@code tokenizer}, or an engine name such
  *     as {@code decoder.engine}) to file name, relative to the package directory
- * @param tensorrt the TensorRT optimisation profiles the engines were built with, or null
+ * @param tensorrt the TensorRT optimisation profiles the engines were built with, or null (written as
+ *     {@code null}: the strict reader requires every creator property to be present)
  * @param config the full model config
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -52,7 +53,7 @@ public record PackageManifest(
     @JsonProperty(value = "precision", required = true) String precision,
     @JsonProperty(value = "opset", required = true) int opset,
     @JsonProperty(value = "files", required = true) Map<String, String> files,
-    @JsonProperty(value = "tensorrt") TensorRtProfiles tensorrt,
+    @JsonInclude(JsonInclude.Include.ALWAYS) @JsonProperty(value = "tensorrt") TensorRtProfiles tensorrt,
     @JsonProperty(value = "config", required = true) ModelConfig config) {
 
   /** The current {@code model.json} format. */

@@ -30,6 +30,7 @@ final class IndexHandlers {
     r.register("UnsortedSegmentSum", IndexHandlers::unsortedSegmentSum);
     r.register("TopKV2", IndexHandlers::topK);
     r.register("OneHot", IndexHandlers::oneHot);
+    r.register("Where", IndexHandlers::whereIndices);
   }
 
   /** GatherV2(params, indices, axis) with batch_dims 0 (Gather) or batch_dims == axis (GatherND). */
@@ -102,6 +103,13 @@ final class IndexHandlers {
     int indexType = n.typeAttr("index_type").map(t -> t.getNumber() == 9 ? INT64
         : TensorProto.DataType.INT32_VALUE).orElse(TensorProto.DataType.INT32_VALUE);
     return List.of(out.get(0), ctx.castTo(out.get(1), INT64, indexType, n.name() + "/indices"));
+  }
+
+  /** Single-input TF Where: int64 coordinates of the non-zero elements, {@code [n, rank]} (ONNX NonZero is [rank, n]). */
+  private static List<String> whereIndices(TfNode n, ConversionContext ctx) {
+    if (n.inputs().size() != 1) throw ctx.fail(n, "Where with " + n.inputs().size() + " inputs (only the one-input form)");
+    String nz = ctx.onnx().node("NonZero").input(ctx.input(n, 0)).output(n.name() + "/nonzero"); // [rank, n]
+    return one(ctx.onnx().node("Transpose").input(nz).attr("perm", new long[] {1, 0}).output(n.name()));
   }
 
   /** OneHot(indices, depth, on, off); TF gives all-off rows for negative indices, ONNX would wrap them. */

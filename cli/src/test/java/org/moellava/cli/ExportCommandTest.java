@@ -1,0 +1,99 @@
+package org.moellava.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.moellava.checkpoint.CheckpointWriter;
+import org.moellava.checkpoint.TrainingState;
+import org.moellava.config.ConfigValidator;
+import org.moellava.config.ModelConfig;
+import org.moellava.config.MoeLayers;
+import org.moellava.config.Presets;
+import org.moellava.config.TextConfig;
+import org.moellava.config.VisionConfig;
+import org.moellava.graph.WeightInitializer;
+import org.moellava.runtime.TensorRtProbe;
+import org.moellava.text.WordLevelTokenizerJson;
+
+/** {@code moellava export}: package, TensorRT lint of standard and fused packages, TensorRT availability. */
+class ExportCommandTest {
+  @TempDir static Path dir;
+  static Path checkpoint;
+
+  @BeforeAll
+  static void checkpoint() {
+    ModelConfig tiny = Presets.get(Presets.TINY);
+    VisionConfig vision = new VisionConfig(16, 32, 2, 2, 3, 8, 4, 1e-5, "quick_gelu");
+    TextConfig text = new TextConfig(40, 16, 24, 24, 2, 4, 2, 64, 10000.0, 1e-6, "silu", false,
+        4, 2, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1);
+    ModelConfig config = ConfigValidator.validate(new ModelConfig("llava", 2, -2, "gelu", vision, text,
+        tiny.imageMean(), tiny.imageStd(), "pad", tiny.training(), tiny.systemPrompt()), "cli test");
+    byte[] tokenizer = WordLevelTokenizerJson.build(List.of("<pad>", "<eos>", "<image>"), "<pad>", List.of("a"), 8)
+        .getBytes(StandardCharsets.UTF_8);
+    checkpoint = dir.resolve("ck");
+    new CheckpointWriter().write(checkpoint, config, tokenizer, WeightInitializer.randomWeights(config, 3),
+        TrainingState.imported(3));
+  }
+
+  @Test
+  void exportsAStandardPackageThatPassesTheLintAndAFusedOneThatDoesNot() {
+    CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("std").toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("validated against TensorFlow"), r.out());
+    assertTrue(Files.isRegularFile(dir.resolve("std/model.json")));
+
+    CliRunner lint = CliRunner.run("export", "--check-tensorrt", dir.resolve("std").toString());
+    assertEquals(0, lint.exitCode(), lint.out() + lint.err());
+    assertTrue(lint.out().contains("3 file(s) pass"), lint.out());
+
+    CliRunner fused = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out",
+        dir.resolve("fused").toString(), "--moe", "ort-fused");
+    assertEquals(0, fused.exitCode(), fused.err());
+    CliRunner bad = CliRunner.run("export", "--check-tensorrt", dir.resolve("fused").toString());
+    assertEquals(1, bad.exitCode(), bad.out());
+    assertTrue(bad.out().contains("decoder.onnx: ") && bad.out().contains("com.microsoft"), bad.out());
+  }
+
+  @Test
+  void badOptionsAreOneLineErrors() {
+    CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("x").toString(),
+        "--opset", "21");
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().contains("--opset 21"), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertFalse(Files.exists(dir.resolve("x")));
+  }
+
+  @Test
+  void tensorRtWithoutTensorRtExitsThreeWithTheReason() {
+    TensorRtProbe.Availability a = TensorRtProbe.availability();
+    assumeFalse(a.available(), "TensorRT is available here (" + a.reason() + "): the unavailable path cannot run");
+    CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("trt").toString(),
+        "--tensorrt");
+    assertEquals(3, r.exitCode(), r.err());
+    assertTrue(r.err().contains("TensorRT unavailable: "), r.err());
+    assertFalse(Files.exists(dir.resolve("trt")));
+  }
+
+  @Test
+  void tensorRtEnginesAreBuiltWhereTensorRtLoads() throws java.io.IOException {
+    TensorRtProbe.Availability a = TensorRtProbe.availability();
+    assumeTrue(a.available(), "TensorRT unavailable: " + a.reason());
+    CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("eng").toString(),
+        "--tensorrt", "--trt-batch", "1,1,2", "--trt-sequence", "1,8,32", "--trt-past", "0,8,31");
+    assertEquals(0, r.exitCode(), r.err());
+    for (String f : List.of("vision.engine", "embed.engine", "decoder.engine")) {
+      assertTrue(Files.size(dir.resolve("eng").resolve(f)) > 0, f);
+    }
+  }
+}

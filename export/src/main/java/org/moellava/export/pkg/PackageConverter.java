@@ -1,0 +1,70 @@
+package org.moellava.export.pkg;
+
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Set;
+import org.moellava.graph.VariableNames;
+import java.util.List;
+import java.util.Map;
+import org.moellava.config.ModelConfig;
+import org.moellava.export.moe.FusedMoeHandler;
+import org.moellava.export.moe.FusedMoeRewriter;
+import org.moellava.export.moe.MoeMode;
+import org.moellava.export.onnx.ExportSpec;
+import org.moellava.export.onnx.TfToOnnxConverter;
+import org.moellava.export.onnx.handlers.OpHandlerRegistry;
+import org.moellava.export.onnx.proto.ModelProto;
+import org.moellava.export.precision.Fp16Converter;
+import org.moellava.graph.DecoderGraph;
+import org.moellava.graph.EmbedGraph;
+import org.moellava.graph.ModelGraph;
+import org.moellava.graph.TensorValue;
+import org.moellava.graph.VisionGraph;
+
+/**
+ * Builds the three inference graphs of a model and converts each to the ONNX model of the package: weights
+ * frozen into initializers, int64 integer inputs, the chosen MoE form and precision.
+ */
+public final class PackageConverter {
+  private final ModelConfig config;
+  private final ExportOptions options;
+
+  public PackageConverter(ModelConfig config, ExportOptions options) {
+    this.config = config;
+    this.options = options;
+  }
+
+  /** Graph name ({@code vision}, {@code embed}, {@code decoder}) to ONNX model, in that order. */
+  public Map<String, ModelProto> convert(Map<String, TensorValue> weights) {
+    Map<String, ModelProto> out = new LinkedHashMap<>();
+    out.put(PackageGraphs.VISION, convert(VisionGraph.build(config),
+        PackageGraphs.vision(config, weights, options.opset())));
+    out.put(PackageGraphs.EMBED, convert(EmbedGraph.build(config),
+        PackageGraphs.embed(config, weights, options.opset())));
+    out.put(PackageGraphs.DECODER, convert(DecoderGraph.build(config),
+        PackageGraphs.decoder(config, weights, options.opset())));
+    return out;
+  }
+
+  private ModelProto convert(ModelGraph graph, ExportSpec spec) {
+    ModelProto model;
+    try (graph) {
+      model = converter().convert(graph.graph().toGraphDef(), spec);
+    }
+    model = OnnxBoundary.int64Inputs(model, PackageGraphs.int64Inputs(spec.graphName()));
+    if (options.precision() == Precision.FP16) {
+      Set<String> routers = new HashSet<>();
+      for (int layer : PackageGraphs.moeLayers(config)) routers.add(VariableNames.routerKernel(layer));
+      model = Fp16Converter.convert(model, routers);
+    }
+    return OnnxBoundary.importCustomDomains(model);
+  }
+
+  private TfToOnnxConverter converter() {
+    if (options.moeMode() == MoeMode.STANDARD) return TfToOnnxConverter.standard();
+    OpHandlerRegistry registry = FusedMoeHandler.register(OpHandlerRegistry.defaults());
+    return new TfToOnnxConverter(registry,
+        List.of(new FusedMoeRewriter(PackageGraphs.moeLayers(config), config.textConfig().numExpertsPerTok())),
+        TfToOnnxConverter.standardOptimizers());
+  }
+}

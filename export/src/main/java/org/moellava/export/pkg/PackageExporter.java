@@ -1,0 +1,163 @@
+package org.moellava.export.pkg;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.moellava.checkpoint.CheckpointReader;
+import org.moellava.config.ModelConfig;
+import org.moellava.error.InvalidInputException;
+import org.moellava.export.onnx.io.OnnxModelWriter;
+import org.moellava.export.onnx.proto.ModelProto;
+import org.moellava.export.tensorrt.EngineBuilder;
+import org.moellava.export.validate.ConformanceCheck;
+import org.moellava.export.validate.ConformanceReport;
+import org.moellava.export.validate.OnnxFileValidator;
+import org.moellava.export.validate.OrtPackageRunner;
+import org.moellava.graph.TensorValue;
+import org.moellava.graph.TfModelRunner;
+import org.moellava.io.AtomicFiles;
+import org.moellava.pkg.PackageManifest;
+import org.moellava.pkg.PackageManifestIO;
+
+/**
+ * {@code moellava export}: checkpoint to model package (ARCHITECTURE.md §3). The package is built in a staging
+ * directory beside {@code out}: ONNX files, {@code tokenizer.json} (when the checkpoint has one), optional TensorRT engines, then validation (ONNX
+ * checker with shape inference on every file, ONNX Runtime against the TF graphs, written to
+ * {@value #CONFORMANCE_FILE}), then {@code model.json}; only a package that passed is renamed to {@code out}. On any
+ * failure nothing is left behind.
+ */
+public final class PackageExporter {
+  /** The validation report inside a package. */
+  public static final String CONFORMANCE_FILE = "conformance.json";
+  /** The tokenizer inside a package. */
+  public static final String TOKENIZER_FILE = "tokenizer.json";
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /**
+   * What an export produced.
+   *
+   * @param directory the published package
+   * @param manifest its {@code model.json}
+   * @param conformance its validation report
+   * @param seconds wall time of the export
+   * @param bytes total size of the package's files
+   */
+  public record Result(Path directory, PackageManifest manifest, ConformanceReport conformance, double seconds,
+      long bytes) {}
+
+  private final ExportOptions options;
+
+  public PackageExporter(ExportOptions options) {
+    this.options = options;
+  }
+
+  /** Exports {@code checkpoint} to the new package directory {@code out}. */
+  public Result export(Path checkpoint, Path out) {
+    long start = System.nanoTime();
+    if (Files.exists(out)) {
+      throw new InvalidInputException(out + ": already exists; choose a new --out directory (nothing was written)");
+    }
+    if (options.tensorRt() != null) {
+      var trt = org.moellava.runtime.TensorRtProbe.availability();
+      if (!trt.available()) {
+        throw new org.moellava.error.BackendUnavailableException("TensorRT unavailable: " + trt.reason());
+      }
+    }
+    CheckpointReader reader = CheckpointReader.open(checkpoint);
+    ModelConfig config = reader.config();
+    List<String> names = CheckpointConsistency.check(reader, config);
+    byte[] tokenizer = reader.tokenizerJson().orElse(null); // an imported checkpoint may have none
+    Map<String, TensorValue> weights = reader.readVariables(names);
+
+    Path staging = AtomicFiles.stagingDirectoryFor(out);
+    try {
+      Map<String, String> files = new LinkedHashMap<>();
+      Map<String, ModelProto> models = new PackageConverter(config, options).convert(weights);
+      OnnxModelWriter writer = new OnnxModelWriter(options.externalDataThreshold());
+      for (Map.Entry<String, ModelProto> e : models.entrySet()) {
+        String file = e.getKey() + ".onnx";
+        writer.write(e.getValue(), staging.resolve(file));
+        files.put(e.getKey(), file);
+      }
+      models = null; // the files hold them now
+      if (tokenizer != null) {
+        Files.write(staging.resolve(TOKENIZER_FILE), tokenizer);
+        files.put("tokenizer", TOKENIZER_FILE);
+      }
+      for (String f : List.of("vision.onnx", "embed.onnx", "decoder.onnx")) OnnxFileValidator.check(staging.resolve(f));
+      ConformanceReport report = conform(config, weights, staging);
+      Files.writeString(staging.resolve(CONFORMANCE_FILE), JSON.writeValueAsString(report) + "\n");
+      if (!report.passed()) {
+        ConformanceReport.Check c = report.firstFailure();
+        throw new InvalidInputException("export failed validation against TensorFlow: " + c.name()
+            + " relative error " + String.format("%.3g", c.relativeError()) + ", routing mismatches "
+            + c.routingMismatches() + " (tolerance " + report.tolerance() + "); nothing was written to " + out);
+      }
+      PackageManifest.TensorRtProfiles profiles = null;
+      if (options.tensorRt() != null) {
+        files.putAll(new EngineBuilder(options.tensorRt()).buildAll(staging, config));
+        profiles = options.tensorRt().profiles();
+      }
+      PackageManifestIO.write(manifest(config, modelId(checkpoint), files, profiles), staging);
+      PackageManifest manifest = PackageManifestIO.read(staging);
+      AtomicFiles.publishDirectory(staging, out);
+      return new Result(out, manifest, report, (System.nanoTime() - start) / 1e9, sizeOf(out));
+    } catch (IOException e) {
+      AtomicFiles.deleteRecursively(staging);
+      throw new InvalidInputException(staging + ": cannot write the package: " + e.getMessage(), e);
+    } catch (RuntimeException | Error e) {
+      AtomicFiles.deleteRecursively(staging);
+      throw e;
+    }
+  }
+
+  private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir) {
+    double tol = options.precision().tolerance();
+    try (TfModelRunner tf = new TfModelRunner(config, weights);
+         OrtPackageRunner pkg = new OrtPackageRunner(dir, config)) {
+      return new ConformanceCheck(config, tol, tol).run(tf, pkg, options.precision().id(), options.moeMode().id());
+    }
+  }
+
+  private PackageManifest manifest(ModelConfig config, String modelId, Map<String, String> files,
+      PackageManifest.TensorRtProfiles profiles) {
+    List<Integer> moeLayers = PackageGraphs.moeLayers(config);
+    return new PackageManifest(PackageManifest.FORMAT_VERSION, modelId, config.visionConfig().imageSize(),
+        config.imageMean(), config.imageStd(), config.imageAspectMode(), config.visionConfig().numPatches(),
+        config.imageTokenIndex(), config.textConfig().eosTokenId(), config.textConfig().padTokenId(),
+        config.systemPrompt(), PackageManifest.CHAT_TEMPLATE, moeLayers,
+        moeLayers.isEmpty() ? "dense" : options.moeMode().id(), options.precision().id(), options.opset(), files,
+        profiles, config);
+  }
+
+  private static String modelId(Path checkpoint) {
+    Path name = checkpoint.toAbsolutePath().normalize().getFileName();
+    return name == null ? "model" : name.toString();
+  }
+
+  /** Total size of the regular files under {@code dir}. */
+  public static long sizeOf(Path dir) {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    } catch (IOException e) {
+      throw new InvalidInputException(dir + ": cannot list: " + e.getMessage(), e);
+    }
+  }
+
+  /** The ONNX files of a package directory, sorted. */
+  public static List<Path> onnxFiles(Path dir) {
+    try (Stream<Path> walk = Files.list(dir)) {
+      return new ArrayList<>(walk.filter(p -> p.getFileName().toString().endsWith(".onnx")).sorted().toList());
+    } catch (IOException e) {
+      throw new InvalidInputException(dir + ": cannot list: " + e.getMessage(), e);
+    }
+  }
+}

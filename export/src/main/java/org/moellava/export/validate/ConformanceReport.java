@@ -1,0 +1,52 @@
+package org.moellava.export.validate;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * {@code conformance.json}: the package compared with the TF graphs on fixed seeded inputs.
+ *
+ * @param precision the package precision
+ * @param moeMode the package MoE mode
+ * @param tolerance the largest relative error allowed (vision features, embeddings, logits, router logits)
+ * @param routingMargin router-logit margin below which differing top-k choices count as near-ties
+ * @param seed the seed of the inputs
+ * @param checks every comparison made
+ * @param greedyTokensTf tokens TF chose, greedily, per decode step and row
+ * @param greedyTokensPackage tokens the package chose on the same inputs
+ * @param passed whether every check is within tolerance
+ */
+public record ConformanceReport(
+    @JsonProperty("precision") String precision,
+    @JsonProperty("moe_mode") String moeMode,
+    @JsonProperty("tolerance") double tolerance,
+    @JsonProperty("routing_margin") double routingMargin,
+    @JsonProperty("seed") long seed,
+    @JsonProperty("checks") List<Check> checks,
+    @JsonProperty("greedy_tokens_tf") List<List<Integer>> greedyTokensTf,
+    @JsonProperty("greedy_tokens_package") List<List<Integer>> greedyTokensPackage,
+    @JsonProperty("passed") boolean passed) {
+
+  /**
+   * One comparison.
+   *
+   * @param name what was compared, e.g. {@code prefill/logits}
+   * @param relativeError max abs error over the reference's max abs value (for tensors), else 0
+   * @param tokens routed tokens compared (router checks), else 0
+   * @param routingMismatches tokens routed differently with a clear margin
+   * @param nearTies tokens routed differently within the margin (allowed)
+   * @param passed whether the check is within tolerance
+   */
+  public record Check(
+      @JsonProperty("name") String name,
+      @JsonProperty("relative_error") double relativeError,
+      @JsonProperty("tokens") int tokens,
+      @JsonProperty("routing_mismatches") int routingMismatches,
+      @JsonProperty("near_ties") int nearTies,
+      @JsonProperty("passed") boolean passed) {}
+
+  /** The first failed check, or null. */
+  public Check firstFailure() {
+    return checks.stream().filter(c -> !c.passed()).findFirst().orElse(null);
+  }
+}

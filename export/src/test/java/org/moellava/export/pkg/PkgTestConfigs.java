@@ -1,0 +1,23 @@
+package org.moellava.export.pkg;
+
+import org.moellava.config.ConfigValidator;
+import org.moellava.config.ModelConfig;
+import org.moellava.config.MoeLayers;
+import org.moellava.config.Presets;
+import org.moellava.config.TextConfig;
+import org.moellava.config.VisionConfig;
+
+/** Very small model configs so package tests run in seconds. */
+final class PkgTestConfigs {
+  private PkgTestConfigs() {}
+
+  /** CLIP 2 layers D16 on 8x8 (P=4); text V40 D16, 3 layers (MoE 0 and 2), GQA 4:2, E=4 k=2, 256 positions. */
+  static ModelConfig micro() {
+    ModelConfig tiny = Presets.get(Presets.TINY);
+    VisionConfig vision = new VisionConfig(16, 32, 2, 2, 3, 8, 4, 1e-5, "quick_gelu");
+    TextConfig text = new TextConfig(40, 16, 24, 24, 3, 4, 2, 256, 10000.0, 1e-6, "silu", false,
+        4, 2, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1);
+    return ConfigValidator.validate(new ModelConfig("llava", 2, -2, "gelu", vision, text, tiny.imageMean(),
+        tiny.imageStd(), "pad", tiny.training(), tiny.systemPrompt()), "test micro");
+  }
+}
