@@ -13,6 +13,7 @@ import picocli.CommandLine.ScopeType;
     description = "Sparse mixture-of-experts vision-language models (MoE-LLaVA) on the JVM: "
         + "TensorFlow Java training, ONNX/TensorRT export, low-latency serving.",
     subcommands = {
+        DemoCommand.class,
         VersionCommand.class,
         ConfigCommand.class,
         DataCommand.class,
