@@ -13,20 +13,31 @@ import org.moellava.serve.backend.ModelInfo;
 final class Divergence {
   private Divergence() {}
 
-  static String locate(ConformanceCase c, BackendTrace ref, BackendTrace x, ModelInfo info, Tolerance tolerance) {
+  /**
+   * Where a case diverges.
+   *
+   * @param text e.g. {@code layer 2 expert 3 (...)}, or empty
+   * @param evidence how many differing tokens support it; the suite keeps the best-supported finding
+   */
+  record Finding(String text, int evidence) {
+    static final Finding NONE = new Finding("", 0);
+  }
+
+  static Finding locate(ConformanceCase c, BackendTrace ref, BackendTrace x, ModelInfo info, Tolerance tolerance) {
     int layers = info.numLayers();
     for (int i = 0; i < layers; i++) {
       Set<Integer> differing = differingTokens(c, ref.prefillKeys().get(i), x.prefillKeys().get(i),
           info.numKeyValueHeads(), info.headDim(), tolerance);
       if (!differing.isEmpty()) {
-        return i == 0 ? "before decoder layer 0 (embeddings or image features)" : culprit(c, ref, info, i - 1, differing);
+        return i == 0 ? new Finding("before decoder layer 0 (embeddings or image features)", differing.size())
+            : culprit(c, ref, info, i - 1, differing);
       }
     }
     if (ref.prefillLogits() != null && x.prefillLogits() != null) {
       Set<Integer> differing = differingTokens(c, ref.prefillLogits(), x.prefillLogits(), 1, info.vocabSize(), tolerance);
       if (!differing.isEmpty()) return culprit(c, ref, info, layers - 1, differing);
     }
-    return "";
+    return Finding.NONE;
   }
 
   /** Real prompt tokens {@code r * S + s} whose values differ beyond tolerance; data is {@code [B, H, S, W]}. */
@@ -51,29 +62,45 @@ final class Divergence {
     return out;
   }
 
-  private static String culprit(ConformanceCase c, BackendTrace ref, ModelInfo info, int layer, Set<Integer> differing) {
+  /**
+   * On a MoE layer, the expert that explains the differing tokens: it must be among the chosen experts of every
+   * differing token, and a faulty expert changes every token routed to it, so among those candidates the one
+   * with the fewest unchanged tokens routed to it wins.
+   */
+  private static Finding culprit(ConformanceCase c, BackendTrace ref, ModelInfo info, int layer, Set<Integer> differing) {
     int j = info.moeLayers().indexOf(layer);
-    if (j < 0) return "layer " + layer + " (attention or dense FFN; " + differing.size() + " tokens differ)";
+    if (j < 0) {
+      return new Finding("layer " + layer + " (attention or dense FFN; " + differing.size() + " tokens differ)",
+          differing.size());
+    }
     float[] router = ref.stepRouterLogits().get(0).get(j); // [B*S, E]
     int e = info.numExperts();
     int bestExpert = -1;
-    int bestOverlap = -1;
+    int fewestUnchanged = Integer.MAX_VALUE;
     for (int expert = 0; expert < e; expert++) {
-      int overlap = 0;
-      for (int token : differing) {
-        for (int chosen : Routing.topK(router, token * e, e, info.expertsPerToken())) {
-          if (chosen == expert) overlap++;
+      int covered = 0;
+      int unchanged = 0;
+      for (int r = 0; r < c.batch(); r++) {
+        for (int s = 0; s < c.seq(); s++) {
+          int token = r * c.seq() + s;
+          if (c.attentionMask()[token] == 0) continue;
+          boolean routed = false;
+          for (int chosen : Routing.topK(router, token * e, e, info.expertsPerToken())) routed |= chosen == expert;
+          if (!routed) continue;
+          if (differing.contains(token)) covered++;
+          else unchanged++;
         }
       }
-      if (overlap > bestOverlap) {
-        bestOverlap = overlap;
+      if (covered == differing.size() && unchanged < fewestUnchanged) {
+        fewestUnchanged = unchanged;
         bestExpert = expert;
       }
     }
-    if (bestOverlap == differing.size()) {
-      return "layer " + layer + " expert " + bestExpert + " (all " + differing.size() + " differing tokens routed to it)";
+    if (bestExpert >= 0) {
+      return new Finding("layer " + layer + " expert " + bestExpert + " (" + differing.size()
+          + " differing tokens, all routed to it)", differing.size());
     }
-    return "layer " + layer + " (" + differing.size() + " tokens differ, not explained by one expert: attention or router)";
+    return new Finding("layer " + layer + " (" + differing.size()
+        + " tokens differ, not explained by one expert: attention or router)", differing.size());
   }
-
 }

@@ -20,17 +20,18 @@ import java.util.Map;
  * @param flips examples of hard flips
  * @param greedyEqual whether every greedy token matched, except at near ties
  * @param greedyNearTies greedy disagreements at near ties of the reference's top-2 logits
+ * @param excludedAfterNearTies comparisons left out because they follow a near-tie flip in their row
  * @param diagnosis where the first divergence comes from, e.g. {@code layer 2 expert 3}, or empty
  */
 public record PairReport(String reference, String backend, String status, String reason, int cases,
     TensorDiff imageFeatures, TensorDiff logits, Map<Integer, TensorDiff> routerLogits, double routingAgreement,
     long nearTieFlips, long hardFlips, List<RoutingFlip> flips, boolean greedyEqual, long greedyNearTies,
-    String diagnosis) {
+    long excludedAfterNearTies, String diagnosis) {
 
   /** A backend that cannot run here: listed, never counted as passed. */
   public static PairReport skipped(String reference, String backend, String reason) {
     return new PairReport(reference, backend, "skipped", reason, 0, TensorDiff.NONE, TensorDiff.NONE, Map.of(), 0, 0,
-        0, List.of(), false, 0, "");
+        0, List.of(), false, 0, 0, "");
   }
 
   public boolean failed() {
