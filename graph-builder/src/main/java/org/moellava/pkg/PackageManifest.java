@@ -67,7 +67,7 @@ public record PackageManifest(
     imageMean = List.copyOf(imageMean);
     imageStd = List.copyOf(imageStd);
     moeLayers = List.copyOf(moeLayers);
-    files = Map.copyOf(files);
+    files = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(files)); // stable order in model.json
   }
 
   /**
