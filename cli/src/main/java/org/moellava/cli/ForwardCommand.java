@@ -3,6 +3,9 @@ package org.moellava.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.moellava.error.InvalidInputException;
+import org.moellava.serve.backend.ort.OrtBackend;
+import org.moellava.serve.backend.ort.OrtOptions;
+import org.moellava.conformance.BackendForward;
 import org.moellava.eval.forward.ForwardTool;
 import org.moellava.eval.model.CheckpointModel;
 import picocli.CommandLine.Command;
@@ -16,10 +19,13 @@ import picocli.CommandLine.Spec;
 public final class ForwardCommand implements Runnable {
   @Spec CommandSpec spec;
 
-  @Option(names = "--checkpoint", required = true, description = "The checkpoint directory.")
+  @Option(names = "--checkpoint", description = "The checkpoint directory (TensorFlow backend).")
   Path checkpoint;
 
-  @Option(names = "--backend", defaultValue = "tf", description = "Backend: tf (default ${DEFAULT-VALUE}).")
+  @Option(names = "--package", description = "A model package (ONNX Runtime backend).")
+  Path packageDir;
+
+  @Option(names = "--backend", description = "tf (with --checkpoint) or ort (with --package); default follows the source.")
   String backend;
 
   @Option(names = "--inputs", required = true, description = "safetensors with pixel_values f32 [B,3,H,W], input_ids i64 [B,S], attention_mask i64 [B,S].")
@@ -33,14 +39,26 @@ public final class ForwardCommand implements Runnable {
 
   @Override
   public void run() {
-    if (!"tf".equals(backend)) {
-      throw new InvalidInputException("--backend must be tf (the only backend of this command so far), got '" + backend + "'");
+    if ((checkpoint == null) == (packageDir == null)) {
+      throw new InvalidInputException("give exactly one of --checkpoint DIR (backend tf) or --package DIR (backend ort)");
     }
+    String expected = checkpoint != null ? "tf" : "ort";
+    if (backend != null && !backend.equals(expected)) {
+      throw new InvalidInputException("--backend " + backend + " does not run a " + (checkpoint != null
+          ? "checkpoint (use --backend tf)" : "package (use --backend ort)"));
+    }
+    if (generate < 0) throw new InvalidInputException("--generate must be >= 0, got " + generate);
     ForwardTool.Inputs in = ForwardTool.read(inputs);
     long start = System.nanoTime();
     ForwardTool.Outputs result;
-    try (CheckpointModel model = CheckpointModel.open(checkpoint)) {
-      result = ForwardTool.run(model.runner(), in, generate);
+    if (checkpoint != null) {
+      try (CheckpointModel model = CheckpointModel.open(checkpoint)) {
+        result = ForwardTool.run(model.runner(), in, generate);
+      }
+    } else {
+      try (OrtBackend ort = OrtBackend.open(packageDir, OrtOptions.cpu())) {
+        result = BackendForward.run(ort, in, generate);
+      }
     }
     result.write(out);
     spec.commandLine().getOut().printf(Locale.ROOT, "input_ids %s -> logits %s, router_logits for MoE layers %s%s%s; "

@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.moellava.export.pkg.ExportOptions;
+import org.moellava.export.pkg.PackageExporter;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,7 +29,7 @@ import org.moellava.safetensors.SafetensorsWriter;
  * {@link HfImporter} writes a checkpoint, the command reads it and {@code reference.safetensors}'s inputs.
  */
 class ForwardCommandTest {
-  private static final Path FIXTURES = Path.of(System.getProperty("moellava.fixtures", "/work/shared/fixtures"));
+  private static final Path FIXTURES = Path.of(System.getProperty("moellava.fixtures", "../../shared/fixtures"));
   private static final double RTOL = 1e-4;
   private static final double MARGIN = 1e-4;
 
@@ -36,36 +37,45 @@ class ForwardCommandTest {
   @ValueSource(strings = {"a", "b"})
   void forwardReproducesTransformers(String variant, @TempDir Path dir) {
     Path fixture = FIXTURES.resolve("hf-llava-qwen2moe-" + variant);
-    assumeTrue(Files.isDirectory(fixture), "fixtures not present: " + fixture);
+    assertTrue(Files.isDirectory(fixture), "fixtures not found (set -Dmoellava.fixtures): " + fixture);
     Path checkpoint = dir.resolve("ckpt");
     new HfImporter(false).importTo(fixture, checkpoint);
     Path reference = fixture.resolve(HfReference.FILE);
-    Path out = dir.resolve("out.safetensors");
-    CliRunner r = CliRunner.run("forward", "--checkpoint", checkpoint.toString(), "--backend", "tf",
-        "--inputs", reference.toString(), "--out", out.toString(), "--generate", "8");
-    assertEquals(0, r.exitCode(), r.err());
+    Path pkg = dir.resolve("pkg");
+    new PackageExporter(ExportOptions.defaults()).export(checkpoint, pkg);
+    for (String[] source : new String[][] {{"--checkpoint", checkpoint.toString(), "tf"},
+        {"--package", pkg.toString(), "ort"}}) {
+      Path out = dir.resolve("out-" + source[2] + ".safetensors");
+      CliRunner r = CliRunner.run("forward", source[0], source[1], "--backend", source[2],
+          "--inputs", reference.toString(), "--out", out.toString(), "--generate", "8");
+      assertEquals(0, r.exitCode(), r.err());
+      assertMatchesReference(reference, checkpoint, out, source[2]);
+    }
+  }
+
+  private static void assertMatchesReference(Path reference, Path checkpoint, Path out, String backend) {
     HfReference ref = HfReference.read(reference);
     ModelConfig config = CheckpointReader.open(checkpoint).config();
     try (SafetensorsFile got = SafetensorsFile.open(out)) {
-      assertClose("image_features", ref.imageFeatures(), got.readFloat("image_features"));
-      assertClose("logits", ref.logits(), got.readFloat("logits"));
+      assertClose(backend + " image_features", ref.imageFeatures(), got.readFloat("image_features"));
+      assertClose(backend + " logits", ref.logits(), got.readFloat("logits"));
       assertEquals(new java.util.TreeSet<>(config.textConfig().moeLayerIndices()), ref.routerLogits().keySet());
       int k = config.textConfig().numExpertsPerTok();
       int compared = 0;
       for (Map.Entry<Integer, TensorValue> e : ref.routerLogits().entrySet()) {
-        compared += assertSameExperts("router_logits." + e.getKey(), e.getValue(),
+        compared += assertSameExperts(backend + " router_logits." + e.getKey(), e.getValue(),
             got.readFloat("router_logits." + e.getKey()), k);
       }
       assertTrue(compared > ref.inputIds().shape()[0] * ref.inputIds().shape()[1], "tokens compared: " + compared);
       assertArrayEquals(ref.greedyTokens().shape(), got.readLong("greedy_tokens").shape());
-      assertArrayEquals(ref.greedyTokens().data(), got.readLong("greedy_tokens").data(), "greedy tokens");
+      assertArrayEquals(ref.greedyTokens().data(), got.readLong("greedy_tokens").data(), backend + " greedy tokens");
     }
   }
 
   @Test
   void missingInputFailsWithOneLineAndWritesNothing(@TempDir Path dir) {
     Path fixture = FIXTURES.resolve("hf-llava-qwen2moe-a");
-    assumeTrue(Files.isDirectory(fixture), "fixtures not present: " + fixture);
+    assertTrue(Files.isDirectory(fixture), "fixtures not found (set -Dmoellava.fixtures): " + fixture);
     Path checkpoint = dir.resolve("ckpt");
     new HfImporter(false).importTo(fixture, checkpoint);
     Path inputs = dir.resolve("in.safetensors");
