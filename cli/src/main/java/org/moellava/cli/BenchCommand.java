@@ -1,7 +1,20 @@
 package org.moellava.cli;
 
 import java.nio.file.Path;
+import org.moellava.bench.BackendsBench;
 import org.moellava.bench.BenchResult;
+import org.moellava.bench.ServeBench;
+import org.moellava.bench.TrainBench;
+import org.moellava.checkpoint.CheckpointWriter;
+import org.moellava.checkpoint.TrainingState;
+import org.moellava.config.ModelConfig;
+import org.moellava.export.pkg.ExportOptions;
+import org.moellava.export.pkg.PackageExporter;
+import org.moellava.graph.WeightInitializer;
+import org.moellava.io.AtomicFiles;
+import org.moellava.serve.backend.ort.OrtBackend;
+import org.moellava.serve.backend.ort.OrtOptions;
+import org.moellava.serve.backend.tf.TfBackend;
 import org.moellava.bench.KvBench;
 import org.moellava.bench.MoeBench;
 import org.moellava.config.Presets;
@@ -13,7 +26,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code moellava bench}: side-by-side benchmarks reported as JSON and a table. */
 @Command(name = "bench", description = "Benchmarks, measured side by side in one process and reported as ratios.",
-    subcommands = {BenchCommand.Moe.class, BenchCommand.Kv.class})
+    subcommands = {BenchCommand.Backends.class, BenchCommand.Moe.class, BenchCommand.Kv.class, BenchCommand.Train.class,
+        BenchCommand.Serve.class})
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -57,6 +71,76 @@ public final class BenchCommand implements Runnable {
       check();
       if (tokens < 1) throw new InvalidInputException("--tokens must be at least 1, got " + tokens);
       report(spec, MoeBench.run(Presets.resolve(config), tokens, rounds));
+    }
+  }
+
+  /** {@code bench backends}. */
+  @Command(name = "backends", description = "Prefill latency (S=64, 512) and decode tokens/s: TensorFlow Java vs ONNX "
+      + "Runtime standard vs ONNX Runtime ort-fused, on the same random-weight model.")
+  static final class Backends extends Common implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Override
+    public void run() {
+      check();
+      report(spec, BackendsBench.run(config, Presets.resolve(config), rounds));
+    }
+  }
+
+  /** {@code bench train}. */
+  @Command(name = "train", description = "Training tokens/s of each stage (vision, I, II, III) on the synthetic world.")
+  static final class Train extends Common implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--steps", defaultValue = "20", description = "Optimiser steps per stage (default ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Override
+    public void run() {
+      if (steps < 2) throw new InvalidInputException("--steps must be at least 2, got " + steps);
+      report(spec, TrainBench.run(config, Presets.resolve(config), steps));
+    }
+  }
+
+  /** {@code bench serve}. */
+  @Command(name = "serve", description = "Time to first token, inter-token latency p50/p99 and aggregate tokens/s at "
+      + "concurrency 1, 4, 8, 16 through the continuous-batching engine (TensorFlow or ONNX Runtime backend).")
+  static final class Serve extends Common implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--backend", defaultValue = "tf", description = "tf or ort (default ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--requests", defaultValue = "3", description = "Requests per client (default ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Override
+    public void run() {
+      if (requests < 1) throw new InvalidInputException("--requests must be at least 1, got " + requests);
+      ModelConfig model = Presets.resolve(config);
+      java.util.Map<String, org.moellava.graph.TensorValue> weights = WeightInitializer.randomWeights(model, 5);
+      String label = config + " " + backend;
+      switch (backend) {
+        case "tf" -> {
+          try (TfBackend b = new TfBackend(model, weights, config)) {
+            report(spec, ServeBench.run(label, b, requests));
+          }
+        }
+        case "ort" -> {
+          Path work = AtomicFiles.stagingDirectoryFor(Path.of(System.getProperty("java.io.tmpdir"), "moellava-bench-serve"));
+          try {
+            Path checkpoint = new CheckpointWriter().write(work.resolve("checkpoint"), model, null, weights,
+                TrainingState.imported(5));
+            Path pkg = new PackageExporter(ExportOptions.defaults()).export(checkpoint, work.resolve("package")).directory();
+            try (OrtBackend b = OrtBackend.open(pkg, OrtOptions.cpu())) {
+              report(spec, ServeBench.run(label, b, requests));
+            }
+          } finally {
+            AtomicFiles.deleteRecursively(work);
+          }
+        }
+        default -> throw new InvalidInputException("--backend must be tf or ort, got '" + backend + "'");
+      }
     }
   }
 

@@ -17,7 +17,10 @@ import org.junit.jupiter.api.Timeout;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.fake.FakeBackend;
 
-/** Loopback load: 16 clients x 200 requests, valid and invalid mixed; no valid request may fail. */
+/**
+ * Loopback load: 16 clients x 200 requests, valid and invalid mixed; no valid request may fail, and the process's
+ * resident memory after the run is within 10% of what it was after the first 1000 requests.
+ */
 @Tag("heavy")
 @Timeout(600)
 class LoadTest {
@@ -31,6 +34,8 @@ class LoadTest {
       ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
       AtomicInteger valid = new AtomicInteger();
       AtomicInteger invalid = new AtomicInteger();
+      AtomicInteger finished = new AtomicInteger();
+      long[] rssAfter1000 = {-1};
       List<Future<?>> clients = new ArrayList<>();
       for (int c = 0; c < CLIENTS; c++) {
         int client = c;
@@ -62,6 +67,15 @@ class LoadTest {
             } catch (Exception e) {
               failures.add(e.toString());
             }
+            if (finished.incrementAndGet() == 1000) {
+              synchronized (rssAfter1000) {
+                try {
+                  rssAfter1000[0] = residentKilobytes();
+                } catch (java.io.IOException e) {
+                  failures.add("cannot read RSS: " + e);
+                }
+              }
+            }
           }
         }));
       }
@@ -72,6 +86,23 @@ class LoadTest {
       assertTrue(failures.isEmpty(), failures.size() + " failures, first: " + failures.peek());
       assertEquals(CLIENTS * REQUESTS, valid.get() + invalid.get());
       assertEquals(0, http.server.engine().activeCount());
+      long rssEnd = residentKilobytes();
+      System.out.printf("LoadTest RSS: %d kB after 1000 requests, %d kB after %d%n", rssAfter1000[0], rssEnd,
+          CLIENTS * REQUESTS);
+      synchronized (rssAfter1000) {
+        assertTrue(rssAfter1000[0] > 0, "RSS after 1000 requests was recorded");
+        assertTrue(rssEnd <= 1.10 * rssAfter1000[0], "RSS grew from " + rssAfter1000[0] + " kB after 1000 requests to "
+            + rssEnd + " kB after " + CLIENTS * REQUESTS);
+      }
     }
+  }
+
+  /** VmRSS of this process, from /proc/self/status, after a full collection (so heap garbage does not count). */
+  private static long residentKilobytes() throws java.io.IOException {
+    System.gc();
+    for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+    }
+    throw new IllegalStateException("no VmRSS in /proc/self/status");
   }
 }
