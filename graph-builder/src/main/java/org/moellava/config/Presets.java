@@ -61,9 +61,9 @@ public final class Presets {
     TextConfig text = new TextConfig(128, 128, 256, 256, 4, 4, 2, 256, 10000.0, 1e-6, "silu", false,
         4, 2, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1);
     TrainingConfig training = new TrainingConfig(42,
-        stage(1e-3, 32, 300),
-        stage(1e-3, 16, 150),
-        stage(5e-4, 16, 600),
+        stage(2e-3, 32, 1000),
+        stage(2e-3, 16, 150),
+        stage(1e-3, 16, 1000),
         stage(2e-4, 16, 300),
         3);
     return new ModelConfig("llava", 2, -2, "gelu", vision, text, ModelConfig.CLIP_MEAN, ModelConfig.CLIP_STD,

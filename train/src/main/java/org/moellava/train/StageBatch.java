@@ -11,13 +11,18 @@ import org.moellava.data.Batch;
 public record StageBatch(Batch batch, SlotLabels slotLabels) {
 
   /**
-   * Per-slot targets of the vision stage, {@code [B*5]} row-major each.
+   * Targets of the vision stage: per slot {@code [B*5]} and per patch {@code [B*P]}, row-major each.
    *
    * @param shapes 0 for an empty slot, 1 + the shape's ordinal otherwise
    * @param colours the colour's ordinal, -1 for an empty slot
    * @param sizes the size's ordinal, -1 for an empty slot
+   * @param patchShapes per patch: 0 for background, 1 + the shape's ordinal of the object shown there
+   * @param patchColours per patch: that object's colour ordinal, -1 for background
+   * @param patchSizes per patch: that object's size ordinal, -1 for background
+   * @param patchPositions per patch: that object's slot ordinal, -1 for background
    */
-  public record SlotLabels(int[] shapes, int[] colours, int[] sizes) {}
+  public record SlotLabels(int[] shapes, int[] colours, int[] sizes, int[] patchShapes, int[] patchColours,
+      int[] patchSizes, int[] patchPositions) {}
 
   /** Rows. */
   public int rows() {

@@ -85,7 +85,7 @@ final class TrainingData implements AutoCloseable {
       SampleBuilder builder = SampleBuilder.forConfig(modelConfig, tokenizer, org.moellava.data.PromptTemplate.PLAIN, "");
       DataLoader loader = new DataLoader(SynthDatasets.captions(world, Split.TRAIN), builder, pre,
           settings.batchSize(), stageSeed, true, pad, false, LOADER_THREADS);
-      return new VisionData(loader, world);
+      return new VisionData(loader, world, modelConfig.visionConfig().patchesPerSide());
     }
     ConversationDataset entries = world == null ? dataset
         : stage == Stage.STAGE1 ? SynthDatasets.captions(world, Split.TRAIN)

@@ -56,6 +56,7 @@ final class VisionStageGraph implements StageGraph {
   public Map<String, Operand<?>> metricFetches() {
     Map<String, Operand<?>> out = new LinkedHashMap<>();
     out.put("shape_accuracy", graph.shapeAccuracy());
+    out.put("patch_shape_accuracy", graph.patchShapeAccuracy());
     return out;
   }
 
@@ -63,6 +64,7 @@ final class VisionStageGraph implements StageGraph {
   public Map<String, Object> stepMetrics(Map<String, double[]> sums, int microBatches, long tokens) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("shape_accuracy", sums.get("shape_accuracy")[0] / microBatches);
+    out.put("patch_shape_accuracy", sums.get("patch_shape_accuracy")[0] / microBatches);
     return out;
   }
 
@@ -81,8 +83,19 @@ final class VisionStageGraph implements StageGraph {
     owned.add(colours);
     Tensor sizes = Tensors.ints(l.sizes(), rows, slots);
     owned.add(sizes);
+    int patches = l.patchShapes().length / rows;
+    Tensor patchShapes = Tensors.ints(l.patchShapes(), rows, patches);
+    owned.add(patchShapes);
+    Tensor patchColours = Tensors.ints(l.patchColours(), rows, patches);
+    owned.add(patchColours);
+    Tensor patchSizes = Tensors.ints(l.patchSizes(), rows, patches);
+    owned.add(patchSizes);
+    Tensor patchPositions = Tensors.ints(l.patchPositions(), rows, patches);
+    owned.add(patchPositions);
     runner.feed(graph.pixelValues(), pixels).feed(graph.shapeLabels(), shapes).feed(graph.colourLabels(), colours)
-        .feed(graph.sizeLabels(), sizes);
+        .feed(graph.sizeLabels(), sizes).feed(graph.patchShapeLabels(), patchShapes)
+        .feed(graph.patchColourLabels(), patchColours).feed(graph.patchSizeLabels(), patchSizes)
+        .feed(graph.patchPositionLabels(), patchPositions);
   }
 
   @Override

@@ -33,7 +33,7 @@ class DataLoaderTest {
     try (Tokenizer tok = Tokenizer.load(file)) {
       SampleBuilder builder = SampleBuilder.forConfig(tiny, tok, PromptTemplate.CHAT, SynthVocabulary.SYSTEM_PROMPT);
       try (DataLoader loader = new DataLoader(data, builder, pre, 8, 42, true, 0, false, 2)) {
-        assertEquals(70 / 8, loader.batchesPerEpoch());
+        assertEquals((64 + 16 + 6) / 8, loader.batchesPerEpoch()); // images, descriptions, text-only
         Set<Integer> epoch = new HashSet<>();
         for (int step = 0; step < loader.batchesPerEpoch(); step++) {
           for (int i : loader.indicesOf(step)) assertTrue(epoch.add(i), "index twice in an epoch");

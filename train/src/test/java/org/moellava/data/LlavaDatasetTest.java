@@ -32,7 +32,7 @@ class LlavaDatasetTest {
     }
     LlavaDataset read = LlavaDatasetReader.read(target);
     assertEquals(source.size(), read.size());
-    assertEquals(11, read.size()); // 10 images + 1 text-only
+    assertEquals(14, read.size()); // 10 images + 3 descriptions + 1 text-only
     for (int i = 0; i < source.size(); i++) {
       assertEquals(source.entry(i), read.entry(i));
       RgbImage expected = source.image(i);

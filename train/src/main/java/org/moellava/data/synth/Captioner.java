@@ -8,6 +8,12 @@ import java.util.SplittableRandom;
  * the left and a large blue square in the centre." Three openings vary the wording.
  */
 public final class Captioner {
+  /**
+   * The instruction that asks for a caption in a chat conversation (stages II-III); its answer is the caption.
+   * Uses only words of the synthetic vocabulary.
+   */
+  public static final String REQUEST = "what is in this image?";
+
   private static final String[] OPENINGS = {"", "there is ", "this image shows "};
 
   /** A caption of {@code scene}. */

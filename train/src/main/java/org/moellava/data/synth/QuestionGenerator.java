@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * existence ("is there a star?", "is there a red circle?"), colour ("what colour is the circle?"),
  * shape ("what shape is on the left?"), count ("how many objects are there?", "how many stars are there?"),
  * position ("where is the red circle?") and size ("what size is the circle?"). A question only names an object
- * in a way that identifies it uniquely; existence questions are half positive, half negative.
+ * in a way that identifies it uniquely; existence questions are half positive, half negative, and the negatives
+ * are drawn like POPE's (random, popular and adversarial absent shapes; present shapes in an absent colour).
  */
 public final class QuestionGenerator {
 
@@ -65,18 +66,59 @@ public final class QuestionGenerator {
       String name = withColour ? o.colour().word() + " " + o.shape().word() : o.shape().word();
       return new QaPair(QuestionType.EXISTENCE, "is there a " + name + "?", "yes");
     }
-    for (int attempt = 0; attempt < 50; attempt++) {
-      Shape s = Shape.values()[random.nextInt(Shape.values().length)];
-      Colour c = Colour.values()[random.nextInt(Colour.values().length)];
-      boolean present = scene.objects().stream()
-          .anyMatch(o -> o.shape() == s && (!withColour || o.colour() == c));
-      if (!present) {
-        String name = withColour ? c.word() + " " + s.word() : s.word();
-        return new QaPair(QuestionType.EXISTENCE, "is there a " + name + "?", "no");
-      }
+    String absent = withColour ? absentColourShape(scene, random) : absentShape(scene, random);
+    if (absent == null) {
+      SynthObject o = scene.objects().get(0);
+      return new QaPair(QuestionType.EXISTENCE, "is there a " + o.shape().word() + "?", "yes");
     }
-    SynthObject o = scene.objects().get(0);
-    return new QaPair(QuestionType.EXISTENCE, "is there a " + o.shape().word() + "?", "yes");
+    return new QaPair(QuestionType.EXISTENCE, "is there a " + absent + "?", "no");
+  }
+
+  /**
+   * An absent shape, drawn like POPE's negatives: a third uniformly among the absent shapes (random), a third
+   * the most frequent absent shape (popular), a third the absent companion of a present shape (adversarial,
+   * falling back to random when every companion is present). Null when every shape is present.
+   */
+  static String absentShape(Scene scene, SplittableRandom random) {
+    List<Shape> absent = new ArrayList<>();
+    for (Shape s : Shape.values()) {
+      if (scene.count(s) == 0) absent.add(s);
+    }
+    if (absent.isEmpty()) return null;
+    int mode = random.nextInt(3);
+    if (mode == 1) {
+      Shape popular = absent.get(0);
+      for (Shape s : absent) {
+        if (s.weight() > popular.weight()) popular = s;
+      }
+      return popular.word();
+    }
+    if (mode == 2) {
+      List<Shape> companions = new ArrayList<>();
+      for (SynthObject o : scene.objects()) {
+        Shape c = o.shape().companion();
+        if (absent.contains(c) && !companions.contains(c)) companions.add(c);
+      }
+      if (!companions.isEmpty()) return companions.get(random.nextInt(companions.size())).word();
+    }
+    return absent.get(random.nextInt(absent.size())).word();
+  }
+
+  /**
+   * An absent colour-shape pair: half the time a present shape in a colour none of its copies has (so the
+   * colour must be checked), otherwise any absent pair. Null when none was found.
+   */
+  static String absentColourShape(Scene scene, SplittableRandom random) {
+    boolean presentShape = random.nextBoolean();
+    for (int attempt = 0; attempt < 50; attempt++) {
+      Shape s = presentShape
+          ? scene.objects().get(random.nextInt(scene.objects().size())).shape()
+          : Shape.values()[random.nextInt(Shape.values().length)];
+      Colour c = Colour.values()[random.nextInt(Colour.values().length)];
+      boolean present = scene.objects().stream().anyMatch(o -> o.shape() == s && o.colour() == c);
+      if (!present) return c.word() + " " + s.word();
+    }
+    return null;
   }
 
   private static boolean uniqueColourShape(Scene scene, SynthObject target) {

@@ -1,6 +1,8 @@
 package org.moellava.data.synth;
 
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 import org.moellava.image.RgbImage;
 
 /**
@@ -36,6 +38,16 @@ public final class SceneRenderer {
     return new RgbImage(width, height, rgb);
   }
 
+  /** Image width in pixels. */
+  public int width() {
+    return width;
+  }
+
+  /** Image height in pixels. */
+  public int height() {
+    return height;
+  }
+
   /** Centre x of {@code o} in pixels. */
   public double centreX(SynthObject o) {
     return o.position().x() * width;
@@ -51,7 +63,33 @@ public final class SceneRenderer {
     return o.size().radiusFraction() * Math.min(width, height);
   }
 
+  /**
+   * Which object paints each pixel: {@code [height*width]} row-major, the index of the object in
+   * {@code scene.objects()} or -1 for background. Pure geometry (no colour jitter), so it is deterministic and
+   * agrees pixel for pixel with {@link #render}.
+   */
+  public int[] objectMap(Scene scene) {
+    int[] map = new int[width * height];
+    java.util.Arrays.fill(map, -1);
+    List<SynthObject> objects = scene.objects();
+    for (int k = 0; k < objects.size(); k++) {
+      int index = k;
+      cover(objects.get(k), pixel -> map[pixel] = index);
+    }
+    return map;
+  }
+
   private void draw(byte[] rgb, SynthObject o, byte[] colour) {
+    cover(o, pixel -> {
+      int i = pixel * 3;
+      rgb[i] = colour[0];
+      rgb[i + 1] = colour[1];
+      rgb[i + 2] = colour[2];
+    });
+  }
+
+  /** Calls {@code action} with the index {@code y*width+x} of every pixel whose centre lies in {@code o}. */
+  private void cover(SynthObject o, IntConsumer action) {
     double cx = centreX(o);
     double cy = centreY(o);
     double r = radius(o);
@@ -64,12 +102,7 @@ public final class SceneRenderer {
       double dy = y + 0.5 - cy;
       for (int x = x0; x <= x1; x++) {
         double dx = x + 0.5 - cx;
-        if (inside(o.shape(), dx, dy, r, polygon)) {
-          int i = (y * width + x) * 3;
-          rgb[i] = colour[0];
-          rgb[i + 1] = colour[1];
-          rgb[i + 2] = colour[2];
-        }
+        if (inside(o.shape(), dx, dy, r, polygon)) action.accept(y * width + x);
       }
     }
   }

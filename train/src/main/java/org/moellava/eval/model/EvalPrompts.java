@@ -8,12 +8,14 @@ import org.moellava.data.PromptTemplate;
 import org.moellava.data.SampleBuilder;
 import org.moellava.data.TokenizedSample;
 import org.moellava.data.Turn;
+import org.moellava.data.synth.Captioner;
 import org.moellava.text.Tokenizer;
 
 /**
  * Prompt token ids built exactly as in training: the conversation goes through {@link SampleBuilder} with an empty
  * answer, and the prompt is everything before the first learned (answer) token. For the CHAT template that is
- * {@code {system} USER: <image>\n{q} ASSISTANT:}; for PLAIN (captions) it is the image block alone.
+ * {@code {system} USER: <image>\n{q} ASSISTANT:}; captions are asked for with the description request in the same
+ * chat template. For PLAIN (stage-I captions) the prompt is the image block alone.
  */
 public final class EvalPrompts {
   private static final String IMAGE_FILE = "image.png";
@@ -32,8 +34,16 @@ public final class EvalPrompts {
     return prompt(chat, new LlavaEntry("eval", withImage ? IMAGE_FILE : null, List.of(Turn.human(human), Turn.gpt(""))));
   }
 
-  /** The caption prompt (stage I's plain template): the image block. */
+  /**
+   * The caption prompt: the chat prompt of the description request {@link Captioner#REQUEST}, as the instruction
+   * data of stages II-III asks for captions.
+   */
   public int[] caption() {
+    return question(Captioner.REQUEST, true);
+  }
+
+  /** The caption prompt of stage I's plain template (the image block), for a stage-I model. */
+  public int[] plainCaption() {
     return prompt(plain, new LlavaEntry("eval", IMAGE_FILE, List.of(Turn.human(Turn.IMAGE_PLACEHOLDER), Turn.gpt(""))));
   }
 

@@ -65,15 +65,25 @@ class EvalPromptsTest {
   }
 
   @Test
-  void textOnlyPromptHasNoImageAndCaptionPromptIsTheImageBlock() {
+  void textOnlyPromptHasNoImageAndPlainCaptionPromptIsTheImageBlock() {
     EvalPrompts prompts = new EvalPrompts(config, tok);
     int[] text = prompts.question("what comes after two?", false);
     List<Integer> expected = new ArrayList<>(words("a chat about shapes and colours . USER : what comes after two ? ASSISTANT :"));
     assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), text);
-    int[] caption = prompts.caption();
+    int[] caption = prompts.plainCaption();
     int[] block = new int[config.visionConfig().numPatches()];
     Arrays.fill(block, config.imageTokenIndex());
     assertArrayEquals(block, caption);
     assertNotEquals(0, caption.length);
+  }
+
+  @Test
+  void captionPromptIsTheChatDescriptionRequest() {
+    EvalPrompts prompts = new EvalPrompts(config, tok);
+    int[] caption = prompts.caption();
+    List<Integer> expected = new ArrayList<>(words("a chat about shapes and colours . USER :"));
+    for (int i = 0; i < config.visionConfig().numPatches(); i++) expected.add(config.imageTokenIndex());
+    expected.addAll(words("what is in this image ? ASSISTANT :"));
+    assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), caption);
   }
 }
