@@ -63,8 +63,8 @@ public final class Presets {
     TrainingConfig training = new TrainingConfig(42,
         stage(2e-3, 32, 1000),
         stage(2e-3, 16, 150),
-        stage(1e-3, 16, 1000),
-        stage(2e-4, 16, 300),
+        stage(1e-3, 16, 2500),
+        stage(2e-4, 16, 500),
         3);
     return new ModelConfig("llava", 2, -2, "gelu", vision, text, ModelConfig.CLIP_MEAN, ModelConfig.CLIP_STD,
         "pad", training, SYNTHETIC_SYSTEM_PROMPT);
