@@ -91,7 +91,7 @@ public final class DemoCommand implements Callable<Integer> {
         .withImageSize(config.visionConfig().imageSize()).withSplits(SynthWorldConfig.defaults(0).trainImages(),
             SynthWorldConfig.defaults(0).valImages(), images));
 
-    try (PrintStream log = new PrintStream(new WriterStream(console), true, StandardCharsets.UTF_8)) {
+    try (PrintStream log = new PrintStream(new WriterOutputStream(console), true, StandardCharsets.UTF_8)) {
       step(summary, log, "1 synthetic world", () -> {
         LlavaDatasetWriter.write(SynthDatasets.instructions(testWorld, Split.TEST), out.resolve("data").resolve("test"));
         SynthVocabulary.writeTokenizer(out.resolve("data").resolve("tokenizer.json"), config.textConfig().vocabSize());
@@ -169,28 +169,5 @@ public final class DemoCommand implements Callable<Integer> {
   private static <T> T timed(PrintStream log, String name, java.util.function.Supplier<T> body) {
     log.println("== " + name);
     return body.get();
-  }
-
-  /** Forwards bytes to the command's writer (so tests capture the demo's log). */
-  private static final class WriterStream extends java.io.OutputStream {
-    private final PrintWriter writer;
-    private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
-
-    WriterStream(PrintWriter writer) {
-      this.writer = writer;
-    }
-
-    @Override
-    public void write(int b) {
-      line.write(b);
-      if (b == '\n') flush();
-    }
-
-    @Override
-    public void flush() {
-      writer.write(line.toString(StandardCharsets.UTF_8));
-      writer.flush();
-      line.reset();
-    }
   }
 }

@@ -1,7 +1,5 @@
 package org.moellava.cli;
 
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -52,36 +50,8 @@ public final class TrainCommand implements Runnable {
   public void run() {
     ModelConfig model = Presets.resolve(config);
     PrintWriter writer = spec.commandLine().getOut();
-    try (PrintStream stream = new PrintStream(new LineForwarder(writer), true, StandardCharsets.UTF_8)) {
+    try (PrintStream stream = new PrintStream(new WriterOutputStream(writer), true, StandardCharsets.UTF_8)) {
       TrainingRun.run(new TrainingRun.Options(model, stage, data, out, maxSteps, resume, init, threads), stream);
-    }
-  }
-
-  /** Forwards UTF-8 bytes to a writer line by line. */
-  private static final class LineForwarder extends OutputStream {
-    private final PrintWriter writer;
-    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
-
-    LineForwarder(PrintWriter writer) {
-      this.writer = writer;
-    }
-
-    @Override
-    public void write(int b) {
-      line.write(b);
-      if (b == '\n') flush();
-    }
-
-    @Override
-    public void flush() {
-      writer.write(line.toString(StandardCharsets.UTF_8));
-      writer.flush();
-      line.reset();
-    }
-
-    @Override
-    public void close() {
-      flush();
     }
   }
 }

@@ -1,15 +1,11 @@
 package org.moellava.graph;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
@@ -27,7 +23,7 @@ import org.tensorflow.types.TInt32;
  * {@code eval_capacity_factor} for evaluation) and, with {@code router_gumbel_noise}, {@code router_noise_scale}
  * (default 1, feed 0 for evaluation).
  */
-public final class TrainingGraph extends ModelGraph {
+public final class TrainingGraph extends LossGraph {
   private final Placeholder<TFloat32> pixelValues;
   private final Placeholder<TInt32> inputIds;
   private final Placeholder<TInt32> attentionMask;
@@ -102,42 +98,7 @@ public final class TrainingGraph extends ModelGraph {
     Operand<TInt32> shortened = tf.math.sub(TensorOps.dim(tf, logits, 1), tf.constant(1));
     Operand<TFloat32> predicting = TensorOps.sliceAlong(tf, logits, 1, 0, shortened); // [B,S-1,V]
     Operand<TInt32> targets = tf.slice(labels, tf.constant(new int[] {0, 1}), tf.constant(new int[] {-1, -1})); // [B,S-1]
-    // LogSoftmax on rank 2 only: TF's C++ LogSoftmax gradient sums over axis 1, which is wrong for rank 3
-    Operand<TFloat32> logProbs = tf.nn.logSoftmax(tf.reshape(predicting, tf.constant(new int[] {-1, vocab}))); // [N,V]
-    Operand<TFloat32> oneHot = tf.oneHot(tf.reshape(targets, tf.constant(new int[] {-1})), tf.constant(vocab),
-        tf.constant(1f), tf.constant(0f)); // [N,V], all zero for -100
-    Operand<TFloat32> nll = tf.math.neg(tf.reduceSum(tf.math.mul(logProbs, oneHot), tf.constant(new int[] {0, 1})));
-    Operand<TFloat32> counted = tf.reduceSum(tf.dtypes.cast(tf.math.notEqual(targets, tf.constant(-100)),
-        TFloat32.class), tf.constant(new int[] {0, 1}));
-    return tf.math.div(nll, tf.math.maximum(counted, tf.constant(1f)));
-  }
-
-  /**
-   * Whether the loss depends on variable {@code name}: vision layers past the feature layer and the vision
-   * post_layernorm are in the graph (so checkpoints hold them) but do not affect the loss.
-   */
-  public boolean affectsLoss(String name) {
-    if (name.startsWith(VariableNames.POST_LAYERNORM + "/")) return false;
-    for (int i = config.visionLayersUsed(); i < config.visionConfig().numHiddenLayers(); i++) {
-      if (name.startsWith(VariableNames.visionLayer(i) + "/")) return false;
-    }
-    return true;
-  }
-
-  /** The variables of {@code groups} that affect the loss, in creation order. */
-  public List<ModelVariables.Entry> trainableVariables(Set<VariableGroup> groups) {
-    List<ModelVariables.Entry> out = new ArrayList<>();
-    for (ModelVariables.Entry e : variables.inGroups(groups)) {
-      if (affectsLoss(e.spec().name())) out.add(e);
-    }
-    return out;
-  }
-
-  /** Adds {@code d loss / d v} for {@code vars}; the i-th gradient belongs to the i-th variable. */
-  public Output<?>[] addGradients(List<ModelVariables.Entry> vars) {
-    Output<?>[] xs = new Output<?>[vars.size()];
-    for (int i = 0; i < xs.length; i++) xs[i] = vars.get(i).variable();
-    return graph.addGradients(loss.asOutput(), xs);
+    return maskedCrossEntropy(tf.reshape(predicting, tf.constant(new int[] {-1, vocab})), targets, vocab); // [N,V]
   }
 
   public Placeholder<TFloat32> pixelValues() {
@@ -161,6 +122,7 @@ public final class TrainingGraph extends ModelGraph {
   }
 
   /** {@code ce + alpha * sum(aux)}. */
+  @Override
   public Operand<TFloat32> loss() {
     return loss;
   }

@@ -2,7 +2,6 @@ package org.moellava.train;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.VisionConfig;
 import org.moellava.data.synth.Colour;
@@ -11,15 +10,12 @@ import org.moellava.data.synth.Position;
 import org.moellava.data.synth.Shape;
 import org.moellava.graph.GraphNames;
 import org.moellava.graph.Linear;
-import org.moellava.graph.ModelGraph;
+import org.moellava.graph.LossGraph;
 import org.moellava.graph.ModelVariableSpecs;
-import org.moellava.graph.ModelVariables;
-import org.moellava.graph.VariableGroup;
 import org.moellava.graph.VariableNames;
 import org.moellava.graph.VariableSpec;
 import org.moellava.graph.VisionTower;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
@@ -40,7 +36,7 @@ import org.tensorflow.types.TInt32;
  * {@code patch_shape_labels}, {@code patch_colour_labels}, {@code patch_size_labels}, and
  * {@code patch_position_labels [B,P]} (slot ordinal, -1 for background).
  */
-public final class VisionPretrainGraph extends ModelGraph {
+public final class VisionPretrainGraph extends LossGraph {
   /** Slots per image. */
   public static final int SLOTS = Position.values().length;
   /** Shape classes: "none" plus every shape. */
@@ -90,18 +86,18 @@ public final class VisionPretrainGraph extends ModelGraph {
     Operand<TFloat32> shapeLogits = columns(perSlot, 0, SHAPE_CLASSES); // [B*5,9]
     Operand<TFloat32> colourLogits = columns(perSlot, SHAPE_CLASSES, COLOUR_CLASSES); // [B*5,7]
     Operand<TFloat32> sizeLogits = columns(perSlot, SHAPE_CLASSES + COLOUR_CLASSES, SIZE_CLASSES); // [B*5,2]
-    Operand<TFloat32> slotLoss = tf.math.add(crossEntropy(shapeLogits, shapeLabels, SHAPE_CLASSES),
-        tf.math.add(crossEntropy(colourLogits, colourLabels, COLOUR_CLASSES),
-            crossEntropy(sizeLogits, sizeLabels, SIZE_CLASSES)));
+    Operand<TFloat32> slotLoss = tf.math.add(maskedCrossEntropy(shapeLogits, shapeLabels, SHAPE_CLASSES),
+        tf.math.add(maskedCrossEntropy(colourLogits, colourLabels, COLOUR_CLASSES),
+            maskedCrossEntropy(sizeLogits, sizeLabels, SIZE_CLASSES)));
     Operand<TFloat32> tokens = tf.reshape(features, tf.constant(new int[] {-1, v.hiddenSize()})); // [B*P,Dv]
     Operand<TFloat32> perPatch = Linear.apply(tf, tokens, variables.get(PATCH_HEAD_KERNEL),
         variables.get(PATCH_HEAD_BIAS)); // [B*P,C]
     Operand<TFloat32> patchShapeLogits = columns(perPatch, 0, SHAPE_CLASSES); // [B*P,9]
-    Operand<TFloat32> patchLoss = tf.math.add(crossEntropy(patchShapeLogits, patchShapeLabels, SHAPE_CLASSES),
-        tf.math.add(crossEntropy(columns(perPatch, SHAPE_CLASSES, COLOUR_CLASSES), patchColourLabels, COLOUR_CLASSES),
-            tf.math.add(crossEntropy(columns(perPatch, SHAPE_CLASSES + COLOUR_CLASSES, SIZE_CLASSES),
+    Operand<TFloat32> patchLoss = tf.math.add(maskedCrossEntropy(patchShapeLogits, patchShapeLabels, SHAPE_CLASSES),
+        tf.math.add(maskedCrossEntropy(columns(perPatch, SHAPE_CLASSES, COLOUR_CLASSES), patchColourLabels, COLOUR_CLASSES),
+            tf.math.add(maskedCrossEntropy(columns(perPatch, SHAPE_CLASSES + COLOUR_CLASSES, SIZE_CLASSES),
                 patchSizeLabels, SIZE_CLASSES),
-                crossEntropy(columns(perPatch, PER_SLOT, SLOTS), patchPositionLabels, SLOTS))));
+                maskedCrossEntropy(columns(perPatch, PER_SLOT, SLOTS), patchPositionLabels, SLOTS))));
     loss = tf.withName(GraphNames.LOSS).identity(tf.math.add(slotLoss, patchLoss));
     Operand<TInt32> predicted = tf.dtypes.cast(tf.math.argMax(shapeLogits, tf.constant(1)), TInt32.class); // [B*5]
     Operand<TInt32> truth = tf.reshape(shapeLabels, tf.constant(new int[] {-1})); // [B*5]
@@ -151,41 +147,6 @@ public final class VisionPretrainGraph extends ModelGraph {
     return tf.slice(x, tf.constant(new int[] {0, start}), tf.constant(new int[] {-1, count}));
   }
 
-  /** Mean CE over rows whose label is >= 0; rank-2 logSoftmax (TF's gradient is right only for rank 2). */
-  private Operand<TFloat32> crossEntropy(Operand<TFloat32> logits, Operand<TInt32> labels, int classes) {
-    Operand<TInt32> flat = tf.reshape(labels, tf.constant(new int[] {-1})); // [N]
-    Operand<TFloat32> oneHot = tf.oneHot(flat, tf.constant(classes), tf.constant(1f), tf.constant(0f)); // [N,C]; 0 for -1
-    Operand<TFloat32> nll = tf.math.neg(tf.reduceSum(tf.math.mul(tf.nn.logSoftmax(logits), oneHot),
-        tf.constant(new int[] {0, 1})));
-    Operand<TFloat32> counted = tf.reduceSum(oneHot, tf.constant(new int[] {0, 1}));
-    return tf.math.div(nll, tf.math.maximum(counted, tf.constant(1f)));
-  }
-
-  /** Whether the loss depends on vision variable {@code name} (not on layers past the feature layer). */
-  public boolean affectsLoss(String name) {
-    if (name.startsWith(VariableNames.POST_LAYERNORM + "/")) return false;
-    for (int i = config.visionLayersUsed(); i < config.visionConfig().numHiddenLayers(); i++) {
-      if (name.startsWith(VariableNames.visionLayer(i) + "/")) return false;
-    }
-    return true;
-  }
-
-  /** The variables of {@code groups} that affect the loss, in creation order. */
-  public List<ModelVariables.Entry> trainableVariables(Set<VariableGroup> groups) {
-    List<ModelVariables.Entry> out = new ArrayList<>();
-    for (ModelVariables.Entry e : variables.inGroups(groups)) {
-      if (affectsLoss(e.spec().name())) out.add(e);
-    }
-    return out;
-  }
-
-  /** {@code d loss / d v} for {@code vars}, in order. */
-  public Output<?>[] addGradients(List<ModelVariables.Entry> vars) {
-    Output<?>[] xs = new Output<?>[vars.size()];
-    for (int i = 0; i < xs.length; i++) xs[i] = vars.get(i).variable();
-    return graph.addGradients(loss.asOutput(), xs);
-  }
-
   /** The graph's ops. */
   public Ops ops() {
     return tf;
@@ -229,6 +190,7 @@ public final class VisionPretrainGraph extends ModelGraph {
   }
 
   /** Sum of the shape, colour and size cross-entropies, per slot plus per patch. */
+  @Override
   public Operand<TFloat32> loss() {
     return loss;
   }
