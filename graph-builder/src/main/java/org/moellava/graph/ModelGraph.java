@@ -34,6 +34,11 @@ public abstract class ModelGraph implements AutoCloseable {
     return graph;
   }
 
+  /** Ops that add to this graph. */
+  public Ops ops() {
+    return tf;
+  }
+
   /** The graph's model variables, named by {@link VariableNames}. */
   public ModelVariables variables() {
     return variables;

@@ -3,58 +3,31 @@ package org.moellava.train;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.moellava.config.ModelConfig;
 import org.moellava.data.Batch;
-import org.moellava.graph.ModelGraph;
-import org.moellava.graph.ModelVariables;
+import org.moellava.graph.LossGraph;
 import org.moellava.graph.Tensors;
 import org.moellava.graph.TrainingGraph;
-import org.moellava.graph.VariableGroup;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
 /** Stages I-III: graph-builder's {@link TrainingGraph} (loss {@code ce + alpha * sum aux}, capacity factor 1.5). */
 final class LanguageStageGraph implements StageGraph {
   private final TrainingGraph graph;
-  private final Ops tf;
   private final int topK;
 
   LanguageStageGraph(ModelConfig config) {
     this.graph = TrainingGraph.build(config);
-    this.tf = Ops.create(graph.graph());
     this.topK = config.textConfig().numExpertsPerTok();
   }
 
   @Override
-  public ModelGraph model() {
+  public LossGraph graph() {
     return graph;
-  }
-
-  @Override
-  public Ops ops() {
-    return tf;
-  }
-
-  @Override
-  public Operand<TFloat32> loss() {
-    return graph.loss();
-  }
-
-  @Override
-  public List<ModelVariables.Entry> trainable(Set<VariableGroup> groups) {
-    return graph.trainableVariables(groups);
-  }
-
-  @Override
-  public Output<?>[] gradients(List<ModelVariables.Entry> vars) {
-    return graph.addGradients(vars);
   }
 
   @Override

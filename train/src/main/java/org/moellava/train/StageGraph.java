@@ -2,33 +2,15 @@ package org.moellava.train;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.moellava.graph.ModelGraph;
-import org.moellava.graph.ModelVariables;
-import org.moellava.graph.VariableGroup;
+import org.moellava.graph.LossGraph;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
-import org.tensorflow.op.Ops;
-import org.tensorflow.types.TFloat32;
 
 /** What the trainer needs from a stage's graph: the loss, its gradients, per-step metrics, and how to feed a batch. */
 interface StageGraph extends AutoCloseable {
-  /** The graph and its model variables. */
-  ModelGraph model();
-
-  /** Ops on the graph. */
-  Ops ops();
-
-  /** The scalar loss the optimiser minimises. */
-  Operand<TFloat32> loss();
-
-  /** The variables of {@code groups} that affect the loss. */
-  List<ModelVariables.Entry> trainable(Set<VariableGroup> groups);
-
-  /** Gradients of the loss for {@code vars}, in order. */
-  Output<?>[] gradients(List<ModelVariables.Entry> vars);
+  /** The graph: its loss, the variables that reach it, their gradients, and its ops. */
+  LossGraph graph();
 
   /** Extra outputs fetched each micro-batch (float or int32 scalars and vectors), by metric name. */
   Map<String, Operand<?>> metricFetches();

@@ -88,17 +88,17 @@ final class StageTrainer {
     int patches = plan.modelConfig().visionConfig().numPatches();
     try (StageGraph g = stage == Stage.VISION ? new VisionStageGraph(plan.modelConfig())
         : new LanguageStageGraph(plan.modelConfig())) {
-      List<ModelVariables.Entry> trained = g.trainable(stage.trainedGroups());
+      List<ModelVariables.Entry> trained = g.graph().trainableVariables(stage.trainedGroups());
       if (trained.isEmpty()) {
         throw new InvalidInputException(stage.label() + ": the model has no variables in the trained groups "
             + stage.trainedGroups());
       }
-      Output<?>[] grads = g.gradients(trained);
-      TrainStepOps ops = new TrainStepOps(g.model().graph(), g.ops(), trained, grads, accum,
+      Output<?>[] grads = g.graph().addGradients(trained);
+      TrainStepOps ops = new TrainStepOps(g.graph().graph(), g.graph().ops(), trained, grads, accum,
           AdamW.Config.defaults(s.weightDecay(), s.maxGradNorm()));
       long trainedParameters = trained.stream().mapToLong(e -> e.spec().size()).sum();
-      try (Session session = new Session(g.model().graph(), sessionConfig(plan.threads()))) {
-        List<VariableIo.Target> modelVars = VariableIo.of(g.model().variables());
+      try (Session session = new Session(g.graph().graph(), sessionConfig(plan.threads()))) {
+        List<VariableIo.Target> modelVars = VariableIo.of(g.graph().variables());
         VariableIo.load(session, modelVars, start.weights(), stage.label() + " starting weights");
         session.runner().addTarget(ops.initialize()).run().close();
         if (start.step() > 0) VariableIo.load(session, ops.slots(), start.slots(), stage.label() + " optimiser state");
@@ -210,7 +210,7 @@ final class StageTrainer {
         try {
           Session.Runner runner = session.runner();
           g.feed(runner, batch, owned);
-          runner.addTarget(ops.accumulate()).fetch(g.loss());
+          runner.addTarget(ops.accumulate()).fetch(g.graph().loss());
           fetches.values().forEach(runner::fetch);
           groups.forEach(group -> runner.fetch(ops.groupNorms().get(group)));
           try (Result r = runner.run()) {

@@ -86,16 +86,16 @@ public final class TrainingRun {
     long start = System.nanoTime();
     try (TrainingData data = TrainingData.open(options.data(), config)) {
       byte[] tokenizer = tokenizerBytes(synth);
-      List<Stage> todo = preflight(plan);
+      List<Stage> pending = preflight(plan);
       prepareRunDirectory(tokenizer);
       data.loadTokenizer(layout.tokenizer());
       // everything that can fail on bad input has been checked; training starts
       for (Stage stage : plan) {
-        if (!todo.contains(stage)) {
+        if (!pending.contains(stage)) {
           out.println(stage.label() + ": already finished (" + layout.finalCheckpoint(stage) + "), skipped");
           continue;
         }
-        summaries.add(runStage(stage, stage == todo.get(0) ? options.init() : null, data, tokenizer));
+        summaries.add(runStage(stage, stage == pending.get(0) ? options.init() : null, data, tokenizer));
       }
     }
     if (summaries.size() > 1) {
@@ -107,7 +107,7 @@ public final class TrainingRun {
 
   /** The stages still to run; fails on a finished or started stage without --resume, or a missing start. */
   private List<Stage> preflight(List<Stage> plan) {
-    List<Stage> todo = new ArrayList<>();
+    List<Stage> pending = new ArrayList<>();
     for (Stage stage : plan) {
       Path finalDir = layout.finalCheckpoint(stage);
       boolean started = hasCheckpoints(stage);
@@ -121,10 +121,10 @@ public final class TrainingRun {
           continue;
         }
       }
-      todo.add(stage);
+      pending.add(stage);
     }
-    if (!todo.isEmpty()) {
-      Stage first = todo.get(0);
+    if (!pending.isEmpty()) {
+      Stage first = pending.get(0);
       if (options.resume() && hasCheckpoints(first)) {
         Path latest = saver(first).latest().orElseThrow();
         CheckpointReader.open(latest).config(first.modelConfig(config));
@@ -133,7 +133,7 @@ public final class TrainingRun {
         if (source != null) checkSource(first, source);
       }
     }
-    return todo;
+    return pending;
   }
 
   private boolean hasCheckpoints(Stage stage) {

@@ -147,11 +147,6 @@ public final class VisionPretrainGraph extends LossGraph {
     return tf.slice(x, tf.constant(new int[] {0, start}), tf.constant(new int[] {-1, count}));
   }
 
-  /** The graph's ops. */
-  public Ops ops() {
-    return tf;
-  }
-
   public Placeholder<TFloat32> pixelValues() {
     return pixelValues;
   }

@@ -3,20 +3,15 @@ package org.moellava.train;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.moellava.config.ModelConfig;
 import org.moellava.data.Batch;
-import org.moellava.graph.ModelGraph;
-import org.moellava.graph.ModelVariables;
+import org.moellava.graph.LossGraph;
 import org.moellava.graph.Tensors;
-import org.moellava.graph.VariableGroup;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
 /** The vision stage: {@link VisionPretrainGraph}. */
@@ -28,28 +23,8 @@ final class VisionStageGraph implements StageGraph {
   }
 
   @Override
-  public ModelGraph model() {
+  public LossGraph graph() {
     return graph;
-  }
-
-  @Override
-  public Ops ops() {
-    return graph.ops();
-  }
-
-  @Override
-  public Operand<TFloat32> loss() {
-    return graph.loss();
-  }
-
-  @Override
-  public List<ModelVariables.Entry> trainable(Set<VariableGroup> groups) {
-    return graph.trainableVariables(groups);
-  }
-
-  @Override
-  public Output<?>[] gradients(List<ModelVariables.Entry> vars) {
-    return graph.addGradients(vars);
   }
 
   @Override
