@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.moellava.config.ModelConfig;
 import org.moellava.data.ConversationDataset;
+import org.moellava.data.LlavaDataset;
 import org.moellava.data.LlavaDatasetReader;
 import org.moellava.data.Split;
 import org.moellava.data.synth.SynthWorld;
@@ -29,6 +30,11 @@ final class EvalData {
 
   @Option(names = "--seed", defaultValue = "42", description = "Synthetic world seed, as in 'data synth' (default ${DEFAULT-VALUE}).")
   long seed;
+
+  @Option(names = "--skip-bad", description = "Skip (and count) bad dataset entries instead of failing on the first.")
+  boolean skipBad;
+
+  private int skippedEntries;
 
   boolean synthetic() {
     return "synth".equals(data);
@@ -58,12 +64,16 @@ final class EvalData {
     checkLimit();
     Path path = Path.of(data);
     Path splitDir = path.resolve(parsedSplit().label());
-    return LlavaDatasetReader.read(Files.isDirectory(splitDir) ? splitDir : path);
+    LlavaDataset dataset = LlavaDatasetReader.read(Files.isDirectory(splitDir) ? splitDir : path,
+        skipBad ? LlavaDatasetReader.Options.skippingBad() : LlavaDatasetReader.Options.strict());
+    skippedEntries = dataset.skipped().size();
+    return dataset;
   }
 
   /** A short description for reports. */
   String describe() {
-    return (synthetic() ? "synth (seed " + seed + ")" : data) + ", split " + split + ", limit " + limit;
+    return (synthetic() ? "synth (seed " + seed + ")" : data) + ", split " + split + ", limit " + limit
+        + (skippedEntries > 0 ? ", " + skippedEntries + " bad entries skipped" : "");
   }
 
   private void checkLimit() {

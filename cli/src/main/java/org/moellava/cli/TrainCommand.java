@@ -46,12 +46,16 @@ public final class TrainCommand implements Runnable {
       + "default ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--skip-bad", description = "Skip (and count) dataset entries with a missing or undecodable image "
+      + "or a misplaced <image> instead of failing on the first.")
+  boolean skipBad;
+
   @Override
   public void run() {
     ModelConfig model = Presets.resolve(config);
     PrintWriter writer = spec.commandLine().getOut();
     try (PrintStream stream = new PrintStream(new WriterOutputStream(writer), true, StandardCharsets.UTF_8)) {
-      TrainingRun.run(new TrainingRun.Options(model, stage, data, out, maxSteps, resume, init, threads), stream);
+      TrainingRun.run(new TrainingRun.Options(model, stage, data, out, maxSteps, resume, init, threads, skipBad), stream);
     }
   }
 }

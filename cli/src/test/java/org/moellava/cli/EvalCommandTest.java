@@ -67,6 +67,23 @@ class EvalCommandTest {
   }
 
   @Test
+  void badDatasetEntryFailsUnlessSkipped() throws Exception {
+    Path ds = dir.resolve("ds-bad");
+    assertEquals(0, CliRunner.run("data", "synth", "--out", ds.toString(), "--n", "3", "--split", "test",
+        "--image-size", "16").exitCode());
+    Files.write(ds.resolve("images").resolve("synth-4500.png"), new byte[] {1, 2, 3, 4});
+    CliRunner strict = CliRunner.run("eval", "--checkpoint", checkpoint.toString(), "--suite", "vqa", "--data",
+        ds.toString(), "--limit", "3");
+    assertEquals(2, strict.exitCode(), strict.err());
+    assertTrue(strict.err().contains("synth-4500"), strict.err());
+    CliRunner lenient = CliRunner.run("eval", "--checkpoint", checkpoint.toString(), "--suite", "vqa", "--data",
+        ds.toString(), "--limit", "3", "--skip-bad");
+    assertEquals(0, lenient.exitCode(), lenient.err());
+    // the image belongs to its conversation and, for a quarter of images, to a caption request as well
+    assertTrue(lenient.out().matches("(?s).*[12] bad entries skipped.*"), lenient.out());
+  }
+
+  @Test
   void popeOnADatasetIsRefused() {
     CliRunner r = CliRunner.run("eval", "--checkpoint", checkpoint.toString(), "--suite", "pope", "--data",
         dir.resolve("none").toString());

@@ -45,7 +45,7 @@ final class TrainingData implements AutoCloseable {
    *
    * @throws InvalidInputException when the dataset fails to load
    */
-  static TrainingData open(String data, ModelConfig config) {
+  static TrainingData open(String data, ModelConfig config, boolean skipBad, java.io.PrintStream out) {
     SynthWorld world = null;
     LlavaDataset dataset = null;
     if (SYNTH.equals(data)) {
@@ -56,7 +56,12 @@ final class TrainingData implements AutoCloseable {
       if (!Files.exists(dir)) {
         throw new InvalidInputException(data + ": dataset not found (give a LLaVA-format dataset directory or 'synth')");
       }
-      dataset = LlavaDatasetReader.read(dir);
+      dataset = LlavaDatasetReader.read(dir, skipBad ? LlavaDatasetReader.Options.skippingBad()
+          : LlavaDatasetReader.Options.strict());
+      if (!dataset.skipped().isEmpty()) {
+        out.println("skipped " + dataset.skipped().size() + " bad entries of " + data + " (--skip-bad); first: "
+            + dataset.skipped().get(0));
+      }
     }
     return new TrainingData(world, dataset, config);
   }

@@ -49,9 +49,16 @@ public final class TrainingRun {
    * @param resume continue an interrupted run, skipping finished stages
    * @param init the checkpoint the first planned stage starts from; null: the previous stage's final checkpoint
    * @param threads TensorFlow intra- and inter-op threads (fixed, for reproducible runs)
+   * @param skipBad skip (and count) bad dataset entries instead of failing on the first
    */
   public record Options(ModelConfig config, String stage, String data, Path out, int maxSteps, boolean resume,
-      Path init, int threads) {}
+      Path init, int threads, boolean skipBad) {
+    /** Options that fail on the first bad dataset entry. */
+    public Options(ModelConfig config, String stage, String data, Path out, int maxSteps, boolean resume, Path init,
+        int threads) {
+      this(config, stage, data, out, maxSteps, resume, init, threads, false);
+    }
+  }
 
   private final Options options;
   private final PrintStream out;
@@ -84,7 +91,7 @@ public final class TrainingRun {
     if (options.init() != null) CheckpointReader.open(options.init());
     List<StageSummary> summaries = new ArrayList<>();
     long start = System.nanoTime();
-    try (TrainingData data = TrainingData.open(options.data(), config)) {
+    try (TrainingData data = TrainingData.open(options.data(), config, options.skipBad(), out)) {
       byte[] tokenizer = tokenizerBytes(synth);
       List<Stage> pending = preflight(plan);
       prepareRunDirectory(tokenizer);
