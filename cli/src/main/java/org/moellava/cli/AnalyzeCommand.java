@@ -11,7 +11,7 @@ import org.moellava.analysis.RoutingStatistics;
 import org.moellava.data.ConversationDataset;
 import org.moellava.data.synth.SynthDatasets;
 import org.moellava.error.InvalidInputException;
-import org.moellava.eval.model.CheckpointModel;
+import org.moellava.eval.model.EvalModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,8 +34,7 @@ public final class AnalyzeCommand implements Runnable {
   static final class Routing implements Runnable {
     @Spec CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, description = "The checkpoint directory.")
-    Path checkpoint;
+    @Mixin EvalModelOptions source;
 
     @Mixin EvalData data;
 
@@ -53,12 +52,13 @@ public final class AnalyzeCommand implements Runnable {
       if (batch < 1) throw new InvalidInputException("--batch must be at least 1, got " + batch);
       long start = System.nanoTime();
       RoutingStatistics stats;
-      try (CheckpointModel model = CheckpointModel.open(checkpoint)) {
+      source.check();
+      try (EvalModel model = source.open()) {
         ConversationDataset dataset = data.synthetic()
             ? SynthDatasets.instructions(data.world(model.config()), data.parsedSplit()) : data.dataset();
         stats = new RoutingAnalyzer(model, batch).analyze(dataset, data.limit);
       }
-      RoutingOutput.write(out, stats, checkpoint.toString(), data.describe());
+      RoutingOutput.write(out, stats, source.path().toString(), data.describe());
       var o = spec.commandLine().getOut();
       o.printf(Locale.ROOT, "%d tokens (%d text, %d image), MoE layers %s, E=%d, k=%d%n", stats.totalTokens(),
           stats.tokens(false), stats.tokens(true), stats.layers(), stats.experts(), stats.topK());

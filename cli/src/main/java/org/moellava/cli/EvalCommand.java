@@ -8,7 +8,7 @@ import org.moellava.eval.EvalReport;
 import org.moellava.eval.EvalSuite;
 import org.moellava.eval.Evaluation;
 import org.moellava.eval.SyntheticBenchmark;
-import org.moellava.eval.model.CheckpointModel;
+import org.moellava.eval.model.EvalModel;
 import org.moellava.eval.model.ModelAnswerer;
 import org.moellava.error.InvalidInputException;
 import org.moellava.io.AtomicFiles;
@@ -18,14 +18,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code moellava eval}: VQA, POPE and caption scores of a checkpoint, by greedy decoding through the TF graphs. */
-@Command(name = "eval", description = "Evaluate a checkpoint: VQA accuracy, POPE (random/popular/adversarial) and "
+/**
+ * {@code moellava eval}: VQA, POPE and caption scores of a checkpoint (TensorFlow graphs) or an exported package
+ * (ONNX Runtime), by greedy decoding.
+ */
+@Command(name = "eval", description = "Evaluate a checkpoint or package: VQA accuracy, POPE (random/popular/adversarial) and "
     + "caption object precision/recall/CHAIR, with greedy decoding through the TensorFlow inference graphs.")
 public final class EvalCommand implements Runnable {
   @Spec CommandSpec spec;
 
-  @Option(names = "--checkpoint", required = true, description = "The checkpoint directory.")
-  Path checkpoint;
+  @Mixin EvalModelOptions source;
 
   @Option(names = "--suite", defaultValue = "all", description = "vqa, pope, caption or all (default ${DEFAULT-VALUE}).")
   String suite;
@@ -46,9 +48,10 @@ public final class EvalCommand implements Runnable {
     EvalReport report;
     int prompts;
     int tokens;
-    try (CheckpointModel model = CheckpointModel.open(checkpoint)) {
+    source.check();
+    try (EvalModel model = source.open()) {
       ModelAnswerer answerer = new ModelAnswerer(model, batch);
-      String name = checkpoint.toString();
+      String name = model.name();
       if (data.synthetic()) {
         SynthWorld world = data.world(model.config());
         report = Evaluation.synthetic(name, new SyntheticBenchmark(world, data.parsedSplit()), s, answerer, answerer);

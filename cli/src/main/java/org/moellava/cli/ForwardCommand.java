@@ -3,9 +3,8 @@ package org.moellava.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.moellava.error.InvalidInputException;
-import org.moellava.serve.backend.ort.OrtBackend;
-import org.moellava.serve.backend.ort.OrtOptions;
-import org.moellava.conformance.BackendForward;
+import org.moellava.conformance.PackageModel;
+import org.moellava.eval.model.EvalModel;
 import org.moellava.eval.forward.ForwardTool;
 import org.moellava.eval.model.CheckpointModel;
 import picocli.CommandLine.Command;
@@ -51,14 +50,8 @@ public final class ForwardCommand implements Runnable {
     ForwardTool.Inputs in = ForwardTool.read(inputs);
     long start = System.nanoTime();
     ForwardTool.Outputs result;
-    if (checkpoint != null) {
-      try (CheckpointModel model = CheckpointModel.open(checkpoint)) {
-        result = ForwardTool.run(model.runner(), in, generate);
-      }
-    } else {
-      try (OrtBackend ort = OrtBackend.open(packageDir, OrtOptions.cpu())) {
-        result = BackendForward.run(ort, in, generate);
-      }
+    try (EvalModel model = checkpoint != null ? CheckpointModel.open(checkpoint) : PackageModel.open(packageDir)) {
+      result = ForwardTool.run(model.runner(), in, generate);
     }
     result.write(out);
     spec.commandLine().getOut().printf(Locale.ROOT, "input_ids %s -> logits %s, router_logits for MoE layers %s%s%s; "

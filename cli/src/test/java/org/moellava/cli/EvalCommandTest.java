@@ -13,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.moellava.export.pkg.ExportOptions;
+import org.moellava.export.pkg.PackageExporter;
 import org.junit.jupiter.api.io.TempDir;
 import org.moellava.checkpoint.CheckpointWriter;
 import org.moellava.checkpoint.TrainingState;
@@ -81,6 +83,41 @@ class EvalCommandTest {
     assertEquals(0, lenient.exitCode(), lenient.err());
     // the image belongs to its conversation and, for a quarter of images, to a caption request as well
     assertTrue(lenient.out().matches("(?s).*[12] bad entries skipped.*"), lenient.out());
+  }
+
+  @Test
+  void packageOnOnnxRuntimeScoresLikeTheCheckpointOnTensorFlow() throws Exception {
+    Path pkg = dir.resolve("pkg");
+    new PackageExporter(ExportOptions.defaults()).export(checkpoint, pkg);
+    ObjectMapper json = new ObjectMapper();
+    JsonNode[] reports = new JsonNode[2];
+    String[][] sources = {{"--checkpoint", checkpoint.toString()}, {"--package", pkg.toString()}};
+    for (int i = 0; i < 2; i++) {
+      Path out = dir.resolve("eval-" + i + ".json");
+      CliRunner r = CliRunner.run("eval", sources[i][0], sources[i][1], "--suite", "all", "--data", "synth",
+          "--limit", "3", "--batch", "4", "--out", out.toString());
+      assertEquals(0, r.exitCode(), r.err());
+      reports[i] = json.readTree(out.toFile());
+    }
+    for (String part : new String[] {"vqa", "pope", "captions"}) {
+      assertEquals(reports[0].get(part), reports[1].get(part), part + " differs between TF and ORT");
+    }
+    Path routingTf = dir.resolve("routing-tf");
+    Path routingOrt = dir.resolve("routing-ort");
+    assertEquals(0, CliRunner.run("analyze", "routing", "--checkpoint", checkpoint.toString(), "--data", "synth",
+        "--limit", "3", "--out", routingTf.toString()).exitCode());
+    assertEquals(0, CliRunner.run("analyze", "routing", "--package", pkg.toString(), "--data", "synth",
+        "--limit", "3", "--out", routingOrt.toString()).exitCode());
+    JsonNode tf = json.readTree(routingTf.resolve("routing.json").toFile());
+    JsonNode ort = json.readTree(routingOrt.resolve("routing.json").toFile());
+    assertEquals(tf.get("layers"), ort.get("layers"), "routing decisions differ between TF and ORT");
+  }
+
+  @Test
+  void bothOrNeitherSourceIsAUsageError() {
+    CliRunner r = CliRunner.run("eval", "--data", "synth");
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().contains("exactly one of --checkpoint DIR"), r.err());
   }
 
   @Test

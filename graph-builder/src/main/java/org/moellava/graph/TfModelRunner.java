@@ -16,7 +16,7 @@ import org.tensorflow.types.TInt32;
  * Runs the three inference graphs ({@code vision}, {@code embed}, {@code decoder}) in TF sessions on plain Java
  * arrays. Inputs are checked before any session runs. Not thread-safe; close it to free the graphs and sessions.
  */
-public final class TfModelRunner implements AutoCloseable {
+public final class TfModelRunner implements InferenceModel {
 
   /** Keys and values per layer, {@code [B, Hkv, T, hd]} each. */
   public record KvCache(List<TensorValue> keys, List<TensorValue> values) {

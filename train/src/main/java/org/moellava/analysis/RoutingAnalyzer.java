@@ -7,7 +7,7 @@ import org.moellava.config.TextConfig;
 import org.moellava.data.ConversationDataset;
 import org.moellava.data.PromptTemplate;
 import org.moellava.data.SampleBuilder;
-import org.moellava.eval.model.CheckpointModel;
+import org.moellava.eval.model.EvalModel;
 import org.moellava.eval.model.GreedyDecoder;
 import org.moellava.eval.model.PaddedBatch;
 import org.moellava.graph.TfModelRunner;
@@ -20,10 +20,10 @@ import org.moellava.image.RgbImage;
  * logits at every MoE layer. A token is an image token when its id is {@code image_token_index}.
  */
 public final class RoutingAnalyzer {
-  private final CheckpointModel model;
+  private final EvalModel model;
   private final int batchSize;
 
-  public RoutingAnalyzer(CheckpointModel model, int batchSize) {
+  public RoutingAnalyzer(EvalModel model, int batchSize) {
     if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     this.model = model;
     this.batchSize = batchSize;

@@ -11,6 +11,7 @@ import org.moellava.eval.model.PaddedBatch;
 import org.moellava.graph.GraphNames;
 import org.moellava.graph.IntTensorValue;
 import org.moellava.graph.TensorValue;
+import org.moellava.graph.InferenceModel;
 import org.moellava.graph.TfModelRunner;
 import org.moellava.safetensors.LongTensorValue;
 import org.moellava.safetensors.SafetensorsFile;
@@ -61,7 +62,7 @@ public final class ForwardTool {
   }
 
   /** Runs the forward pass (and {@code generate} greedy tokens when positive) and returns the named outputs. */
-  public static Outputs run(TfModelRunner runner, Inputs in, int generate) {
+  public static Outputs run(InferenceModel runner, Inputs in, int generate) {
     if (generate < 0) throw new InvalidInputException("--generate must not be negative, got " + generate);
     ModelConfig config = runner.config();
     int b = (int) in.inputIds().shape()[0];

@@ -19,7 +19,7 @@ import org.moellava.text.Tokenizer;
  * slots and other extra variables are not read), and its tokenizer when it has one. Close it to free the sessions
  * and the tokenizer.
  */
-public final class CheckpointModel implements AutoCloseable {
+public final class CheckpointModel implements EvalModel {
   private final Path dir;
   private final ModelConfig config;
   private final TfModelRunner runner;
@@ -56,17 +56,25 @@ public final class CheckpointModel implements AutoCloseable {
     return dir;
   }
 
+  @Override
+  public String name() {
+    return dir.toString();
+  }
+
   /** The model config. */
+  @Override
   public ModelConfig config() {
     return config;
   }
 
   /** The inference graphs. */
+  @Override
   public TfModelRunner runner() {
     return runner;
   }
 
   /** The tokenizer; fails with a clear error when the checkpoint has none. */
+  @Override
   public Tokenizer tokenizer() {
     if (tokenizer == null) {
       throw new InvalidInputException(dir.resolve(org.moellava.checkpoint.CheckpointFiles.TOKENIZER)

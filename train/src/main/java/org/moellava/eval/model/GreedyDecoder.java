@@ -6,6 +6,7 @@ import java.util.List;
 import org.moellava.config.ModelConfig;
 import org.moellava.graph.IntTensorValue;
 import org.moellava.graph.TensorValue;
+import org.moellava.graph.InferenceModel;
 import org.moellava.graph.TfModelRunner;
 
 /**
@@ -16,10 +17,10 @@ import org.moellava.graph.TfModelRunner;
  * no other row can see.
  */
 public final class GreedyDecoder {
-  private final TfModelRunner runner;
+  private final InferenceModel runner;
   private final ModelConfig config;
 
-  public GreedyDecoder(TfModelRunner runner) {
+  public GreedyDecoder(InferenceModel runner) {
     this.runner = runner;
     this.config = runner.config();
   }

@@ -29,7 +29,7 @@ public final class ModelAnswerer implements BatchAnswerer, ImageCaptioner {
   private int generatedTokens;
 
   /** A runner over {@code model} decoding {@code batchSize} prompts at a time. */
-  public ModelAnswerer(CheckpointModel model, int batchSize) {
+  public ModelAnswerer(EvalModel model, int batchSize) {
     if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     this.config = model.config();
     this.tokenizer = model.tokenizer();
