@@ -3,8 +3,7 @@ package org.moellava.conformance;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.moellava.config.ModelConfig;
-import org.moellava.error.InvalidInputException;
-import org.moellava.eval.model.EvalModel;
+import org.moellava.eval.model.OpenedModel;
 import org.moellava.pkg.PackageManifest;
 import org.moellava.pkg.PackageManifestIO;
 import org.moellava.serve.backend.ort.OrtBackend;
@@ -12,17 +11,9 @@ import org.moellava.serve.backend.ort.OrtOptions;
 import org.moellava.text.Tokenizer;
 
 /** An exported model package opened for evaluation and analysis on ONNX Runtime (CPU). */
-public final class PackageModel implements EvalModel {
-  private final Path dir;
-  private final PackageManifest manifest;
-  private final BackendInferenceModel runner;
-  private final Tokenizer tokenizer;
-
-  private PackageModel(Path dir, PackageManifest manifest, BackendInferenceModel runner, Tokenizer tokenizer) {
-    this.dir = dir;
-    this.manifest = manifest;
-    this.runner = runner;
-    this.tokenizer = tokenizer;
+public final class PackageModel extends OpenedModel<BackendInferenceModel> {
+  private PackageModel(Path dir, ModelConfig config, BackendInferenceModel runner, Tokenizer tokenizer) {
+    super(dir, config, runner, tokenizer, dir.resolve("tokenizer.json"));
   }
 
   /** Opens {@code dir} (model.json, the three ONNX files and tokenizer.json when present). */
@@ -37,38 +28,6 @@ public final class PackageModel implements EvalModel {
       runner.close();
       throw e;
     }
-    return new PackageModel(dir, manifest, runner, tokenizer);
-  }
-
-  @Override
-  public String name() {
-    return dir.toString();
-  }
-
-  @Override
-  public ModelConfig config() {
-    return manifest.config();
-  }
-
-  @Override
-  public BackendInferenceModel runner() {
-    return runner;
-  }
-
-  @Override
-  public Tokenizer tokenizer() {
-    if (tokenizer == null) {
-      throw new InvalidInputException(dir + ": the package has no tokenizer.json; this command needs it");
-    }
-    return tokenizer;
-  }
-
-  @Override
-  public void close() {
-    try {
-      if (tokenizer != null) tokenizer.close();
-    } finally {
-      runner.close();
-    }
+    return new PackageModel(dir, manifest.config(), runner, tokenizer);
   }
 }
