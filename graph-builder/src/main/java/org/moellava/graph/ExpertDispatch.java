@@ -7,6 +7,7 @@ import org.tensorflow.Output;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Unstack;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /** Computes {@code out = sum_e combine[:, e] * expert_e(x)} for stacked SwiGLU experts. */
@@ -15,13 +16,20 @@ public final class ExpertDispatch {
 
   /**
    * Sparse dispatch: expert e gathers only the tokens assigned to it, runs its SwiGLU on them, weights the result and
-   * scatters it back with one unsorted segment sum (expert order, like Hugging Face's {@code index_add_} loop).
+   * scatters it back into {@code [N, D]}; the E scattered results are summed in expert order (like Hugging Face's
+   * {@code index_add_} loop).
+   *
+   * <p>Each expert scatters on its own: within one expert a token appears at most once, so no scatter ever sees a
+   * duplicate index. One scatter over all experts would hold each token k times, and ONNX Runtime's CPU
+   * {@code ScatterND(reduction=add)} is not safe with duplicate indices once it runs on several threads
+   * (microsoft/onnxruntime#18048, #23396): exported models gave run-to-run different logits.
    *
    * @param x {@code [N, D]}
    * @param assigned {@code [N, E]} 1 where expert e computes token n
    * @param combine {@code [N, E]} weights
    * @param gate {@code [E, D, I]}, {@code up [E, D, I]}, {@code down [E, I, D]}
-   * @return {@code [N, D]}
+   * @return {@code [N, D]}, the output of one {@code AddN} node (the block's combine, which the exporter's fused
+   *     rewriter looks for)
    */
   public static Operand<TFloat32> sparse(Ops tf, Operand<TFloat32> x, Operand<TFloat32> assigned,
       Operand<TFloat32> combine, Operand<TFloat32> gate, Operand<TFloat32> up, Operand<TFloat32> down,
@@ -32,20 +40,17 @@ public final class ExpertDispatch {
     List<Output<TFloat32>> gates = tf.unstack(gate, (long) numExperts).output(); // E x [D,I]
     List<Output<TFloat32>> ups = tf.unstack(up, (long) numExperts).output(); // E x [D,I]
     List<Output<TFloat32>> downs = tf.unstack(down, (long) numExperts).output(); // E x [I,D]
-    List<Operand<TFloat32>> outputs = new ArrayList<>();
-    List<Operand<TInt64>> tokenIndices = new ArrayList<>();
+    Operand<TInt32> numTokens = TensorOps.dim(tf, x, 0);
+    List<Operand<TFloat32>> perExpert = new ArrayList<>();
     for (int e = 0; e < numExperts; e++) {
       Operand<TInt64> tokens = tf.reshape(tf.where(tf.math.greater(assignedColumns.get(e), tf.constant(0f))),
-          tf.constant(new int[] {-1})); // [n_e]
+          tf.constant(new int[] {-1})); // [n_e], each token at most once
       Operand<TFloat32> xe = tf.gather(x, tokens, tf.constant(0)); // [n_e, D]
       Operand<TFloat32> we = tf.expandDims(tf.gather(weightColumns.get(e), tokens, tf.constant(0)), tf.constant(1));
       Operand<TFloat32> ye = FeedForward.swiGlu(tf, xe, gates.get(e), ups.get(e), downs.get(e)); // [n_e, D]
-      outputs.add(tf.math.mul(ye, we));
-      tokenIndices.add(tokens);
+      perExpert.add(tf.math.unsortedSegmentSum(tf.math.mul(ye, we), tokens, numTokens)); // [N, D]
     }
-    Operand<TFloat32> all = tf.concat(outputs, tf.constant(0)); // [sum n_e, D]
-    Operand<TInt64> allTokens = tf.concat(tokenIndices, tf.constant(0)); // [sum n_e]
-    return tf.math.unsortedSegmentSum(all, allTokens, TensorOps.dim(tf, x, 0)); // [N, D]
+    return tf.math.addN(perExpert); // [N, D]
   }
 
   /** Dense-masked dispatch: every expert on every token, weighted by {@code combine} (benchmark baseline only). */

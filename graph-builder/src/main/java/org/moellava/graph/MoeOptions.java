@@ -25,7 +25,7 @@ public record MoeOptions(Operand<TFloat32> tokenMask, Operand<TFloat64> capacity
 
   /** How expert outputs are computed. */
   public enum Dispatch {
-    /** Each expert computes only its tokens: gather, expert SwiGLU, unsorted segment sum. */
+    /** Each expert computes only its tokens: gather, expert SwiGLU, scatter back; the experts' results summed. */
     SPARSE,
     /** Every expert computes every token, masked by the combine weights (baseline for benchmarks only). */
     DENSE_MASKED

@@ -20,10 +20,10 @@ import org.tensorflow.proto.NodeDef;
 
 /**
  * Replaces each MoE block's sparse dispatch (graph-builder's {@code ExpertDispatch.sparse}: per-expert
- * Where/Gather/SwiGLU/Mul, then one UnsortedSegmentSum) by a single {@value #FUSED_OP} node, which
+ * Where/Gather/SwiGLU/Mul/UnsortedSegmentSum, then one AddN over the experts) by a single {@value #FUSED_OP} node, which
  * {@link FusedMoeHandler} turns into {@code com.microsoft.MoE}.
  *
- * <p>The block is found from its frozen variables: the dispatch's UnsortedSegmentSum is the first one reached
+ * <p>The block is found from its frozen variables: the dispatch's AddN is the first one reached
  * forward from {@code experts.down} of layer j, and the router is the MatMul reading {@code router} of layer j,
  * whose data input is the block's tokens {@code [N, D]} and whose output is the router logits {@code [N, E]}.
  * The router MatMul stays in the graph, so {@code router_logits.{j}} is still an output. The fused node takes
@@ -49,7 +49,7 @@ public final class FusedMoeRewriter implements TfRewriter {
     for (int layer : moeLayers) {
       String down = VariableNames.expertsDown(layer);
       if (!graph.contains(down)) continue; // not in this graph (vision, embed)
-      TfNode dispatch = firstForward(graph, consumers, down, "UnsortedSegmentSum");
+      TfNode dispatch = firstForward(graph, consumers, down, "AddN");
       TfNode router = routerMatMul(graph, consumers, layer);
       NodeDef fused = NodeDef.newBuilder().setName(dispatch.name()).setOp(FUSED_OP)
           .addInput(router.def().getInput(0)).addInput(router.name())

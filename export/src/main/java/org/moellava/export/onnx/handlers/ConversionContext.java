@@ -61,6 +61,11 @@ public final class ConversionContext {
     return n;
   }
 
+  /** The TF node that produces {@code ref}. */
+  public TfNode producer(TfRef ref) {
+    return tfGraph.node(ref.node());
+  }
+
   /** The ONNX tensor of data input {@code i} of {@code node}. */
   public String input(TfNode node, int i) {
     if (i >= node.inputs().size()) {

@@ -42,6 +42,7 @@ final class ElementwiseHandlers {
         one(ctx.onnx().node(onnx).input(ctx.input(n, 0)).output(n.name()))));
     BINARY.forEach((tf, onnx) -> r.register(tf, (n, ctx) ->
         one(ctx.onnx().node(onnx).inputs(ctx.input(n, 0), ctx.input(n, 1)).output(n.name()))));
+    r.register("AddN", ElementwiseHandlers::addN);
     r.register("NotEqual", ElementwiseHandlers::notEqual);
     r.register("Div", ElementwiseHandlers::floatDiv);
     r.register("Square", (n, ctx) ->
@@ -59,6 +60,14 @@ final class ElementwiseHandlers {
         .orElseThrow(() -> ctx.fail(n, "Const without a value")).getTensor();
     ConstTensor c = TfTensors.decode(value, "graph " + ctx.graphName() + ", Const '" + n.name() + "'");
     return one(ctx.onnx().initializer(n.name(), c));
+  }
+
+  /** AddN(x_1 .. x_n), all of one shape: ONNX Sum, which adds its inputs in order. */
+  private static List<String> addN(TfNode n, ConversionContext ctx) {
+    if (n.inputs().size() == 1) return one(ctx.input(n, 0));
+    String[] terms = new String[n.inputs().size()];
+    for (int i = 0; i < terms.length; i++) terms[i] = ctx.input(n, i);
+    return one(ctx.onnx().node("Sum").inputs(terms).output(n.name()));
   }
 
   private static List<String> notEqual(TfNode n, ConversionContext ctx) {

@@ -2,11 +2,14 @@ package org.moellava.export.onnx.handlers;
 
 import static org.moellava.export.onnx.handlers.ConversionContext.one;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.moellava.export.onnx.graph.ConstTensor;
 import org.moellava.export.onnx.proto.TensorProto;
 import org.moellava.export.onnx.tf.TfNode;
+import org.moellava.export.onnx.tf.TfRef;
 
 /**
  * Gathers, scatters, top-k and one-hot. ONNX wants int64 indices, k and depth where TF graphs usually carry
@@ -22,9 +25,7 @@ final class IndexHandlers {
     r.register("GatherNd", (n, ctx) -> one(ctx.onnx().node("GatherND")
         .inputs(ctx.input(n, 0), ctx.int64Input(n, 1)).output(n.name())));
     r.register("ScatterNd", IndexHandlers::scatterNd);
-    r.register("TensorScatterAdd", (n, ctx) -> one(ctx.onnx().node("ScatterND")
-        .inputs(ctx.input(n, 0), ctx.int64Input(n, 1), ctx.input(n, 2)).attr("reduction", "add")
-        .output(n.name())));
+    r.register("TensorScatterAdd", IndexHandlers::tensorScatterAdd);
     r.register("TensorScatterUpdate", (n, ctx) -> one(ctx.onnx().node("ScatterND")
         .inputs(ctx.input(n, 0), ctx.int64Input(n, 1), ctx.input(n, 2)).output(n.name())));
     r.register("UnsortedSegmentSum", IndexHandlers::unsortedSegmentSum);
@@ -54,12 +55,30 @@ final class IndexHandlers {
         .output(n.name()));
   }
 
-  /** ScatterNd(indices, updates, shape): zeros of shape, duplicates summed. */
+  /** ScatterNd(indices [M..., K], updates [M..., rest...], shape): zeros of shape, repeated indices summed. */
   private static List<String> scatterNd(TfNode n, ConversionContext ctx) {
-    String zeros = ctx.onnx().node("ConstantOfShape").input(ctx.int64Input(n, 2))
-        .attr("value", zero(ctx.inputType(n, 1))).output(n.name() + "/zeros");
-    return one(ctx.onnx().node("ScatterND").inputs(zeros, ctx.int64Input(n, 0), ctx.input(n, 1))
-        .attr("reduction", "add").output(n.name()));
+    var o = ctx.onnx();
+    String name = n.name();
+    String shape = ctx.int64Input(n, 2); // [K + rest]
+    int depth = indexDepth(n, ctx, 0);
+    String zeros = o.node("ConstantOfShape").input(rowsShape(ctx, name, shape, depth))
+        .attr("value", zero(ctx.inputType(n, 1))).output(name + "/zeros"); // [R, rest...]
+    String sums = addIntoRows(ctx, name, zeros, linearRows(ctx, name, ctx.int64Input(n, 0), shape, depth),
+        ctx.rank(n, 0) - 1, ctx.input(n, 1), ctx.rank(n, 1), depth == 1 && uniqueIds(ctx, n.input(0)));
+    return one(o.node("Reshape").inputs(sums, shape).output(name));
+  }
+
+  /** TensorScatterAdd(tensor, indices [M..., K], updates [M..., rest...]): tensor plus updates, repeats summed. */
+  private static List<String> tensorScatterAdd(TfNode n, ConversionContext ctx) {
+    var o = ctx.onnx();
+    String name = n.name();
+    String shape = o.node("Shape").input(ctx.input(n, 0)).output(name + "/shape");
+    int depth = indexDepth(n, ctx, 1);
+    String base = o.node("Reshape").inputs(ctx.input(n, 0), rowsShape(ctx, name, shape, depth))
+        .output(name + "/rows"); // [R, rest...]
+    String sums = addIntoRows(ctx, name, base, linearRows(ctx, name, ctx.int64Input(n, 1), shape, depth),
+        ctx.rank(n, 1) - 1, ctx.input(n, 2), ctx.rank(n, 2), depth == 1 && uniqueIds(ctx, n.input(1)));
+    return one(o.node("Reshape").inputs(sums, shape).output(name));
   }
 
   /**
@@ -74,20 +93,97 @@ final class IndexHandlers {
     String num = o.node("Reshape").inputs(ctx.int64Input(n, 2), ctx.longs(base + "/one", 1L))
         .output(base + "/num"); // [1]
     String negative = o.node("Less").inputs(ids, ctx.longs(base + "/zero", 0L)).output(base + "/neg");
-    String safeIds = o.node("Where").inputs(negative, num, ids).output(base + "/ids");
-    String indices = o.node("Unsqueeze").inputs(safeIds, ctx.longs(base + "/last", -1L))
-        .output(base + "/indices"); // [N..., 1]
+    String safeIds = o.node("Where").inputs(negative, num, ids).output(base + "/ids"); // [N...]
     String dataShape = o.node("Shape").input(ctx.input(n, 0)).output(base + "/data_shape");
     String tail = o.node("Slice").inputs(dataShape, ctx.longs(base + "/tail_start", idsRank),
-        ctx.longs(base + "/tail_end", Long.MAX_VALUE)).output(base + "/tail");
+        ctx.longs(base + "/tail_end", Long.MAX_VALUE)).output(base + "/tail"); // rest...
     String numPlusOne = o.node("Add").inputs(num, ctx.longs(base + "/one", 1L)).output(base + "/num1");
     String zerosShape = o.node("Concat").inputs(numPlusOne, tail).attr("axis", 0L).output(base + "/shape");
     String zeros = o.node("ConstantOfShape").input(zerosShape).attr("value", zero(ctx.inputType(n, 0)))
-        .output(base + "/zeros");
-    String sums = o.node("ScatterND").inputs(zeros, indices, ctx.input(n, 0)).attr("reduction", "add")
-        .output(base + "/sums");
+        .output(base + "/zeros"); // [num + 1, rest...]
+    String sums = addIntoRows(ctx, base, zeros, safeIds, idsRank, ctx.input(n, 0), ctx.rank(n, 0),
+        uniqueIds(ctx, n.input(1)));
     return one(o.node("Slice").inputs(sums, ctx.longs(base + "/zero", 0L), num, ctx.longs(base + "/axis0", 0L))
         .output(base));
+  }
+
+  /**
+   * {@code base [R, rest...]} with {@code updates [M..., rest...]} added into rows {@code rows [M...]} (int64, in
+   * range). Rows may repeat, and ONNX Runtime's CPU {@code ScatterND(reduction=add)} loses updates when repeated
+   * indices land on different threads (microsoft/onnxruntime#18048, #23396; measured here: 16 of 20 runs wrong). So
+   * {@code ScatterND} is used only for {@code unique} rows; otherwise {@code ScatterElements(axis=0, reduction=add)},
+   * whose indices cover every element of the updates.
+   */
+  private static String addIntoRows(ConversionContext ctx, String name, String base, String rows, int rowsRank,
+      String updates, int updatesRank, boolean unique) {
+    var o = ctx.onnx();
+    if (unique) {
+      String indices = o.node("Unsqueeze").inputs(rows, ctx.longs(name + "/last", -1L))
+          .output(name + "/indices"); // [M..., 1]
+      return o.node("ScatterND").inputs(base, indices, updates).attr("reduction", "add").output(name + "/sums");
+    }
+    String updatesShape = o.node("Shape").input(updates).output(name + "/updates_shape");
+    String tail = o.node("Slice").inputs(updatesShape, ctx.longs(name + "/tail_start", rowsRank),
+        ctx.longs(name + "/tail_end", Long.MAX_VALUE)).output(name + "/updates_tail"); // rest...
+    String flatShape = o.node("Concat").inputs(ctx.longs(name + "/minus_one", -1L), tail).attr("axis", 0L)
+        .output(name + "/flat_shape");
+    String flatUpdates = o.node("Reshape").inputs(updates, flatShape).output(name + "/flat_updates"); // [M, rest...]
+    long[] columnShape = new long[updatesRank - rowsRank + 1];
+    Arrays.fill(columnShape, 1L);
+    columnShape[0] = -1L;
+    String columnRows = o.node("Reshape").inputs(rows, ctx.longs(name + "/column_shape", columnShape))
+        .output(name + "/column_rows"); // [M, 1...]
+    String flatUpdatesShape = o.node("Shape").input(flatUpdates).output(name + "/flat_updates_shape");
+    String everyElement = o.node("Expand").inputs(columnRows, flatUpdatesShape).output(name + "/element_rows");
+    return o.node("ScatterElements").inputs(base, everyElement, flatUpdates).attr("axis", 0L)
+        .attr("reduction", "add").output(name + "/sums");
+  }
+
+  /** The static index depth K of {@code indices [M..., K]} (input {@code i}). */
+  private static int indexDepth(TfNode n, ConversionContext ctx, int i) {
+    long[] dims = ctx.dims(n, i);
+    if (dims.length == 0 || dims[dims.length - 1] < 1) {
+      throw ctx.fail(n, "the index depth (last dimension of the indices) must be statically known");
+    }
+    return (int) dims[dims.length - 1];
+  }
+
+  /** {@code [prod(shape[:depth]), shape[depth:]...]}: the target seen as rows. */
+  private static String rowsShape(ConversionContext ctx, String name, String shape, int depth) {
+    var o = ctx.onnx();
+    String lead = o.node("Slice").inputs(shape, ctx.longs(name + "/lead_start", 0L),
+        ctx.longs(name + "/lead_end", depth)).output(name + "/lead");
+    String count = o.node("ReduceProd").input(lead).attr("keepdims", 1L).output(name + "/row_count"); // [1]
+    String tail = o.node("Slice").inputs(shape, ctx.longs(name + "/tail_start", depth),
+        ctx.longs(name + "/tail_end", Long.MAX_VALUE)).output(name + "/tail");
+    return o.node("Concat").inputs(count, tail).attr("axis", 0L).output(name + "/rows_shape");
+  }
+
+  /** Row numbers {@code [M...]} of {@code indices [M..., K]} into the first K dims of {@code shape}, row-major. */
+  private static String linearRows(ConversionContext ctx, String name, String indices, String shape, int depth) {
+    var o = ctx.onnx();
+    String rows = o.node("Gather").inputs(indices, ctx.longs(name + "/k0", 0L)).attr("axis", -1L)
+        .output(name + "/row"); // [M..., 1]
+    for (int j = 1; j < depth; j++) {
+      String size = o.node("Gather").inputs(shape, ctx.longs(name + "/k" + j, j)).output(name + "/size"); // [1]
+      String part = o.node("Gather").inputs(indices, ctx.longs(name + "/k" + j, j)).attr("axis", -1L)
+          .output(name + "/part"); // [M..., 1]
+      rows = o.node("Add").inputs(o.node("Mul").inputs(rows, size).output(name + "/scaled"), part)
+          .output(name + "/row");
+    }
+    return o.node("Squeeze").inputs(rows, ctx.longs(name + "/last", -1L)).output(name + "/rows"); // [M...]
+  }
+
+  /**
+   * Whether the ids at {@code ref} cannot repeat: a {@code Where} over a vector (strictly increasing row numbers),
+   * possibly reshaped, cast or passed through an identity.
+   */
+  private static boolean uniqueIds(ConversionContext ctx, TfRef ref) {
+    TfNode node = ctx.producer(ref);
+    while (Set.of("Reshape", "Identity", "Cast", "Squeeze").contains(node.op())) {
+      node = ctx.producer(node.input(0));
+    }
+    return node.op().equals("Where") && node.inputs().size() == 1 && ctx.rank(node, 0) == 1;
   }
 
   /** TopKV2(input, k) over the last axis; ties keep the lower index first in both TF and ONNX. */
