@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * Continuous-batching generation over one {@link Backend}. One scheduler thread owns the backend and loops:
  *
  * <ol>
- *   <li>admit queued requests while a slot is free: prefill each alone ({@code B = 1}, past 0) and sample
- *       its first token;
+ *   <li>admit queued requests while a slot is free and prefill them together: their prompts, left-padded to
+ *       the longest (at most {@link #PREFILL_TOKEN_BUDGET} padded tokens per call), go through the vision tower,
+ *       the embedding and the decoder as one batch with past 0, and each samples its first token;
  *   <li>drop cancelled sequences, freeing their slots;
  *   <li>run one decode step for all running sequences together: each feeds its last token; their pasts,
  *       of different lengths, are left-padded to the longest and masked with 0 in {@code attention_mask};
@@ -38,6 +39,11 @@ import org.slf4j.LoggerFactory;
 public final class GenerationEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GenerationEngine.class);
   private static final long IDLE_POLL_MILLIS = 50;
+  /**
+   * Most padded prompt tokens (batch x longest prompt) in one prefill call: prompts admitted together are
+   * prefilled together up to this, so a burst of arrivals costs one decoder call instead of one each.
+   */
+  static final int PREFILL_TOKEN_BUDGET = 4096;
 
   private final Backend backend;
   private final ModelInfo info;
@@ -60,6 +66,7 @@ public final class GenerationEngine implements AutoCloseable {
   private LongBuffer maskStore = Tensors.longs(0);
   private LongBuffer positionStore = Tensors.longs(0);
   private FloatBuffer pixelStore = Tensors.floats(0);
+  private FloatBuffer featureStore = Tensors.floats(0);
   private final List<FloatBuffer> emptyPast;
 
   public GenerationEngine(Backend backend, TokenDecoder decoder, EngineConfig config, EngineObserver observer) {
@@ -221,73 +228,162 @@ public final class GenerationEngine implements AutoCloseable {
   }
 
   private void admit() throws InterruptedException {
+    List<Sequence> admitted = new ArrayList<>();
     if (active.isEmpty()) {
       Sequence first = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
       if (first == null) {
         return;
       }
-      start(first);
+      admitted.add(first);
     }
-    while (active.size() < config.maxBatch()) {
+    while (active.size() + admitted.size() < config.maxBatch()) {
       Sequence next = queue.poll();
       if (next == null) {
+        break;
+      }
+      admitted.add(next);
+    }
+    start(admitted);
+  }
+
+  /** Gives each admitted sequence a slot and prefills them in groups within the token budget. */
+  private void start(List<Sequence> admitted) {
+    List<Sequence> started = new ArrayList<>();
+    for (Sequence s : admitted) {
+      if (s.isCancelled()) {
+        notifyFinish(s, FinishReason.CANCELLED);
+        continue;
+      }
+      KvCache slot = freeSlots.isEmpty() ? new KvCache(info) : freeSlots.poll();
+      slot.reset();
+      s.cache = slot;
+      active.add(s);
+      started.add(s);
+    }
+    activeCount = active.size();
+    List<Sequence> group = new ArrayList<>();
+    int longest = 0;
+    for (Sequence s : started) {
+      int length = s.request.promptIds().length;
+      if (!group.isEmpty() && (long) (group.size() + 1) * Math.max(longest, length) > PREFILL_TOKEN_BUDGET) {
+        prefillOrIsolate(group);
+        group = new ArrayList<>();
+        longest = 0;
+      }
+      group.add(s);
+      longest = Math.max(longest, length);
+    }
+    if (!group.isEmpty()) {
+      prefillOrIsolate(group);
+    }
+  }
+
+  /** Prefills {@code group} together; if that fails, each alone, so only a failing request gets the error. */
+  private void prefillOrIsolate(List<Sequence> group) {
+    try {
+      prefill(group);
+    } catch (RuntimeException groupError) {
+      if (group.size() == 1) {
+        fail(group.get(0), groupError);
         return;
       }
-      start(next);
+      for (Sequence s : group) {
+        try {
+          prefill(List.of(s));
+        } catch (RuntimeException e) {
+          fail(s, e);
+        }
+      }
     }
   }
 
-  private void start(Sequence s) {
-    if (s.isCancelled()) {
-      notifyFinish(s, FinishReason.CANCELLED);
-      return;
+  /**
+   * Prompts of {@code group}: {@code [B, S]} left-padded to the longest, no past; samples each first token.
+   * Throws only before any sequence state changes, so a failed group can be retried sequence by sequence.
+   */
+  private void prefill(List<Sequence> group) {
+    int n = group.size();
+    int seq = 0;
+    int images = 0;
+    for (Sequence s : group) {
+      seq = Math.max(seq, s.request.promptIds().length);
+      if (s.request.pixelValues() != null) images++;
     }
-    KvCache slot = freeSlots.isEmpty() ? new KvCache(info) : freeSlots.poll();
-    slot.reset();
-    s.cache = slot;
-    active.add(s);
-    activeCount = active.size();
-    try {
-      prefill(s);
-    } catch (RuntimeException e) {
-      fail(s, e);
+    idStore = grow(idStore, (long) n * seq);
+    maskStore = grow(maskStore, (long) n * seq);
+    positionStore = grow(positionStore, (long) n * seq);
+    int promptTokens = 0;
+    for (int b = 0; b < n; b++) {
+      int[] prompt = group.get(b).request.promptIds();
+      int padding = seq - prompt.length;
+      for (int t = 0; t < seq; t++) { // [B, S], left padding
+        boolean real = t >= padding;
+        idStore.put(b * seq + t, real ? prompt[t - padding] : info.padTokenId());
+        maskStore.put(b * seq + t, real ? 1 : 0);
+        positionStore.put(b * seq + t, real ? t - padding : 0);
+      }
+      promptTokens += prompt.length;
     }
-  }
-
-  /** Prompt of one sequence: {@code [1, S]} with no past; samples its first token. */
-  private void prefill(Sequence s) {
-    int[] prompt = s.request.promptIds();
-    int seq = prompt.length;
-    idStore = grow(idStore, seq);
-    maskStore = grow(maskStore, seq);
-    positionStore = grow(positionStore, seq);
-    for (int i = 0; i < seq; i++) {
-      idStore.put(i, prompt[i]);
-      maskStore.put(i, 1);
-      positionStore.put(i, i);
-    }
-    FloatBuffer features = null;
-    float[] pixels = s.request.pixelValues();
-    if (pixels != null) {
-      pixelStore = grow(pixelStore, pixels.length);
-      pixelStore.put(0, pixels);
-      features = backend.imageFeatures(Tensors.view(pixelStore, pixels.length), 1); // [1, P, D]
-      requireElements("image_features", features, (long) info.numImageTokens() * info.hiddenSize());
-    }
-    FloatBuffer embeds = backend.embed(Tensors.view(idStore, seq), 1, seq, features); // [1, S, D]
-    requireElements("inputs_embeds", embeds, (long) seq * info.hiddenSize());
-    DecoderInput in = new DecoderInput(1, seq, 0, embeds, Tensors.view(maskStore, seq),
-        Tensors.view(positionStore, seq), emptyPast, emptyPast);
+    FloatBuffer features = images == 0 ? null : imageFeatures(group, images); // [B, P, D]
+    FloatBuffer embeds = backend.embed(Tensors.view(idStore, n * seq), n, seq, features); // [B, S, D]
+    requireElements("inputs_embeds", embeds, (long) n * seq * info.hiddenSize());
+    DecoderInput in = new DecoderInput(n, seq, 0, embeds, Tensors.view(maskStore, n * seq),
+        Tensors.view(positionStore, n * seq), emptyPast, emptyPast);
     DecoderOutput out = backend.decode(in);
-    requireOutputs(out, 1, seq, 0);
-    s.cache.appendNew(out.presentKeys(), out.presentValues(), 0, seq, seq);
-    observer.decoderCall(1, true);
-    observer.promptTokens(seq);
-    recordExpertLoad(out, seq);
-    int[][] experts = routedExperts(out, seq - 1);
-    int token = sampler.sample(out.logits(), out.lastLogitsOffset(0, seq, info.vocabSize()), info.vocabSize(),
-        s.request.sampling(), s.random, banned);
-    emit(s, token, experts);
+    requireOutputs(out, n, seq, 0);
+    observer.decoderCall(n, true);
+    observer.promptTokens(promptTokens);
+    long[][] load = new long[info.moeLayers().size()][info.numExperts()];
+    for (int b = 0; b < n; b++) {
+      addExpertLoad(load, out, b * seq + seq - group.get(b).request.promptIds().length, (b + 1) * seq);
+    }
+    reportExpertLoad(load);
+    for (int b = 0; b < n; b++) {
+      Sequence s = group.get(b);
+      try {
+        s.cache.appendNew(out.presentKeys(), out.presentValues(), b, seq, s.request.promptIds().length);
+        int[][] experts = routedExperts(out, b * seq + seq - 1);
+        int token = sampler.sample(out.logits(), out.lastLogitsOffset(b, seq, info.vocabSize()), info.vocabSize(),
+            s.request.sampling(), s.random, banned);
+        emit(s, token, experts);
+      } catch (RuntimeException e) {
+        fail(s, e);
+      }
+    }
+  }
+
+  /**
+   * The image features of the group's rows, {@code [B, P, D]}: the vision tower runs once over the rows that
+   * have an image; rows without one get zeros (their prompts hold no image token, so the embedding ignores them).
+   */
+  private FloatBuffer imageFeatures(List<Sequence> group, int images) {
+    int plane = 3 * info.imageSize() * info.imageSize();
+    pixelStore = grow(pixelStore, (long) images * plane);
+    int at = 0;
+    for (Sequence s : group) {
+      float[] pixels = s.request.pixelValues();
+      if (pixels != null) {
+        pixelStore.put(at * plane, pixels);
+        at++;
+      }
+    }
+    long perImage = (long) info.numImageTokens() * info.hiddenSize();
+    FloatBuffer computed = backend.imageFeatures(Tensors.view(pixelStore, images * plane), images); // [I, P, D]
+    requireElements("image_features", computed, images * perImage);
+    if (images == group.size()) {
+      return computed;
+    }
+    featureStore = grow(featureStore, group.size() * perImage);
+    int image = 0;
+    for (int b = 0; b < group.size(); b++) {
+      int row = (int) (b * perImage);
+      if (group.get(b).request.pixelValues() != null) {
+        featureStore.put(row, computed, (int) (image++ * perImage), (int) perImage);
+      } else {
+        for (int i = 0; i < perImage; i++) featureStore.put(row + i, 0f);
+      }
+    }
+    return Tensors.view(featureStore, (int) (group.size() * perImage));
   }
 
   private void decodeStep() {
@@ -354,7 +450,9 @@ public final class GenerationEngine implements AutoCloseable {
     requireOutputs(out, n, 1, past);
 
     observer.decoderCall(n, false);
-    recordExpertLoad(out, n);
+    long[][] load = new long[info.moeLayers().size()][info.numExperts()];
+    addExpertLoad(load, out, 0, n);
+    reportExpertLoad(load);
     for (int b = 0; b < n; b++) {
       Sequence s = batch.get(b);
       try {
@@ -451,16 +549,21 @@ public final class GenerationEngine implements AutoCloseable {
     return experts;
   }
 
-  private void recordExpertLoad(DecoderOutput out, int rows) {
-    for (int j = 0; j < info.moeLayers().size(); j++) {
-      long[] load = new long[info.numExperts()];
-      for (int row = 0; row < rows; row++) {
+  /** Adds the experts chosen for router rows {@code [from, to)} to {@code load [moeLayer][expert]}. */
+  private void addExpertLoad(long[][] load, DecoderOutput out, int from, int to) {
+    for (int j = 0; j < load.length; j++) {
+      for (int row = from; row < to; row++) {
         for (int e : ExpertRouting.topK(out.routerLogits().get(j), row * info.numExperts(), info.numExperts(),
             info.expertsPerToken())) {
-          load[e]++;
+          load[j][e]++;
         }
       }
-      observer.expertLoad(info.moeLayers().get(j), load);
+    }
+  }
+
+  private void reportExpertLoad(long[][] load) {
+    for (int j = 0; j < load.length; j++) {
+      observer.expertLoad(info.moeLayers().get(j), load[j]);
     }
   }
 

@@ -87,6 +87,51 @@ class GenerationEngineTest {
     assertTrue(Collections.max(backend.decodeBatchSizes()) <= 4, "batch exceeded maxBatch");
   }
 
+  /**
+   * Requests that wait together are prefilled in one call: prompts of different lengths left-padded, images on
+   * some rows only. Each gets the tokens and experts it gets alone.
+   */
+  @Test
+  void queuedRequestsArePrefilledTogetherWithTheSameResultsAsAlone() throws Exception {
+    FakeBackend backend = new FakeBackend();
+    float[] pixels = new float[3 * FakeBackend.IMAGE_SIZE * FakeBackend.IMAGE_SIZE];
+    for (int i = 0; i < pixels.length; i++) pixels[i] = (float) Math.sin(0.37 * i);
+    int[] withImage = withImageTokens(prompt("What is in the picture?"));
+    List<GenerationRequest> requests = List.of(
+        new GenerationRequest("image", withImage, pixels, SamplingParams.greedy(9)),
+        request("short", "Hi", SamplingParams.greedy(7)),
+        new GenerationRequest("image-sampled", withImageTokens(prompt("And colours?")), pixels, sampled(3, 8)),
+        request("long", "A much longer prompt than the others, so that most rows are padded", sampled(11, 6)));
+    List<GenerationResult> expected = new ArrayList<>();
+    for (GenerationRequest r : requests) expected.add(alone(backend, r));
+    Semaphore gate = new Semaphore(0);
+    backend.gate(gate).prefillBatchSizes().clear();
+    try (GenerationEngine engine = engine(backend, 8, 16)) {
+      CompletableFuture<GenerationResult> blocker = engine.generate(request("blocker", "wait", SamplingParams.greedy(1)));
+      while (backend.waitingAtGate() == 0) Thread.sleep(1); // the blocker's prefill holds the scheduler
+      List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+      for (GenerationRequest r : requests) futures.add(engine.generate(r));
+      gate.release(1_000_000);
+      blocker.get(10, TimeUnit.SECONDS);
+      for (int i = 0; i < requests.size(); i++) {
+        GenerationResult got = futures.get(i).get(10, TimeUnit.SECONDS);
+        assertArrayEquals(expected.get(i).tokenIds(), got.tokenIds(), requests.get(i).requestId());
+        for (int t = 0; t < got.routedExperts().size(); t++) {
+          assertArrayEquals(expected.get(i).routedExperts().get(t), got.routedExperts().get(t));
+        }
+      }
+    }
+    assertEquals(List.of(1, 4), backend.prefillBatchSizes(), "the four queued prompts were not prefilled together");
+  }
+
+  /** The prompt with the fake model's P image tokens in front. */
+  private static int[] withImageTokens(int[] text) {
+    int[] out = new int[FakeBackend.P + text.length];
+    java.util.Arrays.fill(out, 0, FakeBackend.P, FakeBackend.IMAGE);
+    System.arraycopy(text, 0, out, FakeBackend.P, text.length);
+    return out;
+  }
+
   @Test
   void requestJoiningMidFlightKeepsBothResults() throws Exception {
     FakeBackend backend = new FakeBackend().decodeDelayMillis(2);

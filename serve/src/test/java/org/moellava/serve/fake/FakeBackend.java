@@ -53,6 +53,7 @@ public final class FakeBackend implements Backend {
   private volatile int failDecodeAtPosition = -1;
   private final AtomicInteger waitingAtGate = new AtomicInteger();
   private final List<Integer> decodeBatchSizes = new CopyOnWriteArrayList<>();
+  private final List<Integer> prefillBatchSizes = new CopyOnWriteArrayList<>();
 
   public FakeBackend(int maxContext, boolean lastPositionOnly) {
     this.info = new ModelInfo(VOCAB, D, LAYERS, HEADS, HEAD_DIM, maxContext, P, IMAGE, EOS, PAD, List.of(0, 1),
@@ -99,6 +100,11 @@ public final class FakeBackend implements Backend {
   /** Batch size of every decode step (S = 1) so far. */
   public List<Integer> decodeBatchSizes() {
     return decodeBatchSizes;
+  }
+
+  /** Batch size of every prompt call (past 0) so far. */
+  public List<Integer> prefillBatchSizes() {
+    return prefillBatchSizes;
   }
 
   @Override
@@ -189,6 +195,9 @@ public final class FakeBackend implements Backend {
     int past = in.pastLength();
     int total = past + seq;
     checkContract(in);
+    if (past == 0) {
+      prefillBatchSizes.add(batch);
+    }
     if (seq == 1) {
       decodeBatchSizes.add(batch);
       for (int b = 0; b < batch; b++) {
@@ -327,8 +336,15 @@ public final class FakeBackend implements Backend {
           throw new IllegalStateException("fake: attention mask row " + b + " is not left-padded");
         }
       }
-      long firstPosition = in.positionIds().get(b * in.seq());
-      if (firstPosition != ones - in.seq()) {
+      int realNew = 0; // new positions with mask 1: the last ones of the row (left padding)
+      for (int s = 0; s < in.seq(); s++) {
+        if (in.attentionMask().get(b * total + in.pastLength() + s) == 1) realNew++;
+      }
+      if (realNew == 0) {
+        throw new IllegalStateException("fake: row " + b + " has no real new position");
+      }
+      long firstPosition = in.positionIds().get(b * in.seq() + in.seq() - realNew);
+      if (firstPosition != ones - realNew) {
         throw new IllegalStateException("fake: row " + b + " starts at position " + firstPosition + " but its mask"
             + " holds " + ones + " real positions");
       }
