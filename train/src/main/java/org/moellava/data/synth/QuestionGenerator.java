@@ -14,11 +14,26 @@ import java.util.SplittableRandom;
  */
 public final class QuestionGenerator {
 
-  /** {@code turns} questions about {@code scene}, of random types, without repeating a question. */
+  /** Every question type once: the evaluation splits' uniform mix. */
+  public static final QuestionType[] UNIFORM = {QuestionType.EXISTENCE, QuestionType.COLOUR, QuestionType.SHAPE,
+      QuestionType.COUNT, QuestionType.POSITION, QuestionType.SIZE};
+
+  /**
+   * The training split's mix: the types that need an object found by its attributes (existence, colour of a named
+   * shape, position of a coloured shape) drawn more often than those read off a fixed place or the whole image.
+   */
+  public static final QuestionType[] TRAINING = {QuestionType.EXISTENCE, QuestionType.EXISTENCE, QuestionType.COLOUR,
+      QuestionType.COLOUR, QuestionType.SHAPE, QuestionType.COUNT, QuestionType.POSITION, QuestionType.POSITION,
+      QuestionType.POSITION, QuestionType.SIZE};
+
+  /** {@code turns} questions about {@code scene}, of uniformly random types, without repeating a question. */
   public List<QaPair> questions(Scene scene, int turns, SplittableRandom random) {
+    return questions(scene, turns, random, UNIFORM);
+  }
+
+  /** {@code turns} questions about {@code scene}, types drawn from {@code types}, without repeating a question. */
+  public List<QaPair> questions(Scene scene, int turns, SplittableRandom random, QuestionType[] types) {
     List<QaPair> out = new ArrayList<>(turns);
-    QuestionType[] types = {QuestionType.EXISTENCE, QuestionType.COLOUR, QuestionType.SHAPE,
-        QuestionType.COUNT, QuestionType.POSITION, QuestionType.SIZE};
     int attempts = 0;
     while (out.size() < turns && attempts++ < 20 * turns) {
       QaPair qa = ask(types[random.nextInt(types.length)], scene, random);

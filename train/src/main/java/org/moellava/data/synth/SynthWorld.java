@@ -71,7 +71,8 @@ public final class SynthWorld {
     Scene scene = sampler.sample(index, random);
     String caption = captioner.caption(scene, random);
     int turns = config.minTurns() + random.nextInt(config.maxTurns() - config.minTurns() + 1);
-    List<QaPair> conversation = questions.questions(scene, turns, random);
+    List<QaPair> conversation = questions.questions(scene, turns, random,
+        split == Split.TRAIN ? QuestionGenerator.TRAINING : QuestionGenerator.UNIFORM);
     return new SynthSample("synth-" + index, split, scene, caption, conversation);
   }
 

@@ -28,9 +28,9 @@ public record SynthWorldConfig(long seed, int imageSize, int trainImages, int va
     }
   }
 
-  /** 64x64 images, 4000/500/500 images, 10% text-only, 2-4 turns. */
+  /** 64x64 images, 4000/500/500 images, 10% text-only, 5-10 turns. */
   public static SynthWorldConfig defaults(long seed) {
-    return new SynthWorldConfig(seed, 64, 4000, 500, 500, 0.1, 2, 4);
+    return new SynthWorldConfig(seed, 64, 4000, 500, 500, 0.1, 5, 10);
   }
 
   /** The same world with other split sizes. */

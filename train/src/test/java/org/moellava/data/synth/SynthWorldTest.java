@@ -141,12 +141,34 @@ class SynthWorldTest {
     assertTrue(perSecond > 300, "generation too slow: " + perSecond + " images/s");
   }
 
+  /** The training split asks more of the questions that need an object found by its attributes; test stays uniform. */
+  @Test
+  void trainingSplitDrawsMorePositionQuestionsThanTheTestSplit() {
+    SynthWorld world = new SynthWorld(CONFIG);
+    double train = share(world, Split.TRAIN, QuestionType.POSITION);
+    double test = share(world, Split.TEST, QuestionType.POSITION);
+    assertTrue(train > 1.2 * test, "position questions: train " + train + ", test " + test); // 1.38x here: repeats are not asked twice
+    assertTrue(test > 0.05, "the test split lost its position questions: " + test);
+  }
+
+  private static double share(SynthWorld world, Split split, QuestionType type) {
+    int hits = 0;
+    int all = 0;
+    for (int i = 0; i < 60; i++) {
+      for (QaPair qa : world.sample(split, i).conversation()) {
+        all++;
+        if (qa.type() == type) hits++;
+      }
+    }
+    return (double) hits / all;
+  }
+
   @Test
   void conversationsHaveTheConfiguredTurns() {
     SynthWorld world = new SynthWorld(CONFIG);
     for (int i = 0; i < 100; i++) {
       List<QaPair> conv = world.sample(Split.VAL, i % 60).conversation();
-      assertTrue(conv.size() >= 2 && conv.size() <= 4, "turns " + conv.size());
+      assertTrue(conv.size() >= CONFIG.minTurns() && conv.size() <= CONFIG.maxTurns(), "turns " + conv.size());
       assertEquals(conv.size(), new HashSet<>(conv.stream().map(QaPair::question).toList()).size());
     }
     assertNotEquals(0, world.textOnlySize(Split.TRAIN));
