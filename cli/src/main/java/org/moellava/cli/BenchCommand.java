@@ -145,7 +145,7 @@ public final class BenchCommand implements Runnable {
   }
 
   /** {@code bench kv}. */
-  @Command(name = "kv", description = "Decode step latency with 16, 256 and 1024 cached positions.")
+  @Command(name = "kv", description = "Decode step latency with 16, 256 and 1024 cached positions, TensorFlow and ONNX Runtime.")
   static final class Kv extends Common implements Runnable {
     @Spec CommandSpec spec;
 

@@ -1,20 +1,33 @@
 package org.moellava.bench;
 
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import org.moellava.checkpoint.CheckpointWriter;
+import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.IntTensorValue;
+import org.moellava.export.pkg.ExportOptions;
+import org.moellava.export.pkg.PackageExporter;
 import org.moellava.graph.TensorValue;
-import org.moellava.graph.TfModelRunner;
 import org.moellava.graph.WeightInitializer;
+import org.moellava.io.AtomicFiles;
+import org.moellava.serve.backend.DecoderInput;
+import org.moellava.serve.backend.Tensors;
+import org.moellava.serve.backend.ort.OrtBackend;
+import org.moellava.serve.backend.ort.OrtOptions;
+import org.moellava.serve.backend.tf.TfBackend;
 
 /**
  * {@code bench kv}: latency of one decode step (one new token, batch 1) with a KV cache holding 16, 256 and
- * 1024 positions, side by side, on the TensorFlow Java decoder.
+ * 1024 positions, side by side, through the serving backends: TensorFlow Java on the checkpoint's weights and
+ * ONNX Runtime over the exported standard package, both fed the same direct buffers.
  */
 public final class KvBench {
   /** The cached context lengths compared. */
@@ -29,33 +42,63 @@ public final class KvBench {
       throw new InvalidInputException("bench kv needs max_position_embeddings > " + longest + ", the config has "
           + t.maxPositionEmbeddings());
     }
-    SplittableRandom random = new SplittableRandom(5);
-    try (TfModelRunner runner = new TfModelRunner(config, WeightInitializer.randomWeights(config, 1))) {
-      List<Runnable> variants = new ArrayList<>();
-      TensorValue embeds = WeightInitializer.normal(new long[] {1, 1, t.hiddenSize()}, random);
-      for (int context : CONTEXTS) {
-        List<TensorValue> keys = new ArrayList<>();
-        List<TensorValue> values = new ArrayList<>();
-        long[] shape = {1, t.numKeyValueHeads(), context, t.headDim()};
-        for (int layer = 0; layer < t.numHiddenLayers(); layer++) {
-          keys.add(WeightInitializer.normal(shape, random));
-          values.add(WeightInitializer.normal(shape, random));
+    Map<String, TensorValue> weights = WeightInitializer.randomWeights(config, 1);
+    Path work = AtomicFiles.stagingDirectoryFor(Path.of(System.getProperty("java.io.tmpdir"), "moellava-bench-kv"));
+    try {
+      Path checkpoint = new CheckpointWriter().write(work.resolve("checkpoint"), config, null, weights,
+          TrainingState.imported(1));
+      Path pkg = new PackageExporter(ExportOptions.defaults()).export(checkpoint, work.resolve("package")).directory();
+      try (TfBackend tf = new TfBackend(config, weights, "bench-kv");
+           OrtBackend ort = OrtBackend.open(pkg, OrtOptions.cpu())) {
+        SplittableRandom random = new SplittableRandom(5);
+        TensorValue embeds = WeightInitializer.normal(new long[] {1, 1, t.hiddenSize()}, random); // [1, 1, D]
+        List<Runnable> variants = new ArrayList<>();
+        for (int context : CONTEXTS) {
+          List<TensorValue> keys = new ArrayList<>();
+          List<TensorValue> values = new ArrayList<>();
+          long[] shape = {1, t.numKeyValueHeads(), context, t.headDim()}; // [B, Hkv, past, hd]
+          for (int layer = 0; layer < t.numHiddenLayers(); layer++) {
+            keys.add(WeightInitializer.normal(shape, random));
+            values.add(WeightInitializer.normal(shape, random));
+          }
+          DecoderInput in = decoderInput(embeds, keys, values, context);
+          variants.add(() -> tf.decode(in));
+          variants.add(() -> ort.decode(in));
         }
-        TfModelRunner.KvCache past = new TfModelRunner.KvCache(keys, values);
-        int[] mask = new int[context + 1];
-        Arrays.fill(mask, 1);
-        IntTensorValue maskT = IntTensorValue.matrix(1, context + 1, mask);
-        IntTensorValue pos = IntTensorValue.matrix(1, 1, new int[] {context});
-        variants.add(() -> runner.decode(embeds, maskT, pos, past));
+        double[] ms = SideBySide.medianMillis(3, rounds, variants);
+        List<BenchResult.Figure> figures = new ArrayList<>();
+        String[] backends = {"tensorflow", "onnxruntime"};
+        for (int i = 0; i < CONTEXTS.length; i++) {
+          for (int b = 0; b < backends.length; b++) {
+            figures.add(new BenchResult.Figure(backends[b] + " decode step, context " + CONTEXTS[i],
+                ms[i * backends.length + b], "ms"));
+          }
+        }
+        List<BenchResult.Ratio> ratios = new ArrayList<>();
+        for (int b = 0; b < backends.length; b++) {
+          ratios.add(new BenchResult.Ratio(backends[b] + " decode step context " + longest + " / context "
+              + CONTEXTS[0], ms[(CONTEXTS.length - 1) * backends.length + b] / ms[b], 1.5, true));
+        }
+        return new BenchResult("kv", BenchResult.thisMachine(), figures, ratios);
       }
-      double[] ms = SideBySide.medianMillis(3, rounds, variants);
-      List<BenchResult.Figure> figures = new ArrayList<>();
-      for (int i = 0; i < CONTEXTS.length; i++) {
-        figures.add(new BenchResult.Figure("tensorflow decode step, context " + CONTEXTS[i], ms[i], "ms"));
-      }
-      List<BenchResult.Ratio> ratios = List.of(new BenchResult.Ratio(
-          "decode step context " + longest + " / context " + CONTEXTS[0], ms[ms.length - 1] / ms[0], 1.5, true));
-      return new BenchResult("kv", BenchResult.thisMachine(), figures, ratios);
+    } finally {
+      AtomicFiles.deleteRecursively(work);
     }
+  }
+
+  /** One decode step over {@code context} cached positions: direct native-order buffers, as the engine passes. */
+  private static DecoderInput decoderInput(TensorValue embeds, List<TensorValue> keys, List<TensorValue> values,
+      int context) {
+    long[] mask = new long[context + 1];
+    Arrays.fill(mask, 1);
+    List<FloatBuffer> pastKeys = new ArrayList<>();
+    List<FloatBuffer> pastValues = new ArrayList<>();
+    for (int layer = 0; layer < keys.size(); layer++) {
+      pastKeys.add(Tensors.floatsOf(keys.get(layer).data()));
+      pastValues.add(Tensors.floatsOf(values.get(layer).data()));
+    }
+    LongBuffer positions = Tensors.longsOf(new long[] {context});
+    return new DecoderInput(1, 1, context, Tensors.floatsOf(embeds.data()), Tensors.longsOf(mask), positions,
+        pastKeys, pastValues);
   }
 }

@@ -6,6 +6,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.moellava.error.MoeLlavaException;
@@ -33,39 +36,48 @@ public final class ServeBench {
 
   private ServeBench() {}
 
-  /** Runs every concurrency level with {@code requestsPerClient} requests per client. */
+  /**
+   * Runs every concurrency level with {@code requestsPerClient} requests per client, through one engine (as a
+   * server runs), after a warm-up at the largest concurrency that allocates its KV slots and the backend's buffers.
+   */
   public static BenchResult run(String label, Backend backend, int requestsPerClient) {
-    level(backend, 2, 1); // warm-up: graph optimisation, allocators
     List<BenchResult.Figure> figures = new ArrayList<>();
     double one = 0;
     double eight = 0;
-    for (int c : CONCURRENCY) {
-      double[] f = level(backend, c, requestsPerClient);
-      String at = label + " concurrency " + c + ": ";
-      figures.add(new BenchResult.Figure(at + "time to first token p50", f[0], "ms"));
-      figures.add(new BenchResult.Figure(at + "inter-token latency p50", f[1], "ms"));
-      figures.add(new BenchResult.Figure(at + "inter-token latency p99", f[2], "ms"));
-      figures.add(new BenchResult.Figure(at + "aggregate", f[3], "tokens/s"));
-      if (c == 1) one = f[3];
-      if (c == 8) eight = f[3];
+    try (GenerationEngine engine = new GenerationEngine(backend, new IdsOnlyTokenizer(backend.info().vocabSize()),
+        new EngineConfig(16, 64), new EngineObserver() {})) {
+      level(engine, backend, CONCURRENCY[CONCURRENCY.length - 1], 1); // warm-up
+      for (int c : CONCURRENCY) {
+        double[] f = level(engine, backend, c, requestsPerClient);
+        String at = label + " concurrency " + c + ": ";
+        figures.add(new BenchResult.Figure(at + "time to first token p50", f[0], "ms"));
+        figures.add(new BenchResult.Figure(at + "inter-token latency p50", f[1], "ms"));
+        figures.add(new BenchResult.Figure(at + "inter-token latency p99", f[2], "ms"));
+        figures.add(new BenchResult.Figure(at + "aggregate", f[3], "tokens/s"));
+        if (c == 1) one = f[3];
+        if (c == 8) eight = f[3];
+      }
     }
     List<BenchResult.Ratio> ratios = List.of(new BenchResult.Ratio(
         label + " aggregate tokens/s: concurrency 8 / concurrency 1", eight / one, 3.0, false));
     return new BenchResult("serve", BenchResult.thisMachine(), figures, ratios);
   }
 
-  /** [TTFT p50 ms, ITL p50 ms, ITL p99 ms, aggregate tokens/s]. */
-  private static double[] level(Backend backend, int concurrency, int perClient) {
+  /**
+   * {@code concurrency} clients, each on its own thread, send {@code perClient} requests back to back.
+   * Returns [TTFT p50 ms, ITL p50 ms, ITL p99 ms, aggregate tokens/s].
+   */
+  private static double[] level(GenerationEngine engine, Backend backend, int concurrency, int perClient) {
     List<Long> ttft = Collections.synchronizedList(new ArrayList<>());
     List<Long> itl = Collections.synchronizedList(new ArrayList<>());
     long[] tokens = new long[1];
+    ExecutorService clientThreads = Executors.newFixedThreadPool(concurrency);
     long start = System.nanoTime();
-    try (GenerationEngine engine = new GenerationEngine(backend, new IdsOnlyTokenizer(backend.info().vocabSize()),
-        new EngineConfig(16, 64), new EngineObserver() {})) {
-      List<CompletableFuture<Void>> clients = new ArrayList<>();
+    try {
+      List<Future<?>> clients = new ArrayList<>();
       for (int c = 0; c < concurrency; c++) {
         int client = c;
-        clients.add(CompletableFuture.runAsync(() -> {
+        clients.add(clientThreads.submit(() -> {
           for (int r = 0; r < perClient; r++) {
             GenerationResult result = once(engine, prompt(backend, client * 31 + r), itl);
             ttft.add(result.timeToFirstTokenNanos());
@@ -75,12 +87,14 @@ public final class ServeBench {
           }
         }));
       }
-      for (CompletableFuture<Void> f : clients) f.get(10, TimeUnit.MINUTES);
+      for (Future<?> f : clients) f.get(10, TimeUnit.MINUTES);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new MoeLlavaException("bench serve interrupted", MoeLlavaException.EXIT_FAILURE, e);
     } catch (ExecutionException | TimeoutException e) {
       throw new MoeLlavaException("bench serve: a request failed: " + e.getMessage(), MoeLlavaException.EXIT_FAILURE, e);
+    } finally {
+      clientThreads.shutdownNow();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     return new double[] {percentile(ttft, 50), percentile(itl, 50), percentile(itl, 99), tokens[0] / seconds};
