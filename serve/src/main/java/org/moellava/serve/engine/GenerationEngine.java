@@ -10,6 +10,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.moellava.error.InvalidInputException;
 import org.moellava.serve.backend.Backend;
 import org.moellava.serve.backend.DecoderInput;
@@ -280,21 +281,34 @@ public final class GenerationEngine implements AutoCloseable {
 
   /** Prefills {@code group} together; if that fails, each alone, so only a failing request gets the error. */
   private void prefillOrIsolate(List<Sequence> group) {
+    runOrIsolate(group, this::prefill);
+  }
+
+  /**
+   * Runs {@code step} on {@code batch}; if it throws (it changes no sequence before throwing), runs it on each
+   * sequence alone and fails only those that still throw.
+   */
+  private void runOrIsolate(List<Sequence> batch, Consumer<List<Sequence>> step) {
     try {
-      prefill(group);
-    } catch (RuntimeException groupError) {
-      if (group.size() == 1) {
-        fail(group.get(0), groupError);
+      step.accept(batch);
+    } catch (RuntimeException batchError) {
+      if (batch.size() == 1) {
+        failLogged(batch.get(0), batchError);
         return;
       }
-      for (Sequence s : group) {
+      for (Sequence s : batch) {
         try {
-          prefill(List.of(s));
+          step.accept(List.of(s));
         } catch (RuntimeException e) {
-          fail(s, e);
+          failLogged(s, e);
         }
       }
     }
+  }
+
+  private void failLogged(Sequence s, RuntimeException e) {
+    LOG.warn("backend failed for request {}: {}", s.request.requestId(), e.toString());
+    fail(s, e);
   }
 
   /**
@@ -387,24 +401,7 @@ public final class GenerationEngine implements AutoCloseable {
   }
 
   private void decodeStep() {
-    List<Sequence> batch = new ArrayList<>(active);
-    try {
-      decode(batch);
-    } catch (RuntimeException batchError) {
-      if (batch.size() == 1) {
-        LOG.warn("backend failed for request {}: {}", batch.get(0).request.requestId(), batchError.toString());
-        fail(batch.get(0), batchError);
-        return;
-      }
-      for (Sequence s : batch) {
-        try {
-          decode(List.of(s));
-        } catch (RuntimeException e) {
-          LOG.warn("backend failed for request {}: {}", s.request.requestId(), e.toString());
-          fail(s, e);
-        }
-      }
-    }
+    runOrIsolate(new ArrayList<>(active), this::decode);
   }
 
   /**
