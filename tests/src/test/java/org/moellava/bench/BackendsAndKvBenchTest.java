@@ -1,0 +1,62 @@
+package org.moellava.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.moellava.config.ModelConfig;
+import org.moellava.config.Presets;
+import org.moellava.config.TextConfig;
+
+/**
+ * {@code bench backends} and {@code bench kv} measure what they name on every backend, and attach their targets.
+ * Speed verdicts belong to the commands, not to tests.
+ */
+@Tag("heavy")
+class BackendsAndKvBenchTest {
+  @Test
+  void backendsReportsPrefillDecodeAndTheBandwidthBound() {
+    BenchResult result = BackendsBench.run("tiny", Presets.get(Presets.TINY), 1);
+    for (BenchResult.Figure f : result.figures()) {
+      assertTrue(f.value() > 0 && Double.isFinite(f.value()), f.name() + " = " + f.value());
+    }
+    for (String backend : List.of("tensorflow", "onnxruntime standard", "onnxruntime ort-fused")) {
+      assertTrue(has(result, "tiny decode (context 64, engine): " + backend), result.table());
+      assertTrue(has(result, "tiny prefill S=64: " + backend), result.table());
+    }
+    assertTrue(has(result, "memory read bandwidth (all cores)"), result.table());
+    BenchResult.Ratio target = ratio(result, "tiny decode tokens/s: onnxruntime standard / tensorflow");
+    assertEquals(2.0, target.target());
+    // A backend cannot beat the bound set by reading its weights once per token by much (caches help tiny a little).
+    assertTrue(ratio(result, "tiny decode: onnxruntime standard / bandwidth bound").value() < 3, result.table());
+  }
+
+  @Test
+  void kvComparesBothBackendsAtEachContext() {
+    ModelConfig tiny = Presets.get(Presets.TINY);
+    TextConfig t = tiny.textConfig();
+    TextConfig longContext = new TextConfig(t.vocabSize(), t.hiddenSize(), t.intermediateSize(),
+        t.moeIntermediateSize(), t.numHiddenLayers(), t.numAttentionHeads(), t.numKeyValueHeads(), 1100,
+        t.ropeTheta(), t.rmsNormEps(), t.hiddenAct(), t.tieWordEmbeddings(), t.numExperts(), t.numExpertsPerTok(),
+        t.normTopkProb(), t.moeLayers(), t.capacityFactor(), t.evalCapacityFactor(), t.routerAuxLossCoef(),
+        t.routerGumbelNoise(), t.padTokenId(), t.eosTokenId());
+    BenchResult result = KvBench.run(tiny.withTextConfig(longContext), 1);
+    assertEquals(2 * KvBench.CONTEXTS.length, result.figures().size(), result.table());
+    for (BenchResult.Figure f : result.figures()) {
+      assertTrue(f.value() > 0 && Double.isFinite(f.value()), f.name() + " = " + f.value());
+    }
+    assertEquals(2, result.ratios().size(), result.table());
+    for (BenchResult.Ratio r : result.ratios()) assertEquals(1.5, r.target(), r.name());
+  }
+
+  private static boolean has(BenchResult result, String name) {
+    return result.figures().stream().anyMatch(f -> f.name().equals(name));
+  }
+
+  private static BenchResult.Ratio ratio(BenchResult result, String name) {
+    return result.ratios().stream().filter(r -> r.name().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no ratio '" + name + "' in\n" + result.table()));
+  }
+}
