@@ -124,7 +124,9 @@ public final class BackendsBench {
           GenerationResult result = engines.get(i).generate(new GenerationRequest("bench-decode", prompt, null,
               SamplingParams.greedy(DECODE_TOKENS + 1))).join();
           double decodeSeconds = (System.nanoTime() - t0 - result.timeToFirstTokenNanos()) / 1e9;
-          if (r >= 0 && result.completionTokens() > 1) rates.get(i).add((result.completionTokens() - 1) / decodeSeconds);
+          if (r >= 0 && result.completionTokens() > 1) {
+            rates.get(i).add((result.completionTokens() - 1) / decodeSeconds);
+          }
         }
       }
       double[] medians = new double[engines.size()];

@@ -20,8 +20,8 @@ import org.tensorflow.proto.NodeDef;
 
 /**
  * Replaces each MoE block's sparse dispatch (graph-builder's {@code ExpertDispatch.sparse}: per-expert
- * Where/Gather/SwiGLU/Mul/UnsortedSegmentSum, then one AddN over the experts) by a single {@value #FUSED_OP} node, which
- * {@link FusedMoeHandler} turns into {@code com.microsoft.MoE}.
+ * Where/Gather/SwiGLU/Mul/UnsortedSegmentSum, then one AddN over the experts) by a single {@value #FUSED_OP}
+ * node, which {@link FusedMoeHandler} turns into {@code com.microsoft.MoE}.
  *
  * <p>The block is found from its frozen variables: the dispatch's AddN is the first one reached
  * forward from {@code experts.down} of layer j, and the router is the MatMul reading {@code router} of layer j,

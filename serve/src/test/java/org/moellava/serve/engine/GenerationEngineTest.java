@@ -107,7 +107,8 @@ class GenerationEngineTest {
     Semaphore gate = new Semaphore(0);
     backend.gate(gate).prefillBatchSizes().clear();
     try (GenerationEngine engine = engine(backend, 8, 16)) {
-      CompletableFuture<GenerationResult> blocker = engine.generate(request("blocker", "wait", SamplingParams.greedy(1)));
+      CompletableFuture<GenerationResult> blocker =
+          engine.generate(request("blocker", "wait", SamplingParams.greedy(1)));
       while (backend.waitingAtGate() == 0) Thread.sleep(1); // the blocker's prefill holds the scheduler
       List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
       for (GenerationRequest r : requests) futures.add(engine.generate(r));
