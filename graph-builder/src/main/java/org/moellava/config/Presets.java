@@ -64,7 +64,7 @@ public final class Presets {
         stage(2e-3, 32, 1000),
         stage(2e-3, 16, 150),
         stage(1e-3, 16, 2500),
-        stage(2e-4, 16, 500),
+        stage(1e-3, 16, 500), // stage III at the stage-II learning rate, as the paper trains both (2e-5 there)
         3);
     return new ModelConfig("llava", 2, -2, "gelu", vision, text, ModelConfig.CLIP_MEAN, ModelConfig.CLIP_STD,
         "pad", training, SYNTHETIC_SYSTEM_PROMPT);
