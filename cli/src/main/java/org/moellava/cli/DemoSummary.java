@@ -64,12 +64,17 @@ final class DemoSummary {
     return true;
   }
 
+  /** Wall seconds of all steps. */
+  private double totalSeconds() {
+    return stepSeconds.values().stream().mapToDouble(Double::doubleValue).sum();
+  }
+
   String toJson() throws com.fasterxml.jackson.core.JsonProcessingException {
     ObjectNode root = JSON.createObjectNode();
     root.put("quick", quick);
     ObjectNode steps = root.putObject("steps_seconds");
     stepSeconds.forEach(steps::put);
-    root.put("total_seconds", stepSeconds.values().stream().mapToDouble(Double::doubleValue).sum());
+    root.put("total_seconds", totalSeconds());
     ObjectNode ms = root.putObject("models");
     models.forEach((name, r) -> ms.set(name, JSON.valueToTree(metrics(r))));
     if (conformance != null) root.set("conformance", JSON.valueToTree(conformance));
@@ -82,8 +87,7 @@ final class DemoSummary {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "%-28s %10s%n", "step", "seconds"));
     stepSeconds.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "%-28s %10.1f%n", k, v)));
-    sb.append(String.format(Locale.ROOT, "%-28s %10.1f%n%n", "total",
-        stepSeconds.values().stream().mapToDouble(Double::doubleValue).sum()));
+    sb.append(String.format(Locale.ROOT, "%-28s %10.1f%n%n", "total", totalSeconds()));
     sb.append(String.format(Locale.ROOT, "%-34s %10s %10s%n", "metric (held-out test split)", "dense", "moe"));
     row(sb, "VQA accuracy", r -> r.vqa().overall().value());
     for (PopeSplit split : PopeSplit.values()) {
