@@ -56,14 +56,9 @@ public final class DataCommand implements Runnable {
       if (java.nio.file.Files.exists(out)) {
         throw new InvalidInputException(out + ": already exists; choose a new --out directory (nothing was written)");
       }
-      Split s = parseSplit(split);
-      SynthWorldConfig base = SynthWorldConfig.defaults(seed).withImageSize(imageSize);
-      SynthWorldConfig config = switch (s) {
-        case TRAIN -> base.withSplits(images, base.valImages(), base.testImages());
-        case VAL -> base.withSplits(base.trainImages(), images, base.testImages());
-        case TEST -> base.withSplits(base.trainImages(), base.valImages(), images);
-      };
-      SynthWorld world = new SynthWorld(config);
+      Split s = Split.parse(split);
+      SynthWorld world = new SynthWorld(
+          SynthWorldConfig.defaults(seed).withImageSize(imageSize).withSplitSize(s, images));
       ConversationDataset dataset = switch (kind) {
         case "instructions" -> SynthDatasets.instructions(world, s);
         case "captions" -> SynthDatasets.captions(world, s);
@@ -75,13 +70,6 @@ public final class DataCommand implements Runnable {
       double seconds = (System.nanoTime() - start) / 1e9;
       spec.commandLine().getOut().printf(Locale.ROOT, "wrote %d %s entries (%d images, split %s, seed %d) to %s in %.1f s%n",
           dataset.size(), kind, images, s.label(), seed, out, seconds);
-    }
-
-    private static Split parseSplit(String name) {
-      for (Split s : Split.values()) {
-        if (s.label().equals(name)) return s;
-      }
-      throw new InvalidInputException("--split must be train, val or test, got '" + name + "'");
     }
   }
 }

@@ -41,22 +41,14 @@ final class EvalData {
   }
 
   Split parsedSplit() {
-    for (Split s : Split.values()) {
-      if (s.label().equals(split)) return s;
-    }
-    throw new InvalidInputException("--split must be train, val or test, got '" + split + "'");
+    return Split.parse(split);
   }
 
   /** The synthetic world whose chosen split holds exactly {@code limit} images. */
   SynthWorld world(ModelConfig config) {
     checkLimit();
-    SynthWorldConfig base = SynthWorldConfig.defaults(seed).withImageSize(config.visionConfig().imageSize());
-    SynthWorldConfig c = switch (parsedSplit()) {
-      case TRAIN -> base.withSplits(limit, base.valImages(), base.testImages());
-      case VAL -> base.withSplits(base.trainImages(), limit, base.testImages());
-      case TEST -> base.withSplits(base.trainImages(), base.valImages(), limit);
-    };
-    return new SynthWorld(c);
+    return new SynthWorld(SynthWorldConfig.defaults(seed).withImageSize(config.visionConfig().imageSize())
+        .withSplitSize(parsedSplit(), limit));
   }
 
   /** The LLaVA-format dataset named by {@code --data}. */

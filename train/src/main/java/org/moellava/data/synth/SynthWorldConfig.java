@@ -1,5 +1,6 @@
 package org.moellava.data.synth;
 
+import org.moellava.data.Split;
 import org.moellava.error.ConfigException;
 
 /**
@@ -36,6 +37,15 @@ public record SynthWorldConfig(long seed, int imageSize, int trainImages, int va
   /** The same world with other split sizes. */
   public SynthWorldConfig withSplits(int train, int val, int test) {
     return new SynthWorldConfig(seed, imageSize, train, val, test, textOnlyFraction, minTurns, maxTurns);
+  }
+
+  /** The same world with {@code split} holding {@code images} images; the other splits keep their sizes. */
+  public SynthWorldConfig withSplitSize(Split split, int images) {
+    return switch (split) {
+      case TRAIN -> withSplits(images, valImages, testImages);
+      case VAL -> withSplits(trainImages, images, testImages);
+      case TEST -> withSplits(trainImages, valImages, images);
+    };
   }
 
   /** The same world with another image size. */

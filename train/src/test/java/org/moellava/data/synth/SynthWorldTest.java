@@ -141,6 +141,14 @@ class SynthWorldTest {
     assertTrue(perSecond > 300, "generation too slow: " + perSecond + " images/s");
   }
 
+  @Test
+  void withSplitSizeResizesOnlyThatSplit() {
+    SynthWorldConfig base = SynthWorldConfig.defaults(1);
+    assertEquals(base.withSplits(7, base.valImages(), base.testImages()), base.withSplitSize(Split.TRAIN, 7));
+    assertEquals(base.withSplits(base.trainImages(), 7, base.testImages()), base.withSplitSize(Split.VAL, 7));
+    assertEquals(base.withSplits(base.trainImages(), base.valImages(), 7), base.withSplitSize(Split.TEST, 7));
+  }
+
   /** The training split asks more of the questions that need an object found by its attributes; test stays uniform. */
   @Test
   void trainingSplitDrawsMorePositionQuestionsThanTheTestSplit() {
