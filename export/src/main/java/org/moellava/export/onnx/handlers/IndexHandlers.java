@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.moellava.export.onnx.graph.ConstTensor;
 import org.moellava.export.onnx.proto.TensorProto;
 import org.moellava.export.onnx.tf.TfNode;
@@ -57,28 +58,31 @@ final class IndexHandlers {
 
   /** ScatterNd(indices [M..., K], updates [M..., rest...], shape): zeros of shape, repeated indices summed. */
   private static List<String> scatterNd(TfNode n, ConversionContext ctx) {
-    var o = ctx.onnx();
-    String name = n.name();
-    String shape = ctx.int64Input(n, 2); // [K + rest]
-    int depth = indexDepth(n, ctx, 0);
-    String zeros = o.node("ConstantOfShape").input(rowsShape(ctx, name, shape, depth))
-        .attr("value", zero(ctx.inputType(n, 1))).output(name + "/zeros"); // [R, rest...]
-    String sums = addIntoRows(ctx, name, zeros, linearRows(ctx, name, ctx.int64Input(n, 0), shape, depth),
-        ctx.rank(n, 0) - 1, ctx.input(n, 1), ctx.rank(n, 1), depth == 1 && uniqueIds(ctx, n.input(0)));
-    return one(o.node("Reshape").inputs(sums, shape).output(name));
+    return scatterAdd(n, ctx, ctx.int64Input(n, 2), 0, rowsShape -> ctx.onnx().node("ConstantOfShape")
+        .input(rowsShape).attr("value", zero(ctx.inputType(n, 1))).output(n.name() + "/zeros"));
   }
 
   /** TensorScatterAdd(tensor, indices [M..., K], updates [M..., rest...]): tensor plus updates, repeats summed. */
   private static List<String> tensorScatterAdd(TfNode n, ConversionContext ctx) {
-    var o = ctx.onnx();
+    String shape = ctx.onnx().node("Shape").input(ctx.input(n, 0)).output(n.name() + "/shape");
+    return scatterAdd(n, ctx, shape, 1, rowsShape -> ctx.onnx().node("Reshape").inputs(ctx.input(n, 0), rowsShape)
+        .output(n.name() + "/rows"));
+  }
+
+  /**
+   * Adds the updates (input {@code indicesInput + 1}) at the indices (input {@code indicesInput}, {@code [M..., K]})
+   * into a target of {@code shape}: the target is seen as rows {@code [R, rest...]} ({@code base} makes it from that
+   * rows shape), the K-deep indices become row numbers, and the result is reshaped back to {@code shape}.
+   */
+  private static List<String> scatterAdd(TfNode n, ConversionContext ctx, String shape, int indicesInput,
+      UnaryOperator<String> base) {
     String name = n.name();
-    String shape = o.node("Shape").input(ctx.input(n, 0)).output(name + "/shape");
-    int depth = indexDepth(n, ctx, 1);
-    String base = o.node("Reshape").inputs(ctx.input(n, 0), rowsShape(ctx, name, shape, depth))
-        .output(name + "/rows"); // [R, rest...]
-    String sums = addIntoRows(ctx, name, base, linearRows(ctx, name, ctx.int64Input(n, 1), shape, depth),
-        ctx.rank(n, 1) - 1, ctx.input(n, 2), ctx.rank(n, 2), depth == 1 && uniqueIds(ctx, n.input(1)));
-    return one(o.node("Reshape").inputs(sums, shape).output(name));
+    int depth = indexDepth(n, ctx, indicesInput);
+    String rows = base.apply(rowsShape(ctx, name, shape, depth)); // [R, rest...]
+    String sums = addIntoRows(ctx, name, rows, linearRows(ctx, name, ctx.int64Input(n, indicesInput), shape, depth),
+        ctx.rank(n, indicesInput) - 1, ctx.input(n, indicesInput + 1), ctx.rank(n, indicesInput + 1),
+        depth == 1 && uniqueIds(ctx, n.input(indicesInput)));
+    return one(ctx.onnx().node("Reshape").inputs(sums, shape).output(name));
   }
 
   /**
