@@ -2,16 +2,13 @@ package org.moellava.cli;
 
 import java.nio.file.Path;
 import org.moellava.bench.BackendsBench;
+import org.moellava.bench.BenchPackages;
 import org.moellava.bench.BenchResult;
 import org.moellava.bench.ServeBench;
 import org.moellava.bench.TrainBench;
-import org.moellava.checkpoint.CheckpointWriter;
-import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
 import org.moellava.export.pkg.ExportOptions;
-import org.moellava.export.pkg.PackageExporter;
 import org.moellava.graph.WeightInitializer;
-import org.moellava.io.AtomicFiles;
 import org.moellava.serve.backend.ort.OrtBackend;
 import org.moellava.serve.backend.ort.OrtOptions;
 import org.moellava.serve.backend.tf.TfBackend;
@@ -127,16 +124,9 @@ public final class BenchCommand implements Runnable {
           }
         }
         case "ort" -> {
-          Path work = AtomicFiles.stagingDirectoryFor(Path.of(System.getProperty("java.io.tmpdir"), "moellava-bench-serve"));
-          try {
-            Path checkpoint = new CheckpointWriter().write(work.resolve("checkpoint"), model, null, weights,
-                TrainingState.imported(5));
-            Path pkg = new PackageExporter(ExportOptions.defaults()).export(checkpoint, work.resolve("package")).directory();
-            try (OrtBackend b = OrtBackend.open(pkg, OrtOptions.cpu())) {
-              report(spec, ServeBench.run(label, b, requests));
-            }
-          } finally {
-            AtomicFiles.deleteRecursively(work);
+          try (BenchPackages packages = new BenchPackages("moellava-bench-serve", model, weights, 5);
+               OrtBackend b = OrtBackend.open(packages.export("package", ExportOptions.defaults()), OrtOptions.cpu())) {
+            report(spec, ServeBench.run(label, b, requests));
           }
         }
         default -> throw new InvalidInputException("--backend must be tf or ort, got '" + backend + "'");
@@ -145,7 +135,8 @@ public final class BenchCommand implements Runnable {
   }
 
   /** {@code bench kv}. */
-  @Command(name = "kv", description = "Decode step latency with 16, 256 and 1024 cached positions, TensorFlow and ONNX Runtime.")
+  @Command(name = "kv",
+      description = "Decode step latency with 16, 256 and 1024 cached positions, TensorFlow and ONNX Runtime.")
   static final class Kv extends Common implements Runnable {
     @Spec CommandSpec spec;
 

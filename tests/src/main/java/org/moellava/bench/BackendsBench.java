@@ -6,18 +6,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.moellava.checkpoint.CheckpointWriter;
-import org.moellava.checkpoint.TrainingState;
 import org.moellava.conformance.ConformanceCase;
 import org.moellava.conformance.TraceRunner;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.ParameterCount;
 import org.moellava.export.moe.MoeMode;
 import org.moellava.export.pkg.ExportOptions;
-import org.moellava.export.pkg.PackageExporter;
 import org.moellava.graph.TensorValue;
 import org.moellava.graph.WeightInitializer;
-import org.moellava.io.AtomicFiles;
 import org.moellava.serve.adapters.IdsOnlyTokenizer;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.engine.EngineObserver;
@@ -45,15 +41,10 @@ public final class BackendsBench {
   private BackendsBench() {}
 
   public static BenchResult run(String presetName, ModelConfig config, int rounds) {
-    Path work = AtomicFiles.stagingDirectoryFor(Path.of(System.getProperty("java.io.tmpdir"), "moellava-bench"));
-    try {
-      Map<String, TensorValue> weights = WeightInitializer.randomWeights(config, 1);
-      Path checkpoint = new CheckpointWriter().write(work.resolve("checkpoint"), config, null, weights,
-          TrainingState.imported(1));
-      Path standard = new PackageExporter(ExportOptions.defaults()).export(checkpoint, work.resolve("standard"))
-          .directory();
-      Path fused = new PackageExporter(ExportOptions.defaults().withMoeMode(MoeMode.ORT_FUSED))
-          .export(checkpoint, work.resolve("fused")).directory();
+    Map<String, TensorValue> weights = WeightInitializer.randomWeights(config, 1);
+    try (BenchPackages packages = new BenchPackages("moellava-bench", config, weights, 1)) {
+      Path standard = packages.export("standard", ExportOptions.defaults());
+      Path fused = packages.export("fused", ExportOptions.defaults().withMoeMode(MoeMode.ORT_FUSED));
       List<BenchResult.Figure> figures = new ArrayList<>();
       List<BenchResult.Ratio> ratios = new ArrayList<>();
       try (TfBackend tf = new TfBackend(config, weights, presetName);
@@ -96,8 +87,6 @@ public final class BackendsBench {
             tokensPerSecond[2] / tokensPerSecond[0], Double.NaN, false));
       }
       return new BenchResult("backends", BenchResult.thisMachine(), figures, ratios);
-    } finally {
-      AtomicFiles.deleteRecursively(work);
     }
   }
 

@@ -8,16 +8,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.moellava.checkpoint.CheckpointWriter;
-import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.pkg.ExportOptions;
-import org.moellava.export.pkg.PackageExporter;
 import org.moellava.graph.TensorValue;
 import org.moellava.graph.WeightInitializer;
-import org.moellava.io.AtomicFiles;
 import org.moellava.serve.backend.DecoderInput;
 import org.moellava.serve.backend.Tensors;
 import org.moellava.serve.backend.ort.OrtBackend;
@@ -43,11 +39,8 @@ public final class KvBench {
           + t.maxPositionEmbeddings());
     }
     Map<String, TensorValue> weights = WeightInitializer.randomWeights(config, 1);
-    Path work = AtomicFiles.stagingDirectoryFor(Path.of(System.getProperty("java.io.tmpdir"), "moellava-bench-kv"));
-    try {
-      Path checkpoint = new CheckpointWriter().write(work.resolve("checkpoint"), config, null, weights,
-          TrainingState.imported(1));
-      Path pkg = new PackageExporter(ExportOptions.defaults()).export(checkpoint, work.resolve("package")).directory();
+    try (BenchPackages packages = new BenchPackages("moellava-bench-kv", config, weights, 1)) {
+      Path pkg = packages.export("package", ExportOptions.defaults());
       try (TfBackend tf = new TfBackend(config, weights, "bench-kv");
            OrtBackend ort = OrtBackend.open(pkg, OrtOptions.cpu())) {
         SplittableRandom random = new SplittableRandom(5);
@@ -81,8 +74,6 @@ public final class KvBench {
         }
         return new BenchResult("kv", BenchResult.thisMachine(), figures, ratios);
       }
-    } finally {
-      AtomicFiles.deleteRecursively(work);
     }
   }
 
