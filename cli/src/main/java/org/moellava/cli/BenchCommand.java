@@ -9,9 +9,9 @@ import org.moellava.bench.TrainBench;
 import org.moellava.config.ModelConfig;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.graph.WeightInitializer;
-import org.moellava.serve.backend.ort.OrtBackend;
-import org.moellava.serve.backend.ort.OrtOptions;
-import org.moellava.serve.backend.tf.TfBackend;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
+import org.moellava.runtime.tf.TfBackend;
 import org.moellava.bench.KvBench;
 import org.moellava.bench.MoeBench;
 import org.moellava.config.Presets;
@@ -115,7 +115,7 @@ public final class BenchCommand implements Runnable {
     public void run() {
       if (requests < 1) throw new InvalidInputException("--requests must be at least 1, got " + requests);
       ModelConfig model = Presets.resolve(config);
-      java.util.Map<String, org.moellava.graph.TensorValue> weights = WeightInitializer.randomWeights(model, 5);
+      java.util.Map<String, org.moellava.tensor.TensorValue> weights = WeightInitializer.randomWeights(model, 5);
       String label = config + " " + backend;
       switch (backend) {
         case "tf" -> {

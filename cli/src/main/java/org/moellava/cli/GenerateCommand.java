@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.moellava.error.InvalidInputException;
 import org.moellava.image.ImageFiles;
-import org.moellava.serve.backend.ModelInfo;
+import org.moellava.runtime.ModelInfo;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.engine.EngineObserver;
 import org.moellava.serve.engine.GeneratedToken;

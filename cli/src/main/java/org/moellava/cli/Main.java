@@ -2,7 +2,7 @@ package org.moellava.cli;
 
 import java.io.PrintWriter;
 import org.moellava.error.MoeLlavaException;
-import org.moellava.runtime.NativeEnvironment;
+import org.moellava.io.NativeEnvironment;
 import picocli.CommandLine;
 
 /** Entry point of the {@code moellava} command. */

@@ -1,8 +1,8 @@
 package org.moellava.cli;
 
 import java.nio.file.Path;
-import org.moellava.serve.backend.Device;
-import org.moellava.serve.backend.ort.OrtOptions;
+import org.moellava.runtime.Device;
+import org.moellava.runtime.ort.OrtOptions;
 import org.moellava.serve.load.BackendKind;
 import org.moellava.serve.load.ServingModels;
 import picocli.CommandLine.ArgGroup;

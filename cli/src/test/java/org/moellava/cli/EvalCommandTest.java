@@ -25,7 +25,7 @@ import org.moellava.config.Presets;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
 import org.moellava.data.synth.SynthVocabulary;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.WeightInitializer;
 
 /** {@code moellava eval} and {@code moellava analyze routing} end to end on a random-weight tiny checkpoint. */

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.moellava.analysis.TopK;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.hf.HfImporter;
 import org.moellava.hf.HfReference;
 import org.moellava.safetensors.SafetensorsFile;

@@ -10,7 +10,7 @@ import java.util.Map;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.io.AtomicFiles;
 import org.moellava.safetensors.SafetensorsFile;
 import org.moellava.safetensors.SafetensorsWriter;

@@ -5,7 +5,7 @@ import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.safetensors.LongTensorValue;
 import org.moellava.safetensors.SafetensorsFile;
 

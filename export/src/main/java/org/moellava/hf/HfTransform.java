@@ -1,7 +1,7 @@
 package org.moellava.hf;
 
 import java.util.List;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 /** How a Hugging Face tensor's layout becomes the project's TensorFlow layout, and back. */
 public enum HfTransform {

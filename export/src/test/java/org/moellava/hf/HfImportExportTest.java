@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.VariableNames;
 
 class HfImportExportTest {

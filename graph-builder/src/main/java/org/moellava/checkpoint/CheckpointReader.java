@@ -17,7 +17,7 @@ import org.moellava.config.ModelConfig;
 import org.moellava.config.ModelConfigIO;
 import org.moellava.error.ConfigException;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 /**
  * Reads a checkpoint directory written by {@link CheckpointWriter}: config, state, tokenizer, extra files,

@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.ModelConfigIO;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.io.AtomicFiles;
 
 /**

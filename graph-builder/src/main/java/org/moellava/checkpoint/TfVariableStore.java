@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.moellava.error.InvalidInputException;
 import org.moellava.graph.NameScopes;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;

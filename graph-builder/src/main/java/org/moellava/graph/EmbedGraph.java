@@ -1,5 +1,7 @@
 package org.moellava.graph;
 
+import org.moellava.pkg.GraphNames;
+
 import org.moellava.config.ModelConfig;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;

@@ -1,5 +1,9 @@
 package org.moellava.graph;
 
+import org.moellava.tensor.IntTensorValue;
+
+import org.moellava.tensor.TensorValue;
+
 import org.moellava.config.ModelConfig;
 
 /**

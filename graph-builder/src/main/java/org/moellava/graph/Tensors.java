@@ -1,5 +1,7 @@
 package org.moellava.graph;
 
+import org.moellava.tensor.TensorValue;
+
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;

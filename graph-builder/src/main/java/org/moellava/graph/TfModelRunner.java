@@ -1,5 +1,11 @@
 package org.moellava.graph;
 
+import org.moellava.pkg.GraphNames;
+
+import org.moellava.tensor.IntTensorValue;
+
+import org.moellava.tensor.TensorValue;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

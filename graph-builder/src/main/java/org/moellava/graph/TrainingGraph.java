@@ -1,5 +1,7 @@
 package org.moellava.graph;
 
+import org.moellava.pkg.GraphNames;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.moellava.config.ModelConfig;

@@ -1,5 +1,7 @@
 package org.moellava.graph;
 
+import org.moellava.pkg.GraphNames;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.moellava.config.ModelConfig;

@@ -1,5 +1,7 @@
 package org.moellava.graph;
 
+import org.moellava.tensor.TensorValue;
+
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;

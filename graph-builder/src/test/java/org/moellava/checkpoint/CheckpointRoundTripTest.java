@@ -22,7 +22,7 @@ import org.moellava.config.Presets;
 import org.moellava.config.TextConfig;
 import org.moellava.error.ConfigException;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 class CheckpointRoundTripTest {
   @TempDir Path tmp;

@@ -1,5 +1,7 @@
 package org.moellava.graph;
 
+import org.moellava.tensor.TensorValue;
+
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.moellava.graph.TfTest.asFloat32;
 import static org.moellava.graph.TfTest.constant;

@@ -1,5 +1,11 @@
 package org.moellava.graph;
 
+import org.moellava.pkg.GraphNames;
+
+import org.moellava.tensor.IntTensorValue;
+
+import org.moellava.tensor.TensorValue;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

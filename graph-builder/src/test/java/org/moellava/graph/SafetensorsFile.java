@@ -1,5 +1,7 @@
 package org.moellava.graph;
 
+import org.moellava.tensor.TensorValue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

@@ -1,5 +1,9 @@
 package org.moellava.graph;
 
+import org.moellava.tensor.IntTensorValue;
+
+import org.moellava.tensor.TensorValue;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;

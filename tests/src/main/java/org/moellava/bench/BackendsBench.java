@@ -12,7 +12,7 @@ import org.moellava.config.ModelConfig;
 import org.moellava.config.ParameterCount;
 import org.moellava.export.moe.MoeMode;
 import org.moellava.export.pkg.ExportOptions;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.WeightInitializer;
 import org.moellava.serve.adapters.IdsOnlyTokenizer;
 import org.moellava.serve.engine.EngineConfig;
@@ -21,10 +21,10 @@ import org.moellava.serve.engine.GenerationEngine;
 import org.moellava.serve.engine.GenerationRequest;
 import org.moellava.serve.engine.GenerationResult;
 import org.moellava.serve.engine.SamplingParams;
-import org.moellava.serve.backend.Backend;
-import org.moellava.serve.backend.ort.OrtBackend;
-import org.moellava.serve.backend.ort.OrtOptions;
-import org.moellava.serve.backend.tf.TfBackend;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
+import org.moellava.runtime.tf.TfBackend;
 
 /**
  * {@code bench backends}: prefill latency (S = 64 and 512) and decode tokens/s of the same random-weight model on

@@ -7,7 +7,7 @@ import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.export.pkg.PackageExporter;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.io.AtomicFiles;
 
 /**

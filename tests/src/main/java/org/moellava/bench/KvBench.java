@@ -12,13 +12,13 @@ import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.pkg.ExportOptions;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.WeightInitializer;
-import org.moellava.serve.backend.DecoderInput;
-import org.moellava.serve.backend.Tensors;
-import org.moellava.serve.backend.ort.OrtBackend;
-import org.moellava.serve.backend.ort.OrtOptions;
-import org.moellava.serve.backend.tf.TfBackend;
+import org.moellava.runtime.DecoderInput;
+import org.moellava.runtime.Tensors;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
+import org.moellava.runtime.tf.TfBackend;
 
 /**
  * {@code bench kv}: latency of one decode step (one new token, batch 1) with a KV cache holding 16, 256 and

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.moellava.error.MoeLlavaException;
 import org.moellava.serve.adapters.IdsOnlyTokenizer;
-import org.moellava.serve.backend.Backend;
+import org.moellava.runtime.Backend;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.engine.EngineObserver;
 import org.moellava.serve.engine.GeneratedToken;

@@ -7,14 +7,14 @@ import java.util.List;
 import java.util.Map;
 import org.moellava.config.ModelConfig;
 import org.moellava.graph.InferenceModel;
-import org.moellava.graph.IntTensorValue;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.IntTensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
-import org.moellava.serve.backend.Backend;
-import org.moellava.serve.backend.DecoderInput;
-import org.moellava.serve.backend.DecoderOutput;
-import org.moellava.serve.backend.ModelInfo;
-import org.moellava.serve.backend.Tensors;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.DecoderInput;
+import org.moellava.runtime.DecoderOutput;
+import org.moellava.runtime.ModelInfo;
+import org.moellava.runtime.Tensors;
 
 /**
  * A serving {@link Backend} (ONNX Runtime, TensorRT) seen as an {@link InferenceModel}, so evaluation and routing

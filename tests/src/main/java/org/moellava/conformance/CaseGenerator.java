@@ -7,7 +7,7 @@ import org.moellava.data.Split;
 import org.moellava.data.synth.SynthWorld;
 import org.moellava.data.synth.SynthWorldConfig;
 import org.moellava.image.ImagePreprocessor;
-import org.moellava.serve.backend.ModelInfo;
+import org.moellava.runtime.ModelInfo;
 
 /**
  * The fixed, seeded conformance cases: synthetic-world and random-noise images, text-only prompts from length 1

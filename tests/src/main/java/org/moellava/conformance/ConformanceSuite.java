@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.moellava.error.MoeLlavaException;
-import org.moellava.serve.backend.Backend;
+import org.moellava.runtime.Backend;
 
 /**
  * Runs every case on a reference backend (TensorFlow) and on each candidate, and compares them. A library:

@@ -2,7 +2,7 @@ package org.moellava.conformance;
 
 import java.util.HashSet;
 import java.util.Set;
-import org.moellava.serve.backend.ModelInfo;
+import org.moellava.runtime.ModelInfo;
 
 /**
  * Names where two traces first diverge, from the prefill's per-layer present keys. The key of decoder layer i at

@@ -6,8 +6,8 @@ import org.moellava.config.ModelConfig;
 import org.moellava.eval.model.OpenedModel;
 import org.moellava.pkg.PackageManifest;
 import org.moellava.pkg.PackageManifestIO;
-import org.moellava.serve.backend.ort.OrtBackend;
-import org.moellava.serve.backend.ort.OrtOptions;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
 import org.moellava.text.Tokenizer;
 
 /** An exported model package opened for evaluation and analysis on ONNX Runtime (CPU). */

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.moellava.serve.backend.ModelInfo;
+import org.moellava.runtime.ModelInfo;
 
 /**
  * Accumulates the comparison of one backend's traces with the reference's over all cases, then judges it with a

@@ -4,11 +4,11 @@ import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import org.moellava.serve.backend.Backend;
-import org.moellava.serve.backend.DecoderInput;
-import org.moellava.serve.backend.DecoderOutput;
-import org.moellava.serve.backend.ModelInfo;
-import org.moellava.serve.backend.Tensors;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.DecoderInput;
+import org.moellava.runtime.DecoderOutput;
+import org.moellava.runtime.ModelInfo;
+import org.moellava.runtime.Tensors;
 
 /**
  * Runs a {@link ConformanceCase} on a {@link Backend}: vision, embed, a prefill over the left-padded prompts,

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.Presets;
 import org.moellava.graph.WeightInitializer;
-import org.moellava.serve.backend.tf.TfBackend;
+import org.moellava.runtime.tf.TfBackend;
 
 /**
  * The serving benchmark measures what it names at every concurrency level. Its speed target (concurrency 8 at

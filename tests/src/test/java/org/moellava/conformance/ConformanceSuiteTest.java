@@ -26,16 +26,16 @@ import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.onnx.proto.TensorProto;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.export.pkg.PackageExporter;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.VariableNames;
 import org.moellava.graph.WeightInitializer;
 import org.moellava.image.ImagePreprocessor;
 import org.moellava.io.AtomicFiles;
 import org.moellava.runtime.TensorRtProbe;
-import org.moellava.serve.backend.ort.OrtBackend;
-import org.moellava.serve.backend.ort.OrtOptions;
-import org.moellava.serve.backend.tf.TfBackend;
-import org.moellava.serve.backend.trt.TrtBackend;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
+import org.moellava.runtime.tf.TfBackend;
+import org.moellava.runtime.trt.TrtBackend;
 
 /**
  * The conformance suite on {@code tiny} with random weights: TensorFlow vs ONNX Runtime (standard and fused MoE),

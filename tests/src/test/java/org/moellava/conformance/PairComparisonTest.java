@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.moellava.serve.backend.ModelInfo;
+import org.moellava.runtime.ModelInfo;
 
 /** The comparison rules on hand-built traces: tolerance, near-tie policy, greedy ties and the divergence locator. */
 class PairComparisonTest {

@@ -5,7 +5,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 /**
  * Accumulates router decisions over many tokens (MoE-LLaVA's quantitative routing analysis). Per MoE layer and

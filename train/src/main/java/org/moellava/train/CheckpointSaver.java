@@ -12,7 +12,7 @@ import org.moellava.checkpoint.CheckpointWriter;
 import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.io.AtomicFiles;
 
 /**

@@ -13,7 +13,7 @@ import org.moellava.config.ModelConfig;
 import org.moellava.config.StageConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.graph.ModelVariables;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.Tensors;
 import org.moellava.graph.VariableGroup;
 import org.moellava.graph.VariableNames;

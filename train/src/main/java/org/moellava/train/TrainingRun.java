@@ -20,7 +20,7 @@ import org.moellava.config.StageConfig;
 import org.moellava.data.synth.SynthVocabulary;
 import org.moellava.error.ConfigException;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.Upcycler;
 import org.moellava.graph.VariableSpec;
 import org.moellava.graph.WeightInitializer;

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.moellava.error.InvalidInputException;
 import org.moellava.graph.ModelVariables;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.Tensors;
 import org.tensorflow.Output;
 import org.tensorflow.Result;

@@ -8,7 +8,7 @@ import org.moellava.data.synth.Colour;
 import org.moellava.data.synth.ObjectSize;
 import org.moellava.data.synth.Position;
 import org.moellava.data.synth.Shape;
-import org.moellava.graph.GraphNames;
+import org.moellava.pkg.GraphNames;
 import org.moellava.graph.Linear;
 import org.moellava.graph.LossGraph;
 import org.moellava.graph.ModelVariableSpecs;

@@ -14,7 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 /** Routing counts on hand-made router logits (MoE layers 0 and 2, E=4, k=2), against hand-computed values. */
 class RoutingStatisticsTest {

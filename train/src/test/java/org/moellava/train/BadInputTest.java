@@ -16,7 +16,7 @@ import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.ConfigException;
 import org.moellava.error.MoeLlavaException;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.VariableNames;
 import org.moellava.graph.WeightInitializer;
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.Upcycler;
 import org.moellava.graph.VariableGroup;
 import org.moellava.graph.VariableNames;

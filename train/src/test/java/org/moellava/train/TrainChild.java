@@ -2,7 +2,7 @@ package org.moellava.train;
 
 import java.nio.file.Path;
 import org.moellava.config.ModelConfigIO;
-import org.moellava.runtime.NativeEnvironment;
+import org.moellava.io.NativeEnvironment;
 
 /**
  * Runs a training in a child JVM for {@link KillResumeTest}: {@code CONFIG_JSON STAGE RUN_DIR RESUME(true|false) INIT|-}.

@@ -12,7 +12,7 @@ import org.moellava.config.StageConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.config.TrainingConfig;
 import org.moellava.config.VisionConfig;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 /** A model small enough that a training test runs in seconds, on the synthetic world's vocabulary. */
 final class TrainTestConfigs {

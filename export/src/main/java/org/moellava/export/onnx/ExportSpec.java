@@ -3,7 +3,7 @@ package org.moellava.export.onnx;
 import java.util.List;
 import java.util.Map;
 import org.moellava.export.onnx.handlers.OpHandlerRegistry;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 /**
  * What to export from one TF graph.

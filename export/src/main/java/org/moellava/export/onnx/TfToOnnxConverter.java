@@ -22,7 +22,7 @@ import org.moellava.export.onnx.tf.TfGraph;
 import org.moellava.export.onnx.tf.TfGraphInfo;
 import org.moellava.export.onnx.tf.TfNode;
 import org.moellava.export.onnx.tf.TfRef;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.tensorflow.proto.GraphDef;
 
 /**

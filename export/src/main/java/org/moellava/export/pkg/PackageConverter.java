@@ -18,7 +18,7 @@ import org.moellava.export.precision.Fp16Converter;
 import org.moellava.graph.DecoderGraph;
 import org.moellava.graph.EmbedGraph;
 import org.moellava.graph.ModelGraph;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.VisionGraph;
 
 /**

@@ -20,7 +20,7 @@ import org.moellava.export.validate.ConformanceCheck;
 import org.moellava.export.validate.ConformanceReport;
 import org.moellava.export.validate.OnnxFileValidator;
 import org.moellava.export.validate.OrtPackageRunner;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
 import org.moellava.io.AtomicFiles;
 import org.moellava.pkg.PackageManifest;

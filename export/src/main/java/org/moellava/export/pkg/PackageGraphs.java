@@ -8,8 +8,8 @@ import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
 import org.moellava.export.onnx.Dim;
 import org.moellava.export.onnx.ExportSpec;
-import org.moellava.graph.GraphNames;
-import org.moellava.graph.TensorValue;
+import org.moellava.pkg.GraphNames;
+import org.moellava.tensor.TensorValue;
 
 /**
  * The ONNX boundary of the three package graphs (ARCHITECTURE.md §3): input and output names, dynamic axes

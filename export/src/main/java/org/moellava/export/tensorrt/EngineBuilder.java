@@ -27,7 +27,7 @@ import org.moellava.config.ModelConfig;
 import org.moellava.error.BackendUnavailableException;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.pkg.PackageGraphs;
-import org.moellava.graph.GraphNames;
+import org.moellava.pkg.GraphNames;
 import org.moellava.io.AtomicFiles;
 import org.moellava.runtime.TensorRtProbe;
 

@@ -1,6 +1,6 @@
 package org.moellava.export.validate;
 
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 /** Error measures between a reference tensor (TF) and a tensor under test (the package). */
 public final class Comparisons {

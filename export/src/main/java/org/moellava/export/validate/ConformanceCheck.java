@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
-import org.moellava.graph.IntTensorValue;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.IntTensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
 
 /**

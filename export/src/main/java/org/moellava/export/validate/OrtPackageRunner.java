@@ -16,9 +16,9 @@ import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.pkg.PackageGraphs;
-import org.moellava.graph.GraphNames;
-import org.moellava.graph.IntTensorValue;
-import org.moellava.graph.TensorValue;
+import org.moellava.pkg.GraphNames;
+import org.moellava.tensor.IntTensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
 
 /**

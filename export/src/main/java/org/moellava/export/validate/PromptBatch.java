@@ -2,7 +2,7 @@ package org.moellava.export.validate;
 
 import java.util.SplittableRandom;
 import org.moellava.config.ModelConfig;
-import org.moellava.graph.IntTensorValue;
+import org.moellava.tensor.IntTensorValue;
 
 /**
  * A left-padded batch of seeded random prompts: {@code input_ids, attention_mask, position_ids [B, S]}. Rows with

@@ -1,6 +1,6 @@
 package org.moellava.export.validate;
 
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 /**
  * Compares the top-k expert choices of two router-logit tensors {@code [N, E]}. A token whose choices differ is a

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.onnx.proto.NodeProto;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;

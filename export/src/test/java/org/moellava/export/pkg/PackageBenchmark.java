@@ -12,7 +12,7 @@ import org.moellava.config.Presets;
 import org.moellava.export.moe.MoeMode;
 import org.moellava.export.validate.OrtPackageRunner;
 import org.moellava.export.validate.PromptBatch;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
 
 /**
@@ -55,8 +55,8 @@ class PackageBenchmark {
         double prefillMs = (System.nanoTime() - t0) / 1e6 / prefills;
         int[] mask = new int[513];
         java.util.Arrays.fill(mask, 1);
-        var m = org.moellava.graph.IntTensorValue.matrix(1, 513, mask);
-        var pos = org.moellava.graph.IntTensorValue.matrix(1, 1, new int[] {512});
+        var m = org.moellava.tensor.IntTensorValue.matrix(1, 513, mask);
+        var pos = org.moellava.tensor.IntTensorValue.matrix(1, 1, new int[] {512});
         TensorValue one = noise(new long[] {1, 1, d}, 2);
         ort.decode(one, m, pos, out.present());
         int steps = 20;

@@ -24,7 +24,7 @@ import org.moellava.export.onnx.TfToOnnxConverter;
 import org.moellava.export.onnx.UnsupportedOpException;
 import org.moellava.export.onnx.handlers.OpHandlerRegistry;
 import org.moellava.graph.DecoderGraph;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 
 /** Bad checkpoints give one-line typed errors and never a (partial) package. */
 class PackageErrorsTest {

@@ -22,7 +22,7 @@ import org.moellava.export.validate.Comparisons;
 import org.moellava.export.validate.OrtPackageRunner;
 import org.moellava.export.validate.PromptBatch;
 import org.moellava.export.validate.RoutingComparison;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
 import org.moellava.pkg.PackageManifestIO;
 

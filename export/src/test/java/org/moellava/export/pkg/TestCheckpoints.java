@@ -7,7 +7,7 @@ import java.util.Map;
 import org.moellava.checkpoint.CheckpointWriter;
 import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.WeightInitializer;
 import org.moellava.text.WordLevelTokenizerJson;
 

@@ -12,11 +12,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.moellava.error.InvalidInputException;
-import org.moellava.serve.backend.Backend;
-import org.moellava.serve.backend.DecoderInput;
-import org.moellava.serve.backend.DecoderOutput;
-import org.moellava.serve.backend.ModelInfo;
-import org.moellava.serve.backend.Tensors;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.DecoderInput;
+import org.moellava.runtime.DecoderOutput;
+import org.moellava.runtime.ModelInfo;
+import org.moellava.runtime.Tensors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,8 +2,8 @@ package org.moellava.serve.engine;
 
 import java.nio.FloatBuffer;
 import java.util.List;
-import org.moellava.serve.backend.ModelInfo;
-import org.moellava.serve.backend.Tensors;
+import org.moellava.runtime.ModelInfo;
+import org.moellava.runtime.Tensors;
 
 /**
  * The key/value cache of one sequence slot, preallocated once to the model's max context:

@@ -10,7 +10,7 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import org.moellava.error.InvalidInputException;
 import org.moellava.error.MoeLlavaException;
-import org.moellava.serve.backend.ModelInfo;
+import org.moellava.runtime.ModelInfo;
 import org.moellava.serve.engine.EngineBusyException;
 import org.moellava.serve.engine.GeneratedToken;
 import org.moellava.serve.engine.GenerationEngine;

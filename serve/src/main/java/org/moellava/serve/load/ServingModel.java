@@ -1,7 +1,7 @@
 package org.moellava.serve.load;
 
 import org.moellava.image.ImagePreprocessor;
-import org.moellava.serve.backend.Backend;
+import org.moellava.runtime.Backend;
 import org.moellava.serve.engine.TokenDecoder;
 import org.moellava.serve.prompt.ImageDecoder;
 import org.moellava.serve.prompt.PromptTokenizer;

@@ -10,12 +10,12 @@ import org.moellava.pkg.PackageManifest;
 import org.moellava.pkg.PackageManifestIO;
 import org.moellava.serve.adapters.IdsOnlyTokenizer;
 import org.moellava.serve.adapters.TokenizerAdapter;
-import org.moellava.serve.backend.Backend;
-import org.moellava.serve.backend.Device;
-import org.moellava.serve.backend.ort.OrtBackend;
-import org.moellava.serve.backend.ort.OrtOptions;
-import org.moellava.serve.backend.tf.TfBackend;
-import org.moellava.serve.backend.trt.TrtBackend;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.Device;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
+import org.moellava.runtime.tf.TfBackend;
+import org.moellava.runtime.trt.TrtBackend;
 import org.moellava.text.Tokenizer;
 
 /**

@@ -3,7 +3,7 @@ package org.moellava.serve.prompt;
 import java.util.ArrayList;
 import java.util.List;
 import org.moellava.error.InvalidInputException;
-import org.moellava.serve.backend.ModelInfo;
+import org.moellava.runtime.ModelInfo;
 
 /**
  * The MoE-LLaVA conversation template (ARCHITECTURE.md §2):

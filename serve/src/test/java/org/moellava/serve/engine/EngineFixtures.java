@@ -3,9 +3,9 @@ package org.moellava.serve.engine;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.moellava.serve.backend.DecoderInput;
-import org.moellava.serve.backend.DecoderOutput;
-import org.moellava.serve.backend.Tensors;
+import org.moellava.runtime.DecoderInput;
+import org.moellava.runtime.DecoderOutput;
+import org.moellava.runtime.Tensors;
 import org.moellava.serve.fake.FakeBackend;
 import org.moellava.serve.fake.FakeTokenizer;
 

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.moellava.serve.backend.Tensors;
+import org.moellava.runtime.Tensors;
 
 class SamplerTest {
   private static final int[] NONE = {};

@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.moellava.serve.backend.Backend;
-import org.moellava.serve.backend.DecoderInput;
-import org.moellava.serve.backend.DecoderOutput;
-import org.moellava.serve.backend.ModelInfo;
-import org.moellava.serve.backend.Tensors;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.DecoderInput;
+import org.moellava.runtime.DecoderOutput;
+import org.moellava.runtime.ModelInfo;
+import org.moellava.runtime.Tensors;
 
 /**
  * TEST DOUBLE of the {@link Backend} contract: a tiny deterministic pure-Java "model" with real attention

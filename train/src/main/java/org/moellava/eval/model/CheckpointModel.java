@@ -9,7 +9,7 @@ import org.moellava.checkpoint.CheckpointFiles;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.graph.ModelVariableSpecs;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
 import org.moellava.graph.VariableSpec;
 import org.moellava.text.Tokenizer;

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.moellava.config.ModelConfig;
-import org.moellava.graph.IntTensorValue;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.IntTensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.InferenceModel;
 import org.moellava.graph.TfModelRunner;
 

@@ -1,7 +1,7 @@
 package org.moellava.eval.model;
 
 import java.util.List;
-import org.moellava.graph.IntTensorValue;
+import org.moellava.tensor.IntTensorValue;
 
 /**
  * Token sequences of different lengths, left-padded into one {@code [B, S]} batch, with the attention mask and the

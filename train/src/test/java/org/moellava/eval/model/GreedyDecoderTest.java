@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.moellava.config.ModelConfig;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
 
 /** Batched greedy decoding (left padding, mask, positions, KV cache) against one sequence at a time. */

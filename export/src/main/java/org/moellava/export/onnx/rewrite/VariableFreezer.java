@@ -8,7 +8,7 @@ import java.util.Set;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.onnx.tf.TfGraph;
 import org.moellava.export.onnx.tf.TfNode;
-import org.moellava.graph.TensorValue;
+import org.moellava.tensor.TensorValue;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;

@@ -1,0 +1,60 @@
+package org.moellava.runtime.ort;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import org.moellava.error.BackendUnavailableException;
+import org.moellava.error.InvalidInputException;
+import org.moellava.runtime.Device;
+
+/** Opens ONNX Runtime sessions with the providers {@link OrtOptions} asks for, after checking they exist. */
+final class OrtSessions {
+  private OrtSessions() {}
+
+  /**
+   * Fails with a one-line {@link BackendUnavailableException} when a requested provider is not in this
+   * ONNX Runtime build ({@code OrtEnvironment.getAvailableProviders()}).
+   */
+  static void checkProviders(OrtOptions options) {
+    EnumSet<OrtProvider> available = OrtEnvironment.getAvailableProviders();
+    if (options.device() == Device.CUDA && !available.contains(OrtProvider.CUDA)) {
+      throw new BackendUnavailableException("ONNX Runtime CUDA execution provider unavailable (this build has "
+          + available + "; build with -Pgpu for onnxruntime_gpu)");
+    }
+    if (options.tensorRtProvider() && !available.contains(OrtProvider.TENSOR_RT)) {
+      throw new BackendUnavailableException("ONNX Runtime TensorRT execution provider unavailable (this build has "
+          + available + ")");
+    }
+  }
+
+  /** Session options: the requested providers in priority order, then the CPU provider, full optimisation. */
+  static OrtSession.SessionOptions sessionOptions(OrtOptions options) throws OrtException {
+    OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+    try {
+      so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      if (options.intraOpThreads() > 0) so.setIntraOpNumThreads(options.intraOpThreads());
+      if (options.tensorRtProvider()) so.addTensorrt(options.deviceId());
+      if (options.device() == Device.CUDA) so.addCUDA(options.deviceId());
+      return so;
+    } catch (OrtException | RuntimeException e) {
+      so.close();
+      throw e;
+    }
+  }
+
+  /** Opens {@code file}; a model ONNX Runtime rejects is an input error naming the file. */
+  static OrtSession open(OrtEnvironment env, Path file, OrtSession.SessionOptions so) {
+    try {
+      return env.createSession(file.toString(), so);
+    } catch (OrtException e) {
+      String message = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
+      if (message.contains("CUDA") || message.contains("TensorRT") || message.contains("cuda")) {
+        throw new BackendUnavailableException(file + ": ONNX Runtime cannot start the GPU provider: " + message, e);
+      }
+      throw new InvalidInputException(file + ": ONNX Runtime cannot load the model: " + message, e);
+    }
+  }
+}
