@@ -8,7 +8,7 @@ import org.moellava.bench.ServeBench;
 import org.moellava.bench.TrainBench;
 import org.moellava.config.ModelConfig;
 import org.moellava.export.pkg.ExportOptions;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.runtime.ort.OrtBackend;
 import org.moellava.runtime.ort.OrtOptions;
 import org.moellava.runtime.tf.TfBackend;

@@ -26,7 +26,7 @@ import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
 import org.moellava.data.synth.SynthVocabulary;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.WeightInitializer;
 
 /** {@code moellava eval} and {@code moellava analyze routing} end to end on a random-weight tiny checkpoint. */
 class EvalCommandTest {

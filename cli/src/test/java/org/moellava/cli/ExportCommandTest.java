@@ -21,7 +21,7 @@ import org.moellava.config.MoeLayers;
 import org.moellava.config.Presets;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.runtime.TensorRtProbe;
 import org.moellava.text.WordLevelTokenizerJson;
 

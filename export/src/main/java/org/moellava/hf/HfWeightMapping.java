@@ -11,7 +11,7 @@ import java.util.function.Function;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
-import org.moellava.graph.VariableNames;
+import org.moellava.graph.variables.VariableNames;
 
 /**
  * THE mapping between Hugging Face {@code LlavaForConditionalGeneration} (CLIP vision tower, Qwen2-MoE text

@@ -22,7 +22,7 @@ import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.VariableNames;
+import org.moellava.graph.variables.VariableNames;
 
 class HfImportExportTest {
   @TempDir Path tmp;

@@ -36,7 +36,7 @@ public final class CheckpointWriter {
    * Writes a checkpoint to {@code target}, replacing any existing one.
    *
    * @param tokenizerJson the bytes of {@code tokenizer.json}, or null for none
-   * @param variables the variables by name ({@code org.moellava.graph.VariableNames}); at least one
+   * @param variables the variables by name ({@code org.moellava.graph.variables.VariableNames}); at least one
    * @return {@code target}
    */
   public Path write(Path target, ModelConfig config, byte[] tokenizerJson, Map<String, TensorValue> variables,

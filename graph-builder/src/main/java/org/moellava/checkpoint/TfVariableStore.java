@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.NameScopes;
+import org.moellava.graph.layers.NameScopes;
 import org.moellava.tensor.TensorValue;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;

@@ -1,5 +1,11 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.Attention;
+import org.moellava.graph.layers.DecoderStack;
+import org.moellava.graph.moe.MoeOptions;
+import org.moellava.graph.variables.ModelVariableSpecs;
+import org.moellava.graph.variables.VariableSpec;
+
 import org.moellava.pkg.GraphNames;
 
 import java.util.ArrayList;

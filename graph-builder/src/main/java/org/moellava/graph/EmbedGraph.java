@@ -1,5 +1,8 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.DecoderStack;
+import org.moellava.graph.variables.ModelVariableSpecs;
+
 import org.moellava.pkg.GraphNames;
 
 import org.moellava.config.ModelConfig;

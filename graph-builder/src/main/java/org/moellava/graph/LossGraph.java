@@ -1,5 +1,10 @@
 package org.moellava.graph;
 
+import org.moellava.graph.variables.ModelVariables;
+import org.moellava.graph.variables.VariableGroup;
+import org.moellava.graph.variables.VariableNames;
+import org.moellava.graph.variables.VariableSpec;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -1,5 +1,9 @@
 package org.moellava.graph;
 
+import org.moellava.graph.variables.ModelVariables;
+import org.moellava.graph.variables.VariableNames;
+import org.moellava.graph.variables.VariableSpec;
+
 import java.util.List;
 import org.moellava.config.ModelConfig;
 import org.tensorflow.Graph;

@@ -1,5 +1,10 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.Tensors;
+import org.moellava.graph.moe.MoeOptions;
+import org.moellava.graph.variables.VariableNames;
+import org.moellava.graph.variables.WeightLoader;
+
 import org.moellava.pkg.GraphNames;
 
 import org.moellava.tensor.IntTensorValue;

@@ -1,5 +1,13 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.DecoderStack;
+import org.moellava.graph.layers.FeedForward;
+import org.moellava.graph.layers.TensorOps;
+import org.moellava.graph.layers.VisionTower;
+import org.moellava.graph.moe.MoeOptions;
+import org.moellava.graph.moe.MoeRouting;
+import org.moellava.graph.variables.ModelVariableSpecs;
+
 import org.moellava.pkg.GraphNames;
 
 import java.util.LinkedHashMap;

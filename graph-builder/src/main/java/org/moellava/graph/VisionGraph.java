@@ -1,5 +1,10 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.FeedForward;
+import org.moellava.graph.layers.VisionTower;
+import org.moellava.graph.variables.ModelVariableSpecs;
+import org.moellava.graph.variables.VariableSpec;
+
 import org.moellava.pkg.GraphNames;
 
 import java.util.ArrayList;

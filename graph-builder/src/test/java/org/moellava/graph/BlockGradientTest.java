@@ -1,5 +1,17 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.Activations;
+import org.moellava.graph.layers.Attention;
+import org.moellava.graph.layers.AttentionMask;
+import org.moellava.graph.layers.ImageSplice;
+import org.moellava.graph.layers.Linear;
+import org.moellava.graph.layers.Norms;
+import org.moellava.graph.layers.Rope;
+import org.moellava.graph.layers.TensorOps;
+import org.moellava.graph.layers.Tensors;
+import org.moellava.graph.moe.MoeBlock;
+import org.moellava.graph.moe.MoeOptions;
+
 import org.moellava.tensor.TensorValue;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;

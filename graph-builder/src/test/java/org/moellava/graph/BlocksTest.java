@@ -1,5 +1,19 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.Activations;
+import org.moellava.graph.layers.Attention;
+import org.moellava.graph.layers.AttentionMask;
+import org.moellava.graph.layers.FeedForward;
+import org.moellava.graph.layers.ImageSplice;
+import org.moellava.graph.layers.Linear;
+import org.moellava.graph.layers.Norms;
+import org.moellava.graph.layers.Rope;
+import org.moellava.graph.layers.Tensors;
+import org.moellava.graph.variables.ModelVariableSpecs;
+import org.moellava.graph.variables.ModelVariables;
+import org.moellava.graph.variables.VariableNames;
+import org.moellava.graph.variables.WeightLoader;
+
 import org.moellava.tensor.TensorValue;
 
 import static org.moellava.graph.TfTest.asFloat32;

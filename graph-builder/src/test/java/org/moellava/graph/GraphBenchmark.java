@@ -1,5 +1,12 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.Tensors;
+import org.moellava.graph.moe.MoeBlock;
+import org.moellava.graph.moe.MoeOptions;
+import org.moellava.graph.variables.VariableGroup;
+import org.moellava.graph.variables.WeightInitializer;
+import org.moellava.graph.variables.WeightLoader;
+
 import org.moellava.tensor.TensorValue;
 
 import java.util.ArrayList;

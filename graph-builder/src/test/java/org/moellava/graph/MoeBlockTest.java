@@ -1,5 +1,9 @@
 package org.moellava.graph;
 
+import org.moellava.graph.moe.MoeBlock;
+import org.moellava.graph.moe.MoeOptions;
+import org.moellava.graph.moe.MoeRouting;
+
 import org.moellava.tensor.TensorValue;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

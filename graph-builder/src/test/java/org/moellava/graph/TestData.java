@@ -1,5 +1,9 @@
 package org.moellava.graph;
 
+import org.moellava.graph.variables.ModelVariableSpecs;
+import org.moellava.graph.variables.VariableSpec;
+import org.moellava.graph.variables.WeightInitializer;
+
 import org.moellava.tensor.IntTensorValue;
 
 import org.moellava.tensor.TensorValue;

@@ -1,5 +1,7 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.Tensors;
+
 import org.moellava.tensor.TensorValue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

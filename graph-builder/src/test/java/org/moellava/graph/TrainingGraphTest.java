@@ -1,5 +1,11 @@
 package org.moellava.graph;
 
+import org.moellava.graph.layers.Tensors;
+import org.moellava.graph.variables.ModelVariables;
+import org.moellava.graph.variables.VariableGroup;
+import org.moellava.graph.variables.VariableNames;
+import org.moellava.graph.variables.WeightLoader;
+
 import org.moellava.pkg.GraphNames;
 
 import org.moellava.tensor.IntTensorValue;

@@ -13,7 +13,7 @@ import org.moellava.config.ParameterCount;
 import org.moellava.export.moe.MoeMode;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.serve.adapters.IdsOnlyTokenizer;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.engine.EngineObserver;

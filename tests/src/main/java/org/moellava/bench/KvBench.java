@@ -13,7 +13,7 @@ import org.moellava.config.TextConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.runtime.DecoderInput;
 import org.moellava.runtime.Tensors;
 import org.moellava.runtime.ort.OrtBackend;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.Presets;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.runtime.tf.TfBackend;
 
 /**

@@ -25,7 +25,7 @@ import org.moellava.config.ModelConfig;
 import org.moellava.config.Presets;
 import org.moellava.error.BackendUnavailableException;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.serve.adapters.IdsOnlyTokenizer;
 import org.moellava.runtime.ort.OrtBackend;
 import org.moellava.runtime.ort.OrtOptions;

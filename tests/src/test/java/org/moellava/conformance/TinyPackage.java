@@ -19,7 +19,7 @@ import org.moellava.graph.DecoderGraph;
 import org.moellava.graph.EmbedGraph;
 import org.moellava.pkg.GraphNames;
 import org.moellava.graph.ModelGraph;
-import org.moellava.graph.MoeOptions;
+import org.moellava.graph.moe.MoeOptions;
 import org.moellava.tensor.TensorValue;
 import org.moellava.graph.VisionGraph;
 import org.moellava.pkg.PackageManifest;

@@ -6,7 +6,7 @@ import java.util.Map;
 import org.moellava.config.ModelConfig;
 import org.moellava.data.Batch;
 import org.moellava.graph.LossGraph;
-import org.moellava.graph.Tensors;
+import org.moellava.graph.layers.Tensors;
 import org.moellava.graph.TrainingGraph;
 import org.tensorflow.Operand;
 import org.tensorflow.Session;

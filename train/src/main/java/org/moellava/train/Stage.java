@@ -10,7 +10,7 @@ import org.moellava.config.StageConfig;
 import org.moellava.config.TrainingConfig;
 import org.moellava.data.PromptTemplate;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.VariableGroup;
+import org.moellava.graph.variables.VariableGroup;
 
 /** The stages of MoE-Tuning (ARCHITECTURE.md §2), plus the vision pretraining that stands in for CLIP. */
 public enum Stage {

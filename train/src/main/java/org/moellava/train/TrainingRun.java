@@ -21,9 +21,9 @@ import org.moellava.data.synth.SynthVocabulary;
 import org.moellava.error.ConfigException;
 import org.moellava.error.InvalidInputException;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.Upcycler;
-import org.moellava.graph.VariableSpec;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.Upcycler;
+import org.moellava.graph.variables.VariableSpec;
+import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.io.AtomicFiles;
 import org.moellava.train.run.MetricsLog;
 

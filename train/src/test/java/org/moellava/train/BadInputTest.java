@@ -17,8 +17,8 @@ import org.moellava.config.ModelConfig;
 import org.moellava.error.ConfigException;
 import org.moellava.error.MoeLlavaException;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.VariableNames;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.VariableNames;
+import org.moellava.graph.variables.WeightInitializer;
 
 /** Bad input fails with a one-line typed error (exit code 2) before any training step, leaving no metrics. */
 class BadInputTest {

@@ -25,10 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.Upcycler;
-import org.moellava.graph.VariableGroup;
-import org.moellava.graph.VariableNames;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.Upcycler;
+import org.moellava.graph.variables.VariableGroup;
+import org.moellava.graph.variables.VariableNames;
+import org.moellava.graph.variables.WeightInitializer;
 
 /**
  * Runs every stage on a micro model and checks what each stage may change: frozen variables bit-identical, every

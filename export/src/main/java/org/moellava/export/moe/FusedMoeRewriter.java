@@ -13,7 +13,7 @@ import org.moellava.export.onnx.rewrite.TfRewriter;
 import org.moellava.export.onnx.tf.TfGraph;
 import org.moellava.export.onnx.tf.TfNode;
 import org.moellava.export.onnx.tf.TfRef;
-import org.moellava.graph.VariableNames;
+import org.moellava.graph.variables.VariableNames;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.NodeDef;

@@ -6,8 +6,8 @@ import java.util.Map;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.ConfigException;
-import org.moellava.graph.ModelVariableSpecs;
-import org.moellava.graph.VariableSpec;
+import org.moellava.graph.variables.ModelVariableSpecs;
+import org.moellava.graph.variables.VariableSpec;
 
 /** Checks that a checkpoint's variables are the ones its config describes, by name and shape. */
 final class CheckpointConsistency {

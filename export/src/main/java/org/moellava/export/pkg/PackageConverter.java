@@ -3,7 +3,7 @@ package org.moellava.export.pkg;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Set;
-import org.moellava.graph.VariableNames;
+import org.moellava.graph.variables.VariableNames;
 import java.util.List;
 import java.util.Map;
 import org.moellava.config.ModelConfig;

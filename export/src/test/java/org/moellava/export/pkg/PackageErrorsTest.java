@@ -78,7 +78,7 @@ class PackageErrorsTest {
 
   @Test
   void anOpWithoutHandlerNamesOpNodeAndGraph() {
-    Map<String, TensorValue> weights = org.moellava.graph.WeightInitializer.randomWeights(config, 1);
+    Map<String, TensorValue> weights = org.moellava.graph.variables.WeightInitializer.randomWeights(config, 1);
     OpHandlerRegistry noWhere = new OpHandlerRegistry();
     OpHandlerRegistry all = OpHandlerRegistry.defaults();
     for (String op : all.supportedOps(17)) {

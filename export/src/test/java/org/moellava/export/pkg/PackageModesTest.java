@@ -89,7 +89,7 @@ class PackageModesTest {
         .filter(t -> t.getDataType() == TensorProto.DataType.FLOAT16_VALUE).count();
     assertTrue(halfWeights > 10, "weights stored in fp16: " + halfWeights);
     for (int layer : List.of(0, 2)) {
-      String router = org.moellava.graph.VariableNames.routerKernel(layer);
+      String router = org.moellava.graph.variables.VariableNames.routerKernel(layer);
       assertTrue(d.getGraph().getInitializerList().stream().anyMatch(t -> t.getName().equals(router)
           && t.getDataType() == TensorProto.DataType.FLOAT_VALUE), router + " stays fp32");
     }

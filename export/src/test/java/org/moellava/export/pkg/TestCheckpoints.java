@@ -8,7 +8,7 @@ import org.moellava.checkpoint.CheckpointWriter;
 import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.text.WordLevelTokenizerJson;
 
 /** Checkpoints with seeded random weights for export tests. */

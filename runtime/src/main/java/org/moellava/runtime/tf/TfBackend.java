@@ -14,7 +14,7 @@ import org.moellava.graph.EmbedGraph;
 import org.moellava.pkg.GraphNames;
 import org.moellava.tensor.TensorValue;
 import org.moellava.graph.VisionGraph;
-import org.moellava.graph.WeightLoader;
+import org.moellava.graph.variables.WeightLoader;
 import org.moellava.runtime.Backend;
 import org.moellava.runtime.DecoderInput;
 import org.moellava.runtime.DecoderOutput;

@@ -17,7 +17,7 @@ import org.moellava.serve.fake.FakeTokenizer;
 import org.moellava.serve.fake.TestImages;
 import org.moellava.serve.http.ChatServer;
 import org.moellava.serve.http.ServerOptions;
-import org.moellava.serve.prompt.ImageIoDecoder;
+import org.moellava.serve.fake.ClipImages;
 
 /**
  * End to end in a real browser: the server (fake backend) on 127.0.0.1, its web page at {@code /} in headless
@@ -42,7 +42,7 @@ class BrowserChatTest {
     Path image = tmp.resolve("red.png");
     Files.write(image, TestImages.png(TestImages.solid(32, 24, Color.RED)));
     try (ChatServer server = ChatServer.create(backend, tokenizer, tokenizer,
-        ImageIoDecoder.clip(FakeBackend.IMAGE_SIZE, options.maxImagePixels(), options.maxImageBytes()),
+        ClipImages.decoder(FakeBackend.IMAGE_SIZE, options.maxImagePixels(), options.maxImageBytes()),
         new EngineConfig(4, 16), options).start();
          HeadlessChromium chromium = new HeadlessChromium(Files.createDirectory(tmp.resolve("profile")));
          CdpClient page = chromium.attachToPage()) {

@@ -12,7 +12,7 @@ import java.util.Base64;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.fake.FakeBackend;
 import org.moellava.serve.fake.FakeTokenizer;
-import org.moellava.serve.prompt.ImageIoDecoder;
+import org.moellava.serve.fake.ClipImages;
 
 /** A server over the fake backend on a free loopback port, and a client for it. */
 final class HttpFixture implements AutoCloseable {
@@ -26,7 +26,7 @@ final class HttpFixture implements AutoCloseable {
     this.backend = backend;
     FakeTokenizer tokenizer = new FakeTokenizer();
     this.server = ChatServer.create(backend, tokenizer, tokenizer,
-        ImageIoDecoder.clip(FakeBackend.IMAGE_SIZE, options.maxImagePixels(), options.maxImageBytes()),
+        ClipImages.decoder(FakeBackend.IMAGE_SIZE, options.maxImagePixels(), options.maxImageBytes()),
         engineConfig, options.withPort(0)).start();
   }
 

@@ -16,6 +16,7 @@ import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.moellava.error.InvalidInputException;
+import org.moellava.serve.fake.ClipImages;
 import org.moellava.serve.fake.FakeBackend;
 import org.moellava.serve.fake.FakeTokenizer;
 import static org.moellava.serve.fake.TestImages.png;
@@ -51,7 +52,7 @@ class PromptTest {
 
   @Test
   void decoderNormalisesWithClipMeanAndStd() throws IOException {
-    ImageIoDecoder decoder = ImageIoDecoder.clip(8, 1 << 20, 1 << 20);
+    ImageDecoder decoder = ClipImages.decoder(8, 1 << 20, 1 << 20);
     float[] pixels = decoder.decode(png(solid(30, 20, new Color(255, 128, 0))));
     assertEquals(3 * 64, pixels.length);
     double[] expected = {(1.0 - 0.48145466) / 0.26862954, (128 / 255.0 - 0.4578275) / 0.26130258,
@@ -65,19 +66,19 @@ class PromptTest {
 
   @Test
   void decoderRejectsNonImagesAndOversizedImages() throws IOException {
-    ImageIoDecoder decoder = ImageIoDecoder.clip(8, 100 * 100, 1 << 20);
+    ImageDecoder decoder = ClipImages.decoder(8, 100 * 100, 1 << 20);
     assertThrows(InvalidInputException.class,
         () -> decoder.decode("definitely not an image".getBytes(StandardCharsets.UTF_8)));
     InvalidInputException tooMany = assertThrows(InvalidInputException.class,
         () -> decoder.decode(png(solid(101, 100, Color.RED))));
     assertTrue(tooMany.getMessage().contains("101x100"), tooMany.getMessage());
-    assertThrows(InvalidInputException.class, () -> ImageIoDecoder.clip(8, 1 << 20, 100).decode(png(solid(50, 50,
+    assertThrows(InvalidInputException.class, () -> ClipImages.decoder(8, 1 << 20, 100).decode(png(solid(50, 50,
         Color.RED))));
   }
 
   @Test
   void decoderRefusesADecompressionBombFromItsHeader() {
-    ImageIoDecoder decoder = ImageIoDecoder.clip(8, 4096L * 4096, 1 << 20);
+    ImageDecoder decoder = ClipImages.decoder(8, 4096L * 4096, 1 << 20);
     long start = System.nanoTime();
     InvalidInputException bomb = assertThrows(InvalidInputException.class,
         () -> decoder.decode(pngHeaderOnly(100_000, 100_000)));

@@ -8,10 +8,10 @@ import java.util.Optional;
 import org.moellava.checkpoint.CheckpointFiles;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
-import org.moellava.graph.ModelVariableSpecs;
+import org.moellava.graph.variables.ModelVariableSpecs;
 import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
-import org.moellava.graph.VariableSpec;
+import org.moellava.graph.variables.VariableSpec;
 import org.moellava.text.Tokenizer;
 
 /**

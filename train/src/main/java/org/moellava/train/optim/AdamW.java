@@ -2,7 +2,7 @@ package org.moellava.train.optim;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.moellava.graph.NameScopes;
+import org.moellava.graph.layers.NameScopes;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;

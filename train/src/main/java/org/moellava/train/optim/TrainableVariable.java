@@ -4,7 +4,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.types.TFloat32;
 
 /**
- * A float variable a stage trains, with its stable name (see {@code org.moellava.graph.VariableNames}).
+ * A float variable a stage trains, with its stable name (see {@code org.moellava.graph.variables.VariableNames}).
  *
  * @param name the variable's name
  * @param variable the {@code VariableV2} output

@@ -15,7 +15,7 @@ import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
 import org.moellava.data.synth.SynthVocabulary;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.WeightInitializer;
+import org.moellava.graph.variables.WeightInitializer;
 
 /** A very small model with the synthetic world's vocabulary, and random-weight checkpoints of it, for tests. */
 public final class TinyModels {

@@ -54,7 +54,7 @@ class AdamWTest {
         @SuppressWarnings("unchecked") Operand<TFloat32> t = (Operand<TFloat32>) o;
         gradOps.add(t);
       }
-      AdamW.Step step = AdamW.build(tf, new org.moellava.graph.NameScopes(tf),
+      AdamW.Step step = AdamW.build(tf, new org.moellava.graph.layers.NameScopes(tf),
           List.of(new TrainableVariable("w", wv, true), new TrainableVariable("b", bv, false)), gradOps, cfg);
       for (String slot : step.slotNames()) {
         assertEquals(true, g.operation(slot) != null, "slot variable named " + slot);

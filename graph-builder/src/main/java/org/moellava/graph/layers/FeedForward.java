@@ -1,4 +1,7 @@
-package org.moellava.graph;
+package org.moellava.graph.layers;
+
+import org.moellava.graph.variables.ModelVariables;
+import org.moellava.graph.variables.VariableNames;
 
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;

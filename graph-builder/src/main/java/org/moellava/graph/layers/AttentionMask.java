@@ -1,4 +1,4 @@
-package org.moellava.graph;
+package org.moellava.graph.layers;
 
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;

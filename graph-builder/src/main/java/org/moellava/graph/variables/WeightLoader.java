@@ -1,4 +1,6 @@
-package org.moellava.graph;
+package org.moellava.graph.variables;
+
+import org.moellava.graph.layers.Tensors;
 
 import org.moellava.tensor.TensorValue;
 

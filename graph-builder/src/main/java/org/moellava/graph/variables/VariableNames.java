@@ -1,4 +1,4 @@
-package org.moellava.graph;
+package org.moellava.graph.variables;
 
 /**
  * The stable names of every model variable. These names are the contract between the graphs, the checkpoint

@@ -1,4 +1,4 @@
-package org.moellava.graph;
+package org.moellava.graph.variables;
 
 /** Groups of model variables; a training stage trains a set of groups and freezes the rest. */
 public enum VariableGroup {

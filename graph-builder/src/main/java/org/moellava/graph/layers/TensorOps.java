@@ -1,4 +1,4 @@
-package org.moellava.graph;
+package org.moellava.graph.layers;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package org.moellava.graph;
+package org.moellava.graph.moe;
 
 import org.tensorflow.Operand;
 import org.tensorflow.types.TFloat32;

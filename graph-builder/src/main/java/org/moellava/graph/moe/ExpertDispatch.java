@@ -1,4 +1,8 @@
-package org.moellava.graph;
+package org.moellava.graph.moe;
+
+import org.moellava.graph.layers.Activations;
+import org.moellava.graph.layers.FeedForward;
+import org.moellava.graph.layers.TensorOps;
 
 import java.util.ArrayList;
 import java.util.List;

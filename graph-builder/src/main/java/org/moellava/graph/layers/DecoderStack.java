@@ -1,4 +1,10 @@
-package org.moellava.graph;
+package org.moellava.graph.layers;
+
+import org.moellava.graph.moe.MoeBlock;
+import org.moellava.graph.moe.MoeOptions;
+import org.moellava.graph.moe.MoeRouting;
+import org.moellava.graph.variables.ModelVariables;
+import org.moellava.graph.variables.VariableNames;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

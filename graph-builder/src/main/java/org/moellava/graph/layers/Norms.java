@@ -1,4 +1,6 @@
-package org.moellava.graph;
+package org.moellava.graph.layers;
+
+import org.moellava.graph.variables.ModelVariables;
 
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;

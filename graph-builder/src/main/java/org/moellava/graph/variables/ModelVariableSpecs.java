@@ -1,11 +1,11 @@
-package org.moellava.graph;
+package org.moellava.graph.variables;
 
 import java.util.ArrayList;
 import java.util.List;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
-import org.moellava.graph.VariableSpec.Init;
+import org.moellava.graph.variables.VariableSpec.Init;
 
 /** The complete, ordered list of variables of a model, split into the parts each graph needs. */
 public final class ModelVariableSpecs {

@@ -1,4 +1,4 @@
-package org.moellava.graph;
+package org.moellava.graph.variables;
 
 import org.moellava.tensor.TensorValue;
 

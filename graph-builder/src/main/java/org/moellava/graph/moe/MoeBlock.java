@@ -1,4 +1,7 @@
-package org.moellava.graph;
+package org.moellava.graph.moe;
+
+import org.moellava.graph.variables.ModelVariables;
+import org.moellava.graph.variables.VariableNames;
 
 import org.moellava.config.TextConfig;
 import org.tensorflow.Operand;

@@ -1,4 +1,7 @@
-package org.moellava.graph;
+package org.moellava.graph.moe;
+
+import org.moellava.graph.layers.AttentionMask;
+import org.moellava.graph.layers.TensorOps;
 
 import java.util.ArrayList;
 import java.util.List;

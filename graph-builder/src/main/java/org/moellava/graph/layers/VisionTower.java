@@ -1,4 +1,7 @@
-package org.moellava.graph;
+package org.moellava.graph.layers;
+
+import org.moellava.graph.variables.ModelVariables;
+import org.moellava.graph.variables.VariableNames;
 
 import java.util.List;
 import org.moellava.config.ModelConfig;
