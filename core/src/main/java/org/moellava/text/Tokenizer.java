@@ -18,7 +18,8 @@ import org.moellava.error.InvalidInputException;
  * Rust {@code tokenizers} library through DJL. DJL's jar bundles the linux-x86_64 native library; on first use
  * it is copied to {@code ~/.djl.ai/tokenizers/} (or {@code $DJL_CACHE_DIR}), with no download.
  *
- * <p>{@link #encode} adds no special tokens: templates place {@code <image>}, eos and padding themselves.
+ * <p>{@link #encode} adds no special tokens: templates place {@code <image>}, eos and padding themselves. It never
+ * truncates, whatever the length (DJL's default would cut at 512 tokens).
  * Close the tokenizer to free its native handle.
  */
 public final class Tokenizer implements AutoCloseable {
@@ -47,6 +48,9 @@ public final class Tokenizer implements AutoCloseable {
       hf = HuggingFaceTokenizer.builder()
           .optTokenizerPath(tokenizerJson)
           .optAddSpecialTokens(false)
+          // DJL truncates to 512 tokens by default; a prompt is never cut here: the context limit is checked
+          // where the whole sequence is known, and a prompt over it is refused with its true length.
+          .optTruncation(false)
           .build();
     } catch (IOException | RuntimeException e) {
       throw new InvalidInputException(tokenizerJson + ": cannot load tokenizer: " + e.getMessage(), e);

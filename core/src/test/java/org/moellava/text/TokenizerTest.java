@@ -35,6 +35,20 @@ class TokenizerTest {
   }
 
   @Test
+  void longTextIsNeverTruncated() {
+    Path file = dir.resolve("tokenizer.json");
+    WordLevelTokenizerJson.write(file, SPECIAL, "<unk>", WORDS, 128);
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 5000; i++) text.append(i % 2 == 0 ? "red " : "circle ");
+    text.append("?");
+    try (Tokenizer tok = Tokenizer.load(file)) {
+      int[] ids = tok.encode(text.toString());
+      assertEquals(5001, ids.length, "every word is one token: the tokenizer must not truncate");
+      assertEquals(9, ids[5000], "the last token '?' must survive");
+    }
+  }
+
+  @Test
   void vocabularyLargerThanVocabSizeFailsLoudly() {
     ConfigException e = assertThrows(ConfigException.class,
         () -> WordLevelTokenizerJson.build(SPECIAL, "<unk>", WORDS, 10));
