@@ -48,17 +48,22 @@ public final class ImageFiles {
 
   /** Reads only the header of {@code file}: its dimensions, checked against {@code maxPixels}. */
   public static Dimensions readDimensions(Path file, long maxPixels) {
-    byte[] bytes = readBytes(file);
+    return dimensions(readBytes(file), file.toString(), maxPixels);
+  }
+
+  /** Reads only the header of encoded image bytes: its dimensions, checked against {@code maxPixels}. */
+  public static Dimensions dimensions(byte[] bytes, String name, long maxPixels) {
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-      ImageReader reader = readerFor(in, file.toString());
+      ImageReader reader = readerFor(in, name);
       try {
         reader.setInput(in, true, true);
-        return checkedDimensions(reader, file.toString(), maxPixels);
+        return checkedDimensions(reader, name, maxPixels);
       } finally {
         reader.dispose();
       }
-    } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot decode image header: " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof InvalidInputException invalid) throw invalid;
+      throw new InvalidInputException(name + ": cannot decode image header: " + e.getMessage(), e);
     }
   }
 

@@ -3,6 +3,7 @@ package org.moellava.image;
 import java.util.List;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.ConfigException;
+import org.moellava.error.InvalidInputException;
 
 /**
  * Turns an RGB image into CLIP {@code pixel_values}, as Hugging Face's {@code CLIPImageProcessor} does:
@@ -30,6 +31,13 @@ public final class ImagePreprocessor {
       };
     }
   }
+
+  /**
+   * Largest accepted ratio of an image's long side to its short side, checked before any pixel is allocated; the
+   * value Qwen2-VL's {@code smart_resize} refuses above. A thin strip would otherwise cost its long side squared
+   * when padded (a 26754x1 PNG of 106 bytes: 2.1 GB).
+   */
+  public static final int MAX_ASPECT_RATIO = 200;
 
   private final int imageSize;
   private final double[] mean;
@@ -64,6 +72,43 @@ public final class ImagePreprocessor {
     return 3 * imageSize * imageSize;
   }
 
+  /**
+   * Pixels that preprocessing a {@code width x height} image holds at once at most: the decoded image, then the
+   * padded square (pad mode) or the image resized so its short side is the output size (crop mode).
+   */
+  public long workPixels(int width, int height) {
+    long side = Math.max(width, height);
+    long shortSide = Math.min(width, height);
+    long decoded = (long) width * height;
+    long resized = aspectMode == AspectMode.PAD
+        ? side * side
+        : (long) imageSize * ((long) imageSize * side / Math.max(1, shortSide));
+    return Math.max(decoded, resized);
+  }
+
+  /**
+   * Refuses, before anything is allocated, an image whose aspect ratio is over {@link #MAX_ASPECT_RATIO} or whose
+   * preprocessing would hold more than {@code maxPixels} pixels ({@link #workPixels}).
+   *
+   * @param name the image's name in the error message
+   */
+  public void checkWork(int width, int height, long maxPixels, String name) {
+    if (width <= 0 || height <= 0) {
+      throw new InvalidInputException(name + ": image has invalid size " + width + "x" + height);
+    }
+    long ratio = Math.max(width, height) / Math.min(width, height);
+    if (ratio > MAX_ASPECT_RATIO) {
+      throw new InvalidInputException(name + ": image is " + width + "x" + height + ", aspect ratio " + ratio
+          + ":1 is over the limit of " + MAX_ASPECT_RATIO + ":1");
+    }
+    long work = workPixels(width, height);
+    if (work > maxPixels) {
+      throw new InvalidInputException(name + ": image is " + width + "x" + height + "; "
+          + (aspectMode == AspectMode.PAD ? "padded to a square" : "resized") + " it needs " + work
+          + " pixels, above the limit of " + maxPixels);
+    }
+  }
+
   /** Preprocesses one image into a new {@code [3, S, S]} array. */
   public float[] preprocess(RgbImage image) {
     float[] out = new float[valuesPerImage()];
@@ -73,6 +118,7 @@ public final class ImagePreprocessor {
 
   /** Preprocesses one image into {@code out[offset .. offset + 3*S*S)}, channels first: {@code [3, S, S]}. */
   public void preprocessInto(RgbImage image, float[] out, int offset) {
+    checkWork(image.width(), image.height(), ImageFiles.DEFAULT_MAX_PIXELS, "image");
     RgbImage square = aspectMode == AspectMode.PAD ? expandToSquare(image) : image;
     RgbImage resized = resizeShortestSide(square, imageSize);
     RgbImage cropped = centreCrop(resized, imageSize);

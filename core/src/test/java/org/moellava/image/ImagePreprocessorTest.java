@@ -2,10 +2,12 @@ package org.moellava.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.moellava.error.ConfigException;
+import org.moellava.error.InvalidInputException;
 
 class ImagePreprocessorTest {
   private static final List<Double> MEAN = List.of(0.5, 0.25, 0.0);
@@ -97,5 +99,29 @@ class ImagePreprocessorTest {
   void parsesAspectModes() {
     assertEquals(ImagePreprocessor.AspectMode.PAD, ImagePreprocessor.AspectMode.parse("pad"));
     assertThrows(ConfigException.class, () -> ImagePreprocessor.AspectMode.parse("stretch"));
+  }
+
+  @Test
+  void workIsBoundedBeforeAnyAllocation() {
+    ImagePreprocessor pad = new ImagePreprocessor(336, List.of(0.5, 0.5, 0.5), List.of(0.5, 0.5, 0.5),
+        ImagePreprocessor.AspectMode.PAD);
+    ImagePreprocessor crop = new ImagePreprocessor(336, List.of(0.5, 0.5, 0.5), List.of(0.5, 0.5, 0.5),
+        ImagePreprocessor.AspectMode.CROP);
+    long limit = 4096L * 4096;
+    // Pad: the square of the long side. Crop: 336 x (336 * 5000 / 300) = 336 x 5600.
+    assertEquals(5000L * 5000, pad.workPixels(5000, 300));
+    assertEquals(336L * 5600, crop.workPixels(5000, 300));
+    InvalidInputException padded = assertThrows(InvalidInputException.class,
+        () -> pad.checkWork(5000, 300, limit, "x.png"));
+    assertTrue(padded.getMessage().contains("x.png: image is 5000x300") && padded.getMessage().contains("25000000"),
+        padded.getMessage());
+    crop.checkWork(5000, 300, limit, "x.png"); // the same image is fine when it is only resized
+    InvalidInputException strip = assertThrows(InvalidInputException.class,
+        () -> crop.checkWork(26754, 1, limit, "strip"));
+    assertTrue(strip.getMessage().contains("aspect ratio 26754:1"), strip.getMessage());
+    assertThrows(InvalidInputException.class, () -> pad.checkWork(16_000_000, 1, limit, "wide"));
+    // preprocess refuses a decoded strip before padding it (26754^2 pixels would be 2.1 GB)
+    RgbImage decodedStrip = RgbImage.filled(26754, 1, 0, 0, 0);
+    assertThrows(InvalidInputException.class, () -> pad.preprocess(decodedStrip));
   }
 }

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Base64;
+import org.moellava.image.ImagePreprocessor;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.fake.FakeBackend;
 import org.moellava.serve.fake.FakeTokenizer;
@@ -23,10 +24,15 @@ final class HttpFixture implements AutoCloseable {
       .connectTimeout(Duration.ofSeconds(5)).build();
 
   HttpFixture(FakeBackend backend, EngineConfig engineConfig, ServerOptions options) {
+    this(backend, engineConfig, options, ImagePreprocessor.AspectMode.CROP);
+  }
+
+  HttpFixture(FakeBackend backend, EngineConfig engineConfig, ServerOptions options,
+      ImagePreprocessor.AspectMode aspectMode) {
     this.backend = backend;
     FakeTokenizer tokenizer = new FakeTokenizer();
     this.server = ChatServer.create(backend, tokenizer, tokenizer,
-        ClipImages.decoder(FakeBackend.IMAGE_SIZE, options.maxImagePixels(), options.maxImageBytes()),
+        ClipImages.decoder(FakeBackend.IMAGE_SIZE, options.maxImagePixels(), options.maxImageBytes(), aspectMode),
         engineConfig, options.withPort(0)).start();
   }
 
