@@ -25,6 +25,7 @@ import org.moellava.graph.variables.Upcycler;
 import org.moellava.graph.variables.VariableSpec;
 import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.io.AtomicFiles;
+import org.moellava.io.DirectoryLock;
 import org.moellava.train.run.MetricsLog;
 
 /**
@@ -93,16 +94,19 @@ public final class TrainingRun {
     long start = System.nanoTime();
     try (TrainingData data = TrainingData.open(options.data(), config, options.skipBad(), out)) {
       byte[] tokenizer = tokenizerBytes(synth);
-      List<Stage> pending = preflight(plan);
-      prepareRunDirectory(tokenizer);
-      data.loadTokenizer(layout.tokenizer());
-      // everything that can fail on bad input has been checked; training starts
-      for (Stage stage : plan) {
-        if (!pending.contains(stage)) {
-          out.println(stage.label() + ": already finished (" + layout.finalCheckpoint(stage) + "), skipped");
-          continue;
+      preflight(plan); // refuses a finished or started stage before anything is created
+      try (DirectoryLock lock = lockRunDirectory()) {
+        List<Stage> pending = preflight(plan); // again under the lock: another run may have finished a stage
+        prepareRunDirectory(tokenizer);
+        data.loadTokenizer(layout.tokenizer());
+        // everything that can fail on bad input has been checked; training starts
+        for (Stage stage : plan) {
+          if (!pending.contains(stage)) {
+            out.println(stage.label() + ": already finished (" + layout.finalCheckpoint(stage) + "), skipped");
+            continue;
+          }
+          summaries.add(runStage(stage, stage == pending.get(0) ? options.init() : null, data, tokenizer));
         }
-        summaries.add(runStage(stage, stage == pending.get(0) ? options.init() : null, data, tokenizer));
       }
     }
     if (summaries.size() > 1) {
@@ -110,6 +114,20 @@ public final class TrainingRun {
           layout.finalCheckpoint(plan.get(plan.size() - 1)));
     }
     return summaries;
+  }
+
+  /**
+   * Creates RUN_DIR and locks it for the whole run, so a second run into the same folder fails at once naming the
+   * holder's PID instead of interleaving its metrics and checkpoints with this one.
+   */
+  private DirectoryLock lockRunDirectory() {
+    Path root = layout.root();
+    try {
+      Files.createDirectories(root);
+    } catch (IOException e) {
+      throw new InvalidInputException(root + ": cannot create the output directory: " + e.getMessage(), e);
+    }
+    return DirectoryLock.acquire(root, "training run");
   }
 
   /** The stages still to run; fails on a finished or started stage without --resume, or a missing start. */

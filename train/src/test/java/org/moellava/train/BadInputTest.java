@@ -16,6 +16,7 @@ import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.ConfigException;
 import org.moellava.error.MoeLlavaException;
+import org.moellava.io.DirectoryLock;
 import org.moellava.tensor.TensorValue;
 import org.moellava.graph.variables.VariableNames;
 import org.moellava.graph.variables.WeightInitializer;
@@ -80,6 +81,16 @@ class BadInputTest {
     assertTrue(fails("1", dir.resolve("missing").toString(), dir.resolve("run2"), init).getMessage()
         .contains("not found"));
     assertTrue(fails("vision", data.toString(), dir.resolve("run3"), null).getMessage().contains("synthetic world"));
+  }
+
+  @Test
+  void aRunDirectoryInUseIsRefusedNamingTheHolder() throws Exception {
+    Path out = Files.createDirectories(dir.resolve("run"));
+    try (DirectoryLock held = DirectoryLock.acquire(out, "training run")) {
+      String message = fails("vision", "synth", out, null).getMessage();
+      assertTrue(message.contains("in use by another training run (PID " + ProcessHandle.current().pid() + ")"),
+          message);
+    }
   }
 
   @Test
