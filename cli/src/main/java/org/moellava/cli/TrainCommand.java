@@ -50,12 +50,18 @@ public final class TrainCommand implements Runnable {
       + "or a misplaced <image> instead of failing on the first.")
   boolean skipBad;
 
+  @Option(names = "--checkpoint-minutes", defaultValue = "5", description = "Also save a step checkpoint when this "
+      + "many minutes passed since the last one, so a killed run loses at most that (0: only the config's "
+      + "checkpoint_every steps). Default: ${DEFAULT-VALUE}.")
+  double checkpointMinutes;
+
   @Override
   public void run() {
     ModelConfig model = Presets.resolve(config);
     PrintWriter writer = spec.commandLine().getOut();
     try (PrintStream stream = new PrintStream(new WriterOutputStream(writer), true, StandardCharsets.UTF_8)) {
-      TrainingRun.run(new TrainingRun.Options(model, stage, data, out, maxSteps, resume, init, threads, skipBad), stream);
+      TrainingRun.run(new TrainingRun.Options(model, stage, data, out, maxSteps, resume, init, threads, skipBad,
+          checkpointMinutes), stream);
     }
   }
 }

@@ -80,6 +80,23 @@ public final class AtomicFiles {
     }
   }
 
+  /**
+   * Deletes the staging directories {@link #stagingDirectoryFor} made for {@code target} and a killed process left
+   * behind (hidden siblings named {@code .<target name>.<random>}).
+   */
+  public static void removeStaging(Path target) {
+    Path dir = parentOf(target);
+    if (!Files.isDirectory(dir)) return;
+    String prefix = "." + target.getFileName() + ".";
+    try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+      for (Path p : list.filter(p -> p.getFileName().toString().startsWith(prefix)).toList()) {
+        deleteRecursively(p);
+      }
+    } catch (IOException e) {
+      throw new InvalidInputException(dir + ": cannot list: " + e.getMessage(), e);
+    }
+  }
+
   /** Deletes a file or directory tree; missing paths are ignored. */
   public static void deleteRecursively(Path path) {
     if (path == null || !Files.exists(path)) return;

@@ -33,6 +33,14 @@ public record StageSummary(Stage stage, long firstStep, long steps, int trainedV
   public void print(PrintStream out) {
     String rule = "-".repeat(72);
     out.println(rule);
+    if (firstStep >= steps) { // resumed from a checkpoint of its last step: only the final checkpoint was missing
+      out.printf(Locale.ROOT, "%s done: all %d steps had run before this resume; final checkpoint written%n",
+          stage.label(), steps);
+      out.println("  final checkpoint " + finalCheckpoint);
+      out.println(rule);
+      out.flush();
+      return;
+    }
     out.printf(Locale.ROOT, "%s done: steps %d..%d of %d run here, %d variables (%,d parameters) trained%n",
         stage.label(), firstStep + 1, steps, steps, trainedVariables, trainedParameters);
     out.printf(Locale.ROOT, "  wall %.1f s, %.0f tokens/s, peak RSS %d MB%n", wallSeconds, tokensPerSecond, peakRssMb);

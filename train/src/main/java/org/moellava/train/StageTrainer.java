@@ -61,9 +61,11 @@ final class StageTrainer {
    * @param threads TF intra- and inter-op threads
    * @param layout the run directory
    * @param tokenizerJson the tokenizer stored with every checkpoint
+   * @param keepCheckpoints how many step checkpoints to keep
+   * @param checkpointMinutes also save when this much time passed since the last save; 0: by steps only
    */
   record Plan(Stage stage, ModelConfig modelConfig, StageConfig settings, int totalSteps, long seed, int threads,
-      RunLayout layout, byte[] tokenizerJson, int keepCheckpoints) {}
+      RunLayout layout, byte[] tokenizerJson, int keepCheckpoints, double checkpointMinutes) {}
 
   private final Plan plan;
 
@@ -105,15 +107,19 @@ final class StageTrainer {
         Loop loop = new Loop(g, ops, session, data, metrics, patches, accum);
         Map<String, TensorValue> base = start.weights();
         CheckpointSaver saver = new CheckpointSaver(plan.layout().checkpoints(stage), plan.keepCheckpoints());
+        long interval = (long) (plan.checkpointMinutes() * 60e9);
+        long lastSave = System.nanoTime();
         try (ProgressReporter progress = ProgressReporter.create(stage.label(), start.step(), plan.totalSteps(), out)) {
           for (long step = start.step(); step < plan.totalSteps(); step++) {
             StepResult r = loop.step(step, saver);
             progress.update(step + 1, r.loss(), r.ce(), r.aux(), r.lr(), r.tokensPerSecond());
             long done = step + 1;
             boolean periodic = s.checkpointEvery() > 0 && done % s.checkpointEvery() == 0;
-            if (periodic || done == plan.totalSteps()) {
+            boolean timed = interval > 0 && System.nanoTime() - lastSave >= interval;
+            if (periodic || timed || done == plan.totalSteps()) {
               saver.save(plan.modelConfig(), plan.tokenizerJson(), snapshot(session, modelVars, ops, base),
                   state(done, r.loss(), r.ce()));
+              lastSave = System.nanoTime();
             }
           }
         }

@@ -51,9 +51,21 @@ public final class TrainingRun {
    * @param init the checkpoint the first planned stage starts from; null: the previous stage's final checkpoint
    * @param threads TensorFlow intra- and inter-op threads (fixed, for reproducible runs)
    * @param skipBad skip (and count) bad dataset entries instead of failing on the first
+   * @param checkpointMinutes also save a step checkpoint whenever this much time has passed since the last one
+   *     (besides the config's {@code checkpoint_every} steps), so a killed run loses at most this much; 0: only by
+   *     steps
    */
   public record Options(ModelConfig config, String stage, String data, Path out, int maxSteps, boolean resume,
-      Path init, int threads, boolean skipBad) {
+      Path init, int threads, boolean skipBad, double checkpointMinutes) {
+    /** The default time between step checkpoints. */
+    public static final double DEFAULT_CHECKPOINT_MINUTES = 5;
+
+    /** Options with checkpoints every {@link #DEFAULT_CHECKPOINT_MINUTES}. */
+    public Options(ModelConfig config, String stage, String data, Path out, int maxSteps, boolean resume, Path init,
+        int threads, boolean skipBad) {
+      this(config, stage, data, out, maxSteps, resume, init, threads, skipBad, DEFAULT_CHECKPOINT_MINUTES);
+    }
+
     /** Options that fail on the first bad dataset entry. */
     public Options(ModelConfig config, String stage, String data, Path out, int maxSteps, boolean resume, Path init,
         int threads) {
@@ -84,6 +96,9 @@ public final class TrainingRun {
     List<Stage> plan = Stage.parsePlan(options.stage());
     if (options.maxSteps() < 0) throw new InvalidInputException("--max-steps must be positive, got " + options.maxSteps());
     if (options.threads() < 1) throw new InvalidInputException("--threads must be positive, got " + options.threads());
+    if (!(options.checkpointMinutes() >= 0) || Double.isInfinite(options.checkpointMinutes())) {
+      throw new InvalidInputException("--checkpoint-minutes must be a number >= 0, got " + options.checkpointMinutes());
+    }
     boolean synth = TrainingData.SYNTH.equals(options.data());
     if (!synth && plan.contains(Stage.VISION)) {
       throw new InvalidInputException("stage vision pretrains on the synthetic world only: use --data synth, "
@@ -250,6 +265,7 @@ public final class TrainingRun {
     int total = options.maxSteps() > 0 ? Math.min(settings.steps(), options.maxSteps()) : settings.steps();
     CheckpointSaver saver = saver(stage);
     saver.removeStaging();
+    AtomicFiles.removeStaging(layout.finalCheckpoint(stage)); // a final checkpoint half-written when killed
     StageTrainer.Start start;
     Optional<Path> latest = options.resume() ? saver.latest() : Optional.empty();
     if (latest.isPresent()) {
@@ -258,6 +274,10 @@ public final class TrainingRun {
           total);
       MetricsLog.dropAfter(layout.metrics(), stage.label(), start.step());
     } else {
+      if (options.resume()) {
+        out.printf(Locale.ROOT, "%s: no step checkpoint in %s to resume from: the stage starts at step 0%n",
+            stage.label(), layout.checkpoints(stage));
+      }
       Path source = source(stage, init);
       start = new StageTrainer.Start(initialWeights(stage, source), Map.of(), 0);
       out.printf(Locale.ROOT, "%s: %d steps, batch %d x %d accumulation, lr %.2e, from %s%n", stage.label(), total,
@@ -266,7 +286,7 @@ public final class TrainingRun {
       MetricsLog.dropAfter(layout.metrics(), stage.label(), 0);
     }
     StageTrainer.Plan plan = new StageTrainer.Plan(stage, modelConfig, settings, total, seed, options.threads(),
-        layout, tokenizer, config.training().keepCheckpoints());
+        layout, tokenizer, config.training().keepCheckpoints(), options.checkpointMinutes());
     try (StageData stageData = data.forStage(stage, modelConfig, settings);
         MetricsLog metrics = new MetricsLog(layout.metrics())) {
       StageSummary summary = new StageTrainer(plan).run(start, stageData, metrics, out);

@@ -147,6 +147,46 @@ class StagesTest {
     assertTrue(Files.isDirectory(layout.finalCheckpoint(Stage.STAGE3)));
   }
 
+  @Test
+  void timedCheckpointsAreSavedMidStageAndAResumeAfterTheLastStepOnlyWritesTheFinal() throws IOException {
+    ModelConfig cfg = TrainTestConfigs.micro(6, 0); // no step-based checkpoints: only the last step's, and timed ones
+    Path init = run.finalCheckpoint(Stage.STAGE2);
+    Path byStepsOnly = dir.resolve("steps-only");
+    runQuietly(new TrainingRun.Options(cfg, "3", "synth", byStepsOnly, 0, false, init, 1, false, 0));
+    assertEquals(List.of("step-000006"), names(new RunLayout(byStepsOnly).checkpoints(Stage.STAGE3)));
+
+    Path out = dir.resolve("timed");
+    runQuietly(new TrainingRun.Options(cfg, "3", "synth", out, 0, false, init, 1, false, 1e-9)); // every step
+    RunLayout layout = new RunLayout(out);
+    assertEquals(List.of("step-000005", "step-000006"), names(layout.checkpoints(Stage.STAGE3)),
+        "a save after every step, the newest 2 kept");
+
+    // killed after the step-6 checkpoint, while the final checkpoint was being staged
+    org.moellava.io.AtomicFiles.deleteRecursively(layout.finalCheckpoint(Stage.STAGE3));
+    Path staging = Files.createDirectories(layout.stageDir(Stage.STAGE3).resolve(".final.12345"));
+    String log = runQuietly(new TrainingRun.Options(cfg, "3", "synth", out, 0, true, init, 1));
+    assertTrue(log.contains("resuming from") && log.contains("(step 6 of 6)"), log);
+    assertTrue(log.contains("all 6 steps had run before this resume"), log);
+    assertFalse(log.contains("NaN") || log.contains("7..6"), log);
+    assertFalse(Files.exists(staging), "the half-written final checkpoint is cleaned up");
+    assertTrue(Files.isDirectory(layout.finalCheckpoint(Stage.STAGE3)));
+  }
+
+  @Test
+  void resumeWithoutACheckpointSaysItStartsOver() {
+    ModelConfig cfg = TrainTestConfigs.micro(2, 0);
+    Path out = dir.resolve("fresh-resume");
+    String log = runQuietly(new TrainingRun.Options(cfg, "3", "synth", out, 0, true, run.finalCheckpoint(Stage.STAGE2),
+        1));
+    assertTrue(log.contains("no step checkpoint in") && log.contains("starts at step 0"), log);
+  }
+
+  private static List<String> names(Path dir) throws IOException {
+    try (var list = Files.list(dir)) {
+      return list.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("step-")).sorted().toList();
+    }
+  }
+
   private static Path runStage3(ModelConfig cfg, Path out, Path init) {
     runQuietly(new TrainingRun.Options(cfg, "3", "synth", out, 0, false, init, 1));
     return out.resolve("metrics.jsonl");
