@@ -1,5 +1,7 @@
 package org.moellava.config;
 
+import org.moellava.error.JsonErrors;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -41,7 +43,7 @@ public final class ModelConfigIO {
     } catch (NoSuchFileException e) {
       throw new ConfigException(file + ": config file not found");
     } catch (IOException e) {
-      throw new ConfigException(file + ": cannot read config file: " + e.getMessage(), e);
+      throw new ConfigException(file + ": cannot read config file: " + JsonErrors.describe(e), e);
     }
     return parse(text, file.toString());
   }

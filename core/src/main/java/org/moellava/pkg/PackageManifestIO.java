@@ -1,5 +1,7 @@
 package org.moellava.pkg;
 
+import org.moellava.error.JsonErrors;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,13 +34,13 @@ public final class PackageManifestIO {
     } catch (NoSuchFileException e) {
       throw new InvalidInputException(file + ": not found; is " + packageDir + " a model package (moellava export)?");
     } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+      throw new InvalidInputException(file + ": cannot read: " + JsonErrors.describe(e), e);
     }
     PackageManifest m;
     try {
       m = MAPPER.readValue(text, PackageManifest.class);
     } catch (JsonProcessingException e) {
-      throw new InvalidInputException(file + ": invalid model.json: " + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+      throw new InvalidInputException(file + ": invalid model.json: " + JsonErrors.describe(e), e);
     }
     if (m.formatVersion() != PackageManifest.FORMAT_VERSION) {
       throw new InvalidInputException(file + ": format_version " + m.formatVersion() + " is not supported (expected "

@@ -1,5 +1,7 @@
 package org.moellava.text;
 
+import org.moellava.error.JsonErrors;
+
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -119,7 +121,7 @@ public final class Tokenizer implements AutoCloseable {
     try {
       root = JSON.readTree(file.toFile());
     } catch (IOException e) {
-      throw new InvalidInputException(file + ": malformed tokenizer JSON: " + e.getMessage(), e);
+      throw new InvalidInputException(file + ": malformed tokenizer JSON: " + JsonErrors.describe(e), e);
     }
     Map<String, Integer> vocabulary = new HashMap<>();
     JsonNode vocab = root.path("model").path("vocab");

@@ -1,5 +1,7 @@
 package org.moellava.hf;
 
+import org.moellava.error.JsonErrors;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -65,7 +67,7 @@ public final class HfConfigReader {
     } catch (NoSuchFileException e) {
       throw new InvalidInputException(file + ": missing");
     } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot read or parse JSON: " + firstLine(e.getMessage()), e);
+      throw new InvalidInputException(file + ": cannot read or parse JSON: " + JsonErrors.describe(e), e);
     }
   }
 

@@ -1,5 +1,7 @@
 package org.moellava.hf;
 
+import org.moellava.error.JsonErrors;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -94,7 +96,7 @@ final class HfWeightFiles implements AutoCloseable {
     try {
       root = new ObjectMapper().readTree(Files.readAllBytes(index));
     } catch (IOException e) {
-      throw new InvalidInputException(index + ": cannot read or parse: " + firstLine(e.getMessage()), e);
+      throw new InvalidInputException(index + ": cannot read or parse: " + JsonErrors.describe(e), e);
     }
     JsonNode map = root == null ? null : root.get("weight_map");
     if (map == null || !map.isObject()) {

@@ -1,5 +1,7 @@
 package org.moellava.checkpoint;
 
+import org.moellava.error.JsonErrors;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,7 +45,7 @@ final class CheckpointJson {
       throw new InvalidInputException(file + ": corrupt " + type.getSimpleName() + " JSON: "
           + firstLine(e.getOriginalMessage()), e);
     } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+      throw new InvalidInputException(file + ": cannot read: " + JsonErrors.describe(e), e);
     }
   }
 

@@ -1,5 +1,7 @@
 package org.moellava.checkpoint;
 
+import org.moellava.error.JsonErrors;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -140,7 +142,7 @@ public final class CheckpointReader {
     try {
       return Optional.of(Files.readAllBytes(file));
     } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+      throw new InvalidInputException(file + ": cannot read: " + JsonErrors.describe(e), e);
     }
   }
 

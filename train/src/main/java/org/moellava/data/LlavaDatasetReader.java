@@ -1,5 +1,7 @@
 package org.moellava.data;
 
+import org.moellava.error.JsonErrors;
+
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -91,7 +93,7 @@ public final class LlavaDatasetReader {
       String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
       throw new InvalidInputException(file + ": malformed JSON" + where + ": " + e.getOriginalMessage(), e);
     } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+      throw new InvalidInputException(file + ": cannot read: " + JsonErrors.describe(e), e);
     }
   }
 

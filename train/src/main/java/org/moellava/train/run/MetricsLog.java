@@ -1,5 +1,7 @@
 package org.moellava.train.run;
 
+import org.moellava.error.JsonErrors;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedWriter;
@@ -78,7 +80,7 @@ public final class MetricsLog implements AutoCloseable {
         AtomicFiles.writeString(file, sb.toString());
       }
     } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot read the metrics log: " + e.getMessage(), e);
+      throw new InvalidInputException(file + ": cannot read the metrics log: " + JsonErrors.describe(e), e);
     }
   }
 
