@@ -1,6 +1,7 @@
 package org.moellava.serve.engine;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -13,14 +14,15 @@ final class Sequence implements GenerationHandle {
   final TextAssembler text;
   final int[] generated;
   final List<int[][]> routed = new ArrayList<>();
-  private final GenerationEngine engine;
+  private final Scheduler scheduler;
   private volatile boolean cancelled;
+  private FinishReason finish;
   KvCache cache;
   int count;
   long timeToFirstTokenNanos = -1;
 
-  Sequence(GenerationEngine engine, GenerationRequest request, GenerationListener listener, TokenDecoder decoder) {
-    this.engine = engine;
+  Sequence(Scheduler scheduler, GenerationRequest request, GenerationListener listener, TokenDecoder decoder) {
+    this.scheduler = scheduler;
     this.request = request;
     this.listener = listener;
     this.submittedNanos = System.nanoTime();
@@ -32,7 +34,7 @@ final class Sequence implements GenerationHandle {
   @Override
   public void cancel() {
     cancelled = true;
-    engine.cancelQueued(this);
+    scheduler.cancelQueued(this);
   }
 
   @Override
@@ -50,8 +52,37 @@ final class Sequence implements GenerationHandle {
     routed.add(experts);
   }
 
+  /**
+   * The text that became final with the token just appended; sets {@link #finishReason()} when that token ends
+   * the sequence: end-of-sequence or a stop string (STOP), or {@code max_tokens} reached (LENGTH). The context
+   * cannot run out first: {@link RequestValidator#checkContext} admits only prompt + max_tokens within it.
+   */
+  String settle(int eosTokenId) {
+    int token = generated[count - 1];
+    String delta;
+    if (token == eosTokenId) {
+      finish = FinishReason.STOP;
+      delta = text.flush();
+    } else {
+      delta = text.accept(generated, count);
+      if (text.stopped()) {
+        finish = FinishReason.STOP;
+      }
+    }
+    if (finish == null && count >= request.sampling().maxTokens()) {
+      finish = FinishReason.LENGTH;
+      delta += text.flush();
+    }
+    return delta;
+  }
+
+  /** Why the sequence ended, or null while it runs. */
+  FinishReason finishReason() {
+    return finish;
+  }
+
   GenerationResult result(FinishReason reason) {
-    int[] tokens = java.util.Arrays.copyOf(generated, count);
+    int[] tokens = Arrays.copyOf(generated, count);
     return new GenerationResult(request.requestId(), tokens, text.text(), reason, request.promptIds().length,
         routed, timeToFirstTokenNanos);
   }
