@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * A failed batched call is retried sequence by sequence ({@link #runOrIsolate}), so only the request that
- * fails gets the error. It also ends sequences: tokens, finish and errors go to each request's listener.
+ * fails gets the error. It hands each sampled token to its {@link Sequence} and ends sequences (finish,
+ * cancel, error), freeing their slots.
  */
 final class Scheduler implements BatchStep.Rows {
   private static final Logger LOG = LoggerFactory.getLogger(GenerationEngine.class); // the engine's log, as before
@@ -56,6 +57,7 @@ final class Scheduler implements BatchStep.Rows {
     this.thread.setDaemon(true);
   }
 
+  /** Starts the scheduler thread. */
   void start() {
     thread.start();
   }
@@ -79,7 +81,7 @@ final class Scheduler implements BatchStep.Rows {
   /** Ends {@code sequence} as cancelled if it is still queued; a running one is dropped by the loop. */
   void cancelQueued(Sequence sequence) {
     if (queue.remove(sequence)) {
-      notifyFinish(sequence, FinishReason.CANCELLED);
+      sequence.sendFinish(FinishReason.CANCELLED);
     }
   }
 
@@ -129,7 +131,7 @@ final class Scheduler implements BatchStep.Rows {
       }
       Sequence queued;
       while ((queued = queue.poll()) != null) {
-        notifyError(queued, stopped);
+        queued.sendError(stopped);
       }
     }
   }
@@ -159,7 +161,7 @@ final class Scheduler implements BatchStep.Rows {
     List<Sequence> started = new ArrayList<>();
     for (Sequence s : admitted) {
       if (s.isCancelled()) {
-        notifyFinish(s, FinishReason.CANCELLED);
+        s.sendFinish(FinishReason.CANCELLED);
         continue;
       }
       KvCache slot = freeSlots.isEmpty() ? new KvCache(info) : freeSlots.poll();
@@ -212,7 +214,7 @@ final class Scheduler implements BatchStep.Rows {
     for (Sequence s : new ArrayList<>(active)) {
       if (s.isCancelled()) {
         release(s);
-        notifyFinish(s, FinishReason.CANCELLED);
+        s.sendFinish(FinishReason.CANCELLED);
       }
     }
   }
@@ -227,22 +229,17 @@ final class Scheduler implements BatchStep.Rows {
       observer.firstToken(s.timeToFirstTokenNanos);
     }
     String delta = s.settle(info.eosTokenId());
-    try {
-      s.listener.onToken(new GeneratedToken(s.count - 1, token, delta, experts));
-    } catch (RuntimeException e) {
-      LOG.warn("listener of request {} failed; cancelling it: {}", s.request.requestId(), e.toString());
-      s.cancel();
-    }
+    s.sendToken(new GeneratedToken(s.count - 1, token, delta, experts));
     if (s.finishReason() != null) {
       release(s);
-      notifyFinish(s, s.finishReason());
+      s.sendFinish(s.finishReason());
     }
   }
 
   @Override
   public void fail(Sequence s, RuntimeException error) {
     release(s);
-    notifyError(s, error);
+    s.sendError(error);
   }
 
   private void failLogged(Sequence s, RuntimeException e) {
@@ -254,22 +251,6 @@ final class Scheduler implements BatchStep.Rows {
     if (active.remove(s)) {
       freeSlots.push(s.cache);
       activeCount = active.size();
-    }
-  }
-
-  private void notifyFinish(Sequence s, FinishReason reason) {
-    try {
-      s.listener.onFinish(s.result(reason));
-    } catch (RuntimeException e) {
-      LOG.warn("listener of request {} failed on finish: {}", s.request.requestId(), e.toString());
-    }
-  }
-
-  private void notifyError(Sequence s, RuntimeException error) {
-    try {
-      s.listener.onError(error);
-    } catch (RuntimeException e) {
-      LOG.warn("listener of request {} failed on error: {}", s.request.requestId(), e.toString());
     }
   }
 }

@@ -4,9 +4,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The state of one request inside the engine. Mutated by the scheduler thread only, except the cancel flag. */
+/**
+ * The state of one request inside the engine, and the calls to its listener. Mutated by the scheduler thread
+ * only, except the cancel flag.
+ */
 final class Sequence implements GenerationHandle {
+  private static final Logger LOG = LoggerFactory.getLogger(GenerationEngine.class); // the engine's log, as before
   final GenerationRequest request;
   final GenerationListener listener;
   final long submittedNanos;
@@ -81,7 +87,35 @@ final class Sequence implements GenerationHandle {
     return finish;
   }
 
-  GenerationResult result(FinishReason reason) {
+  /** Streams {@code token} to the listener; a listener that throws cancels its own request. */
+  void sendToken(GeneratedToken token) {
+    try {
+      listener.onToken(token);
+    } catch (RuntimeException e) {
+      LOG.warn("listener of request {} failed; cancelling it: {}", request.requestId(), e.toString());
+      cancel();
+    }
+  }
+
+  /** Ends the stream normally. */
+  void sendFinish(FinishReason reason) {
+    try {
+      listener.onFinish(result(reason));
+    } catch (RuntimeException e) {
+      LOG.warn("listener of request {} failed on finish: {}", request.requestId(), e.toString());
+    }
+  }
+
+  /** Ends the stream with {@code error}. */
+  void sendError(RuntimeException error) {
+    try {
+      listener.onError(error);
+    } catch (RuntimeException e) {
+      LOG.warn("listener of request {} failed on error: {}", request.requestId(), e.toString());
+    }
+  }
+
+  private GenerationResult result(FinishReason reason) {
     int[] tokens = Arrays.copyOf(generated, count);
     return new GenerationResult(request.requestId(), tokens, text.text(), reason, request.promptIds().length,
         routed, timeToFirstTokenNanos);
