@@ -1,11 +1,18 @@
 package org.moellava.serve.engine;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The state of one request inside the engine. Mutated by the scheduler thread only, except the cancel flag. */
+/**
+ * The state of one request inside the engine, and the calls to its listener. Mutated by the scheduler thread
+ * only, except the cancel flag.
+ */
 final class Sequence implements GenerationHandle {
+  private static final Logger LOG = LoggerFactory.getLogger(GenerationEngine.class); // the engine's log, as before
   final GenerationRequest request;
   final GenerationListener listener;
   final long submittedNanos;
@@ -13,14 +20,15 @@ final class Sequence implements GenerationHandle {
   final TextAssembler text;
   final int[] generated;
   final List<int[][]> routed = new ArrayList<>();
-  private final GenerationEngine engine;
+  private final Scheduler scheduler;
   private volatile boolean cancelled;
+  private FinishReason finish;
   KvCache cache;
   int count;
   long timeToFirstTokenNanos = -1;
 
-  Sequence(GenerationEngine engine, GenerationRequest request, GenerationListener listener, TokenDecoder decoder) {
-    this.engine = engine;
+  Sequence(Scheduler scheduler, GenerationRequest request, GenerationListener listener, TokenDecoder decoder) {
+    this.scheduler = scheduler;
     this.request = request;
     this.listener = listener;
     this.submittedNanos = System.nanoTime();
@@ -32,7 +40,7 @@ final class Sequence implements GenerationHandle {
   @Override
   public void cancel() {
     cancelled = true;
-    engine.cancelQueued(this);
+    scheduler.cancelQueued(this);
   }
 
   @Override
@@ -50,8 +58,65 @@ final class Sequence implements GenerationHandle {
     routed.add(experts);
   }
 
-  GenerationResult result(FinishReason reason) {
-    int[] tokens = java.util.Arrays.copyOf(generated, count);
+  /**
+   * The text that became final with the token just appended; sets {@link #finishReason()} when that token ends
+   * the sequence: end-of-sequence or a stop string (STOP), or {@code max_tokens} reached (LENGTH). The context
+   * cannot run out first: {@link RequestValidator#checkContext} admits only prompt + max_tokens within it.
+   */
+  String settle(int eosTokenId) {
+    int token = generated[count - 1];
+    String delta;
+    if (token == eosTokenId) {
+      finish = FinishReason.STOP;
+      delta = text.flush();
+    } else {
+      delta = text.accept(generated, count);
+      if (text.stopped()) {
+        finish = FinishReason.STOP;
+      }
+    }
+    if (finish == null && count >= request.sampling().maxTokens()) {
+      finish = FinishReason.LENGTH;
+      delta += text.flush();
+    }
+    return delta;
+  }
+
+  /** Why the sequence ended, or null while it runs. */
+  FinishReason finishReason() {
+    return finish;
+  }
+
+  /** Streams {@code token} to the listener; a listener that throws cancels its own request. */
+  void sendToken(GeneratedToken token) {
+    try {
+      listener.onToken(token);
+    } catch (RuntimeException e) {
+      LOG.warn("listener of request {} failed; cancelling it: {}", request.requestId(), e.toString());
+      cancel();
+    }
+  }
+
+  /** Ends the stream normally. */
+  void sendFinish(FinishReason reason) {
+    try {
+      listener.onFinish(result(reason));
+    } catch (RuntimeException e) {
+      LOG.warn("listener of request {} failed on finish: {}", request.requestId(), e.toString());
+    }
+  }
+
+  /** Ends the stream with {@code error}. */
+  void sendError(RuntimeException error) {
+    try {
+      listener.onError(error);
+    } catch (RuntimeException e) {
+      LOG.warn("listener of request {} failed on error: {}", request.requestId(), e.toString());
+    }
+  }
+
+  private GenerationResult result(FinishReason reason) {
+    int[] tokens = Arrays.copyOf(generated, count);
     return new GenerationResult(request.requestId(), tokens, text.text(), reason, request.promptIds().length,
         routed, timeToFirstTokenNanos);
   }

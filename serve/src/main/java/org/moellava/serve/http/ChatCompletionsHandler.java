@@ -11,6 +11,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.moellava.error.InvalidInputException;
 import org.moellava.error.MoeLlavaException;
 import org.moellava.runtime.ModelInfo;
+import org.moellava.serve.engine.ContextLengthExceededException;
 import org.moellava.serve.engine.EngineBusyException;
 import org.moellava.serve.engine.GeneratedToken;
 import org.moellava.serve.engine.GenerationEngine;
@@ -51,7 +52,7 @@ final class ChatCompletionsHandler implements Handler {
     this.metrics = metrics;
     this.options = options;
     this.info = engine.info();
-    this.parser = new ChatRequestParser(options.maxImageBytes(), info.maxContext());
+    this.parser = new ChatRequestParser(options.maxImageBytes());
   }
 
   @Override
@@ -84,16 +85,7 @@ final class ChatCompletionsHandler implements Handler {
     } catch (InvalidInputException e) {
       throw ApiException.invalid("messages", "invalid_value", e.getMessage());
     }
-    int room = info.maxContext() - prompt.length;
-    if (room < 1) {
-      throw ApiException.invalid("messages", "context_length_exceeded", "prompt is " + prompt.length
-          + " tokens, the model context holds " + info.maxContext() + " tokens including the answer");
-    }
-    int maxTokens = request.maxTokens() != null ? request.maxTokens() : Math.min(options.defaultMaxTokens(), room);
-    if (maxTokens > room) {
-      throw ApiException.invalid("max_tokens", "context_length_exceeded", "prompt of " + prompt.length
-          + " tokens plus max_tokens " + maxTokens + " exceeds the model context of " + info.maxContext() + " tokens");
-    }
+    int maxTokens = request.maxTokens() != null ? request.maxTokens() : defaultMaxTokens(prompt.length);
     long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextLong();
     SamplingParams sampling = new SamplingParams(request.temperature(), request.topP(), request.topK(), seed,
         maxTokens, request.stop());
@@ -104,20 +96,23 @@ final class ChatCompletionsHandler implements Handler {
       handle = engine.submit(new GenerationRequest(id, prompt, pixels, sampling), events);
     } catch (EngineBusyException e) {
       throw ApiException.busy(e.getMessage(), options.retryAfterSeconds());
+    } catch (ContextLengthExceededException e) {
+      throw ApiException.invalid(e.promptFillsContext() ? "messages" : request.maxTokensParam(),
+          "context_length_exceeded", e.getMessage());
     } catch (InvalidInputException e) {
       throw ApiException.invalid("messages", "invalid_value", e.getMessage());
     }
     ChatResponses responses = new ChatResponses(id, System.currentTimeMillis() / 1000, info.modelId(),
         info.moeLayers());
-    Object first;
+    GenerationEvent first;
     try {
       first = events.take();
     } catch (InterruptedException e) {
       handle.cancel();
       throw e;
     }
-    if (first instanceof RuntimeException error) {
-      throw backendFailure(id, error);
+    if (first instanceof GenerationEvent.Failed failed) {
+      throw backendFailure(id, failed.error());
     }
     if (request.stream()) {
       return stream(ctx, request, handle, events, first, responses);
@@ -125,28 +120,36 @@ final class ChatCompletionsHandler implements Handler {
     return complete(ctx, request, handle, events, first, responses);
   }
 
+  /**
+   * {@code max_tokens} when the request gives none: the server default, capped by the context the prompt
+   * leaves (at least 1, so that a prompt that fills the context is rejected by the engine's context check).
+   */
+  private int defaultMaxTokens(int promptTokens) {
+    return Math.max(1, Math.min(options.defaultMaxTokens(), info.maxContext() - promptTokens));
+  }
+
   private String complete(Context ctx, ChatRequest request, GenerationHandle handle, EventQueue events,
-      Object first, ChatResponses responses) throws InterruptedException {
-    Object event = first;
+      GenerationEvent first, ChatResponses responses) throws InterruptedException {
+    GenerationEvent event = first;
     try {
-      while (event instanceof GeneratedToken) {
+      while (!event.isLast()) {
         event = events.take();
       }
     } catch (InterruptedException e) {
       handle.cancel();
       throw e;
     }
-    if (event instanceof RuntimeException error) {
-      throw backendFailure(responses.id(), error);
+    if (event instanceof GenerationEvent.Failed failed) {
+      throw backendFailure(responses.id(), failed.error());
     }
-    GenerationResult result = (GenerationResult) event;
+    GenerationResult result = ((GenerationEvent.Finished) event).result();
     ctx.status(200).contentType("application/json")
         .result(write(responses.completion(result, request.returnRoutedExperts())));
     return "200";
   }
 
   private String stream(Context ctx, ChatRequest request, GenerationHandle handle, EventQueue events,
-      Object first, ChatResponses responses) throws InterruptedException {
+      GenerationEvent first, ChatResponses responses) throws InterruptedException {
     ctx.status(200);
     ctx.contentType("text/event-stream; charset=utf-8");
     ctx.header("Cache-Control", "no-cache");
@@ -155,30 +158,27 @@ final class ChatCompletionsHandler implements Handler {
     try {
       OutputStream out = ctx.res().getOutputStream();
       send(out, responses.roleChunk(routed));
-      Object event = first;
+      GenerationEvent event = first;
       while (true) {
-        if (event == null) {
-          out.write(": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII));
-          out.flush();
-        } else if (event instanceof GeneratedToken token) {
+        if (event instanceof GenerationEvent.Token t) {
+          GeneratedToken token = t.token();
           if (routed || !token.textDelta().isEmpty()) {
             send(out, responses.tokenChunk(token, routed));
           }
-        } else if (event instanceof GenerationResult result) {
-          send(out, responses.finishChunk(result));
+        } else if (event instanceof GenerationEvent.Finished finished) {
+          send(out, responses.finishChunk(finished.result()));
           if (request.includeUsage()) {
-            send(out, responses.usageChunk(result));
+            send(out, responses.usageChunk(finished.result()));
           }
           done(out);
           return "200";
-        } else {
-          RuntimeException error = (RuntimeException) event;
-          LOG.warn("request failed mid-stream: {}", error.toString());
-          send(out, Json.error(serverError(error)));
+        } else if (event instanceof GenerationEvent.Failed failed) {
+          LOG.warn("request failed mid-stream: {}", failed.error().toString());
+          send(out, Json.error(serverError(failed.error())));
           done(out);
           return "500";
         }
-        event = events.poll(KEEP_ALIVE_MILLIS);
+        event = next(out, events);
       }
     } catch (IOException e) {
       handle.cancel(); // the client went away: free its slot
@@ -187,6 +187,16 @@ final class ChatCompletionsHandler implements Handler {
       handle.cancel();
       throw e;
     }
+  }
+
+  /** The next event, writing a keep-alive comment every {@link #KEEP_ALIVE_MILLIS} until it comes. */
+  private static GenerationEvent next(OutputStream out, EventQueue events) throws IOException, InterruptedException {
+    GenerationEvent event;
+    while ((event = events.poll(KEEP_ALIVE_MILLIS)) == null) {
+      out.write(": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+    }
+    return event;
   }
 
   private static void send(OutputStream out, ObjectNode chunk) throws IOException {

@@ -12,6 +12,7 @@ import org.moellava.serve.prompt.ChatMessage;
  * @param topP (0, 1] (default 1)
  * @param topK 0 for off (extension)
  * @param maxTokens null when not given
+ * @param maxTokensParam the parameter that gave it: {@code max_tokens} or {@code max_completion_tokens}
  * @param seed null when not given
  * @param stop stop strings (at most 4)
  * @param stream whether to answer with server-sent events
@@ -25,6 +26,7 @@ record ChatRequest(
     double topP,
     int topK,
     Integer maxTokens,
+    String maxTokensParam,
     Long seed,
     List<String> stop,
     boolean stream,

@@ -19,11 +19,9 @@ final class ChatRequestParser {
   private static final int MAX_STOP_STRINGS = 4;
 
   private final int maxImageBytes;
-  private final int maxContext;
 
-  ChatRequestParser(int maxImageBytes, int maxContext) {
+  ChatRequestParser(int maxImageBytes) {
     this.maxImageBytes = maxImageBytes;
-    this.maxContext = maxContext;
   }
 
   ChatRequest parse(byte[] body) {
@@ -49,11 +47,10 @@ final class ChatRequestParser {
     String maxTokensParam = "max_tokens";
     if (maxTokens == null) {
       maxTokens = optionalInt(root, "max_completion_tokens");
-      maxTokensParam = "max_completion_tokens";
+      maxTokensParam = maxTokens == null ? "max_tokens" : "max_completion_tokens";
     }
-    if (maxTokens != null && (maxTokens < 1 || maxTokens > maxContext)) {
-      throw ApiException.invalid(maxTokensParam, "invalid_value",
-          maxTokensParam + " must be in [1, " + maxContext + "], got " + maxTokens);
+    if (maxTokens != null && maxTokens < 1) { // the context limit is the engine's to check
+      throw ApiException.invalid(maxTokensParam, "invalid_value", maxTokensParam + " must be >= 1, got " + maxTokens);
     }
     double temperature = optionalDouble(root, "temperature", 1.0);
     if (temperature < 0 || temperature > 2) {
@@ -78,7 +75,7 @@ final class ChatRequestParser {
       includeUsage = optionalBoolean(streamOptions, "include_usage");
     }
     return new ChatRequest(messages, images.isEmpty() ? null : images.get(0), temperature, topP,
-        topK == null || topK < 1 ? 0 : topK, maxTokens, seed, stop(root), stream, includeUsage,
+        topK == null || topK < 1 ? 0 : topK, maxTokens, maxTokensParam, seed, stop(root), stream, includeUsage,
         optionalBoolean(root, "return_routed_experts"));
   }
 

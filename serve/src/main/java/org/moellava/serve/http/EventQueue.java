@@ -9,34 +9,34 @@ import org.moellava.serve.engine.GenerationResult;
 
 /**
  * Hands a request's events from the scheduler thread to the HTTP thread that writes them, so the scheduler
- * never blocks on a slow client. Events are {@link GeneratedToken}, then one {@link GenerationResult} or
- * {@link RuntimeException}.
+ * never blocks on a slow client: {@link GenerationEvent.Token}s, then one {@link GenerationEvent.Finished} or
+ * {@link GenerationEvent.Failed}.
  */
 final class EventQueue implements GenerationListener {
-  private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+  private final BlockingQueue<GenerationEvent> events = new LinkedBlockingQueue<>();
 
   @Override
   public void onToken(GeneratedToken token) {
-    events.add(token);
+    events.add(new GenerationEvent.Token(token));
   }
 
   @Override
   public void onFinish(GenerationResult result) {
-    events.add(result);
+    events.add(new GenerationEvent.Finished(result));
   }
 
   @Override
   public void onError(RuntimeException error) {
-    events.add(error);
+    events.add(new GenerationEvent.Failed(error));
   }
 
   /** The next event, waiting as long as it takes. */
-  Object take() throws InterruptedException {
+  GenerationEvent take() throws InterruptedException {
     return events.take();
   }
 
-  /** The next event, or null after {@code millis}. */
-  Object poll(long millis) throws InterruptedException {
+  /** The next event, or null when none came within {@code millis}. */
+  GenerationEvent poll(long millis) throws InterruptedException {
     return events.poll(millis, TimeUnit.MILLISECONDS);
   }
 }

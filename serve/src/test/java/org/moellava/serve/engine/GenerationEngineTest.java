@@ -303,6 +303,19 @@ class GenerationEngineTest {
     }
   }
 
+  /** The context check is the only one: a request that fills the context exactly runs to max_tokens. */
+  @Test
+  void requestThatFillsTheContextExactlyRunsToMaxTokens() throws Exception {
+    FakeBackend backend = new FakeBackend(32, false);
+    int[] prompt = prompt("x".repeat(27));
+    GenerationResult result = alone(backend, new GenerationRequest("fit", prompt, null, SamplingParams.greedy(5)));
+    assertEquals(FinishReason.LENGTH, result.finishReason());
+    assertEquals(referenceGreedy(backend, prompt, 5), list(result.tokenIds()));
+    ContextLengthExceededException over = assertThrows(ContextLengthExceededException.class,
+        () -> alone(backend, new GenerationRequest("over", prompt, null, SamplingParams.greedy(6))));
+    assertEquals("prompt of 27 tokens plus max_tokens 6 exceeds the model context of 32 tokens", over.getMessage());
+  }
+
   @Test
   void sameSeedSameTokensDifferentSeedDifferentTokens() throws Exception {
     FakeBackend backend = new FakeBackend();

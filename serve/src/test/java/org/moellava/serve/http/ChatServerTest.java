@@ -162,6 +162,32 @@ class ChatServerTest {
     assertBadRequest(twoImages, "messages");
   }
 
+  /** The engine checks the context; the server blames the messages or the max_tokens parameter actually sent. */
+  @Test
+  void contextLimitIs400ContextLengthExceeded() throws Exception {
+    int promptTokens = (ChatTemplate.DEFAULT_SYSTEM + " USER: hi ASSISTANT:").length(); // one token a char
+    int room = 256 - promptTokens;
+    JsonNode tooMany = contextError(question("hi", ",\"max_tokens\":" + (room + 1)), "max_tokens");
+    assertEquals("prompt of " + promptTokens + " tokens plus max_tokens " + (room + 1)
+        + " exceeds the model context of 256 tokens", tooMany.get("message").asText());
+    contextError(question("hi", ",\"max_completion_tokens\":100000"), "max_completion_tokens");
+    JsonNode longPrompt = contextError(question("x".repeat(300), ""), "messages");
+    assertTrue(longPrompt.get("message").asText().endsWith("the model context holds 256 tokens including the answer"),
+        longPrompt.toString());
+    HttpResponse<String> fits = http.post(question("hi", ",\"max_tokens\":" + room + ",\"temperature\":0"));
+    assertEquals(200, fits.statusCode(), fits.body());
+    assertEquals(room, parse(fits.body()).get("usage").get("completion_tokens").asInt());
+  }
+
+  private static JsonNode contextError(String body, String param) throws Exception {
+    HttpResponse<String> response = http.post(body);
+    assertEquals(400, response.statusCode(), response.body());
+    JsonNode error = assertErrorJson(response.body(), "invalid_request_error");
+    assertEquals(param, error.get("param").asText(), response.body());
+    assertEquals("context_length_exceeded", error.get("code").asText(), response.body());
+    return error;
+  }
+
   @Test
   void bodyOverTheLimitIs413() throws Exception {
     HttpResponse<String> response = http.post(question("x".repeat(300 * 1024), ""));

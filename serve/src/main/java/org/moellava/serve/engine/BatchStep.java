@@ -1,0 +1,132 @@
+package org.moellava.serve.engine;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.DecoderOutput;
+import org.moellava.runtime.ModelInfo;
+
+/**
+ * Runs one batched model call and samples one token per row: a prefill (prompts through the vision tower, the
+ * embedding and the decoder, past 0) or a decode step (each row's last token over its cached past). Packing
+ * is {@link BatchInputs}'s job, checking the backend's outputs {@link BackendOutputChecks}'s, reading routed
+ * experts {@link ExpertCounter}'s; what to do with each row's token is the {@link Rows} sink's.
+ *
+ * <p>Both calls throw only before any sequence state changes, so a failed batch can be retried row by row.
+ * Once the backend has answered, a row that fails (KV cache append, sampling) goes to {@link Rows#fail} and the
+ * other rows go on. Scheduler thread only.
+ */
+final class BatchStep {
+  /** Where each row of a finished call goes. */
+  interface Rows {
+    /** Row {@code s} sampled {@code token}; {@code experts [moeLayer][k]} produced it. */
+    void emit(Sequence s, int token, int[][] experts);
+
+    /** Row {@code s} failed after the call. */
+    void fail(Sequence s, RuntimeException error);
+  }
+
+  private final Backend backend;
+  private final ModelInfo info;
+  private final EngineObserver observer;
+  private final Rows rows;
+  private final BatchInputs inputs;
+  private final BackendOutputChecks checks;
+  private final ExpertCounter experts;
+  private final Sampler sampler = new Sampler();
+  private final int[] banned;
+
+  BatchStep(Backend backend, EngineObserver observer, Rows rows) {
+    this.backend = backend;
+    this.info = backend.info();
+    this.observer = observer;
+    this.rows = rows;
+    this.inputs = new BatchInputs(info);
+    this.checks = new BackendOutputChecks(info, backend.name());
+    this.experts = new ExpertCounter(info, observer);
+    this.banned = new int[] {info.imageTokenId()};
+  }
+
+  /** Prefills {@code group}: prompts {@code [B, S]} left-padded to the longest, no past; samples each first token. */
+  void prefill(List<Sequence> group) {
+    int n = group.size();
+    List<int[]> prompts = new ArrayList<>(n);
+    List<float[]> pixels = new ArrayList<>(n);
+    int[] promptLengths = new int[n];
+    int promptTokens = 0;
+    for (int b = 0; b < n; b++) {
+      GenerationRequest request = group.get(b).request;
+      prompts.add(request.promptIds());
+      pixels.add(request.pixelValues());
+      promptLengths[b] = request.promptIds().length;
+      promptTokens += promptLengths[b];
+    }
+    PackedBatch batch = inputs.prompts(prompts); // [B, S]
+    int seq = batch.seq();
+    FloatBuffer features = imageFeatures(pixels); // [B, P, D] or null
+    FloatBuffer embeds = backend.embed(batch.ids(), n, seq, features); // [B, S, D]
+    checks.embeds(embeds, n, seq);
+    DecoderOutput out = backend.decode(batch.decoderInput(embeds));
+    checks.decoderOutput(out, n, seq, 0);
+    observer.decoderCall(n, true);
+    observer.promptTokens(promptTokens);
+    experts.reportLoad(out, seq, promptLengths);
+    sampleRows(group, out, seq, seq, promptLengths);
+  }
+
+  /** One decode step of {@code batch}: {@code [B, 1]} last tokens over pasts left-padded to the longest. */
+  void decode(List<Sequence> batch) {
+    int n = batch.size();
+    int[] lastTokens = new int[n];
+    List<KvCache> caches = new ArrayList<>(n);
+    int[] oneEach = new int[n];
+    for (int b = 0; b < n; b++) {
+      lastTokens[b] = batch.get(b).lastToken();
+      caches.add(batch.get(b).cache);
+      oneEach[b] = 1;
+    }
+    PackedBatch packed = inputs.step(lastTokens, caches); // [B, 1] over [B, Hkv, past, hd]
+    FloatBuffer embeds = backend.embed(packed.ids(), n, 1, null); // [B, 1, D]
+    checks.embeds(embeds, n, 1);
+    DecoderOutput out = backend.decode(packed.decoderInput(embeds));
+    checks.decoderOutput(out, n, 1, packed.past());
+    observer.decoderCall(n, false);
+    experts.reportLoad(out, 1, oneEach);
+    sampleRows(batch, out, 1, packed.past() + 1, oneEach);
+  }
+
+  /**
+   * The image features of the rows, {@code [B, P, D]}, or null when no row has an image: the vision tower runs
+   * once over the rows that have one.
+   */
+  private FloatBuffer imageFeatures(List<float[]> pixels) {
+    int images = BatchInputs.imageCount(pixels);
+    if (images == 0) {
+      return null;
+    }
+    FloatBuffer computed = backend.imageFeatures(inputs.pixels(pixels), images); // [I, P, D]
+    checks.imageFeatures(computed, images);
+    return inputs.features(pixels, computed);
+  }
+
+  /**
+   * Per row b: caches the last {@code newPositions[b]} of the {@code presentLength} positions of the present
+   * tensors {@code [B, Hkv, presentLength, hd]}, samples from the logits of the row's last position and hands
+   * the token to {@link #rows}.
+   */
+  private void sampleRows(List<Sequence> batch, DecoderOutput out, int seq, int presentLength, int[] newPositions) {
+    for (int b = 0; b < batch.size(); b++) {
+      Sequence s = batch.get(b);
+      try {
+        s.cache.appendNew(out.presentKeys(), out.presentValues(), b, presentLength, newPositions[b]);
+        int[][] routed = experts.routed(out, b * seq + seq - 1);
+        int token = sampler.sample(out.logits(), out.lastLogitsOffset(b, seq, info.vocabSize()), info.vocabSize(),
+            s.request.sampling(), s.random, banned);
+        rows.emit(s, token, routed);
+      } catch (RuntimeException e) {
+        rows.fail(s, e);
+      }
+    }
+  }
+}

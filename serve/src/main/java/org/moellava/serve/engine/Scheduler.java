@@ -1,0 +1,256 @@
+package org.moellava.serve.engine;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.ModelInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The continuous-batching loop of {@link GenerationEngine}: one thread owns the backend (through a
+ * {@link BatchStep}) and every running sequence, and repeats
+ *
+ * <ol>
+ *   <li>admit queued requests while a slot is free and prefill them together, in groups of at most
+ *       {@link #PREFILL_TOKEN_BUDGET} padded tokens;
+ *   <li>drop cancelled sequences, freeing their slots;
+ *   <li>run one decode step for all running sequences together.
+ * </ol>
+ *
+ * A failed batched call is retried sequence by sequence ({@link #runOrIsolate}), so only the request that
+ * fails gets the error. It hands each sampled token to its {@link Sequence} and ends sequences (finish,
+ * cancel, error), freeing their slots.
+ */
+final class Scheduler implements BatchStep.Rows {
+  private static final Logger LOG = LoggerFactory.getLogger(GenerationEngine.class); // the engine's log, as before
+  private static final long IDLE_POLL_MILLIS = 50;
+  /**
+   * Most padded prompt tokens (batch x longest prompt) in one prefill call: prompts admitted together are
+   * prefilled together up to this, so a burst of arrivals costs one decoder call instead of one each.
+   */
+  static final int PREFILL_TOKEN_BUDGET = 4096;
+
+  private final ModelInfo info;
+  private final EngineConfig config;
+  private final EngineObserver observer;
+  private final BatchStep step;
+  private final BlockingQueue<Sequence> queue;
+  private final List<Sequence> active = new ArrayList<>(); // scheduler thread only
+  private final ArrayDeque<KvCache> freeSlots = new ArrayDeque<>(); // scheduler thread only
+  private final Thread thread;
+  private volatile boolean running = true;
+  private volatile int activeCount;
+
+  Scheduler(Backend backend, EngineConfig config, EngineObserver observer) {
+    this.info = backend.info();
+    this.config = config;
+    this.observer = observer;
+    this.step = new BatchStep(backend, observer, this);
+    this.queue = new ArrayBlockingQueue<>(config.maxQueue());
+    this.thread = new Thread(this::loop, "moellava-scheduler");
+    this.thread.setDaemon(true);
+  }
+
+  /** Starts the scheduler thread. */
+  void start() {
+    thread.start();
+  }
+
+  /**
+   * Queues {@code sequence}.
+   *
+   * @throws IllegalStateException after {@link #close()}
+   * @throws EngineBusyException if the queue is full
+   */
+  void enqueue(Sequence sequence) {
+    if (!running) {
+      throw new IllegalStateException("the generation engine is shut down");
+    }
+    if (!queue.offer(sequence)) {
+      throw new EngineBusyException(
+          "the request queue is full (" + config.maxQueue() + " waiting); retry later");
+    }
+  }
+
+  /** Ends {@code sequence} as cancelled if it is still queued; a running one is dropped by the loop. */
+  void cancelQueued(Sequence sequence) {
+    if (queue.remove(sequence)) {
+      sequence.sendFinish(FinishReason.CANCELLED);
+    }
+  }
+
+  int queueDepth() {
+    return queue.size();
+  }
+
+  int activeCount() {
+    return activeCount;
+  }
+
+  /** Stops the loop; sequences still queued or running end with an error. */
+  void close() {
+    running = false;
+    thread.interrupt();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void loop() {
+    try {
+      while (running) {
+        try {
+          admit();
+          dropCancelled();
+          if (!active.isEmpty()) {
+            runOrIsolate(new ArrayList<>(active), step::decode);
+          }
+        } catch (InterruptedException e) {
+          throw e;
+        } catch (RuntimeException e) {
+          LOG.error("scheduler step failed; failing its {} sequences", active.size(), e);
+          for (Sequence s : new ArrayList<>(active)) {
+            fail(s, e);
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      IllegalStateException stopped = new IllegalStateException("the generation engine was shut down");
+      for (Sequence s : new ArrayList<>(active)) {
+        fail(s, stopped);
+      }
+      Sequence queued;
+      while ((queued = queue.poll()) != null) {
+        queued.sendError(stopped);
+      }
+    }
+  }
+
+  /** Takes queued requests while slots are free (waiting briefly when idle) and starts them. */
+  private void admit() throws InterruptedException {
+    List<Sequence> admitted = new ArrayList<>();
+    if (active.isEmpty()) {
+      Sequence first = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+      if (first == null) {
+        return;
+      }
+      admitted.add(first);
+    }
+    while (active.size() + admitted.size() < config.maxBatch()) {
+      Sequence next = queue.poll();
+      if (next == null) {
+        break;
+      }
+      admitted.add(next);
+    }
+    start(admitted);
+  }
+
+  /** Gives each admitted sequence a slot and prefills them in groups within the token budget. */
+  private void start(List<Sequence> admitted) {
+    List<Sequence> started = new ArrayList<>();
+    for (Sequence s : admitted) {
+      if (s.isCancelled()) {
+        s.sendFinish(FinishReason.CANCELLED);
+        continue;
+      }
+      KvCache slot = freeSlots.isEmpty() ? new KvCache(info) : freeSlots.poll();
+      slot.reset();
+      s.cache = slot;
+      active.add(s);
+      started.add(s);
+    }
+    activeCount = active.size();
+    List<Sequence> group = new ArrayList<>();
+    int longest = 0;
+    for (Sequence s : started) {
+      int length = s.request.promptIds().length;
+      if (!group.isEmpty() && (long) (group.size() + 1) * Math.max(longest, length) > PREFILL_TOKEN_BUDGET) {
+        runOrIsolate(group, step::prefill);
+        group = new ArrayList<>();
+        longest = 0;
+      }
+      group.add(s);
+      longest = Math.max(longest, length);
+    }
+    if (!group.isEmpty()) {
+      runOrIsolate(group, step::prefill);
+    }
+  }
+
+  /**
+   * Runs {@code call} on {@code batch}; if it throws (it changes no sequence before throwing), runs it on each
+   * sequence alone and fails only those that still throw.
+   */
+  private void runOrIsolate(List<Sequence> batch, Consumer<List<Sequence>> call) {
+    try {
+      call.accept(batch);
+    } catch (RuntimeException batchError) {
+      if (batch.size() == 1) {
+        failLogged(batch.get(0), batchError);
+        return;
+      }
+      for (Sequence s : batch) {
+        try {
+          call.accept(List.of(s));
+        } catch (RuntimeException e) {
+          failLogged(s, e);
+        }
+      }
+    }
+  }
+
+  private void dropCancelled() {
+    for (Sequence s : new ArrayList<>(active)) {
+      if (s.isCancelled()) {
+        release(s);
+        s.sendFinish(FinishReason.CANCELLED);
+      }
+    }
+  }
+
+  /** Streams the token to the request's listener; ends the sequence when the token finishes it. */
+  @Override
+  public void emit(Sequence s, int token, int[][] experts) {
+    s.append(token, experts);
+    observer.tokenGenerated();
+    if (s.count == 1) {
+      s.timeToFirstTokenNanos = System.nanoTime() - s.submittedNanos;
+      observer.firstToken(s.timeToFirstTokenNanos);
+    }
+    String delta = s.settle(info.eosTokenId());
+    s.sendToken(new GeneratedToken(s.count - 1, token, delta, experts));
+    if (s.finishReason() != null) {
+      release(s);
+      s.sendFinish(s.finishReason());
+    }
+  }
+
+  @Override
+  public void fail(Sequence s, RuntimeException error) {
+    release(s);
+    s.sendError(error);
+  }
+
+  private void failLogged(Sequence s, RuntimeException e) {
+    LOG.warn("backend failed for request {}: {}", s.request.requestId(), e.toString());
+    fail(s, e);
+  }
+
+  private void release(Sequence s) {
+    if (active.remove(s)) {
+      freeSlots.push(s.cache);
+      activeCount = active.size();
+    }
+  }
+}
