@@ -1,5 +1,7 @@
 package org.moellava.runtime.ort;
 
+import org.moellava.error.InvalidInputException;
+
 import org.moellava.runtime.Device;
 
 /**
@@ -13,10 +15,10 @@ import org.moellava.runtime.Device;
 public record OrtOptions(Device device, boolean tensorRtProvider, int deviceId, int intraOpThreads) {
   public OrtOptions {
     if (tensorRtProvider && device != Device.CUDA) {
-      throw new IllegalArgumentException("the TensorRT execution provider needs --device cuda");
+      throw new InvalidInputException("the TensorRT execution provider needs the CUDA device");
     }
     if (deviceId < 0 || intraOpThreads < 0) {
-      throw new IllegalArgumentException("deviceId and intraOpThreads must be >= 0");
+      throw new InvalidInputException("device id and threads must be >= 0, got " + deviceId + " and " + intraOpThreads);
     }
   }
 

@@ -20,7 +20,7 @@ public final class PreprocessorImageDecoder implements ImageDecoder {
   private final long maxBytes;
 
   public PreprocessorImageDecoder(ImagePreprocessor preprocessor, long maxPixels, long maxBytes) {
-    if (maxPixels < 1 || maxBytes < 1) throw new IllegalArgumentException("image limits must be >= 1");
+    if (maxPixels < 1 || maxBytes < 1) throw new InvalidInputException("image limits must be >= 1");
     this.preprocessor = preprocessor;
     this.maxPixels = maxPixels;
     this.maxBytes = maxBytes;

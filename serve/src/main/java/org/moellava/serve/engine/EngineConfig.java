@@ -1,5 +1,7 @@
 package org.moellava.serve.engine;
 
+import org.moellava.error.InvalidInputException;
+
 /**
  * Scheduler limits.
  *
@@ -9,10 +11,10 @@ package org.moellava.serve.engine;
 public record EngineConfig(int maxBatch, int maxQueue) {
   public EngineConfig {
     if (maxBatch < 1) {
-      throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+      throw new InvalidInputException("max batch must be >= 1, got " + maxBatch);
     }
     if (maxQueue < 1) {
-      throw new IllegalArgumentException("maxQueue must be >= 1, got " + maxQueue);
+      throw new InvalidInputException("queue size must be >= 1, got " + maxQueue);
     }
   }
 }

@@ -1,5 +1,7 @@
 package org.moellava.serve.engine;
 
+import org.moellava.error.InvalidInputException;
+
 import java.util.List;
 
 /**
@@ -18,20 +20,20 @@ public record SamplingParams(double temperature, double topP, int topK, long see
   public SamplingParams {
     stop = List.copyOf(stop);
     if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-      throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
+      throw new InvalidInputException("temperature must be a finite number >= 0, got " + temperature);
     }
     if (!(topP > 0 && topP <= 1)) {
-      throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
+      throw new InvalidInputException("top_p must be in (0, 1], got " + topP);
     }
     if (topK < 0) {
-      throw new IllegalArgumentException("top_k must be >= 0 (0 disables it), got " + topK);
+      throw new InvalidInputException("top_k must be >= 0 (0 disables it), got " + topK);
     }
     if (maxTokens < 1) {
-      throw new IllegalArgumentException("max_tokens must be >= 1, got " + maxTokens);
+      throw new InvalidInputException("max_tokens must be >= 1, got " + maxTokens);
     }
     for (String s : stop) {
       if (s.isEmpty()) {
-        throw new IllegalArgumentException("stop strings must not be empty");
+        throw new InvalidInputException("stop strings must not be empty");
       }
     }
   }

@@ -2,6 +2,7 @@ package org.moellava.serve.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
+import org.moellava.error.InvalidInputException;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
@@ -87,7 +88,12 @@ public final class ChatServer implements AutoCloseable {
 
   /** Starts listening on the configured host and port. */
   public ChatServer start() {
-    app.start(options.host(), options.port());
+    checkLocalAddress(options.host());
+    try {
+      app.start(options.host(), options.port());
+    } catch (RuntimeException e) {
+      throw bindFailure(e);
+    }
     LOG.info("serving {} on http://{}:{} with backend {}", engine.info().modelId(), options.host(), port(),
         engine.backendName());
     return this;
@@ -153,12 +159,44 @@ public final class ChatServer implements AutoCloseable {
     ctx.status(e.status()).contentType("application/json").result(Json.error(e).toString());
   }
 
+  /**
+   * Jetty's own error answers (a malformed request line, an ambiguous or undecodable path, ...) as the same JSON
+   * error object as the API's, instead of Jetty's HTML page.
+   */
   private static ErrorHandler quietErrors() {
-    ErrorHandler handler = new ErrorHandler();
-    handler.setShowStacks(false);
-    handler.setShowServlet(false);
-    handler.setShowMessageInTitle(false);
-    return handler;
+    return new ErrorHandler() {
+      @Override
+      protected void generateAcceptableResponse(org.eclipse.jetty.server.Request baseRequest,
+          jakarta.servlet.http.HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response, int code,
+          String message) throws IOException {
+        baseRequest.setHandled(true);
+        response.setContentType("application/json");
+        response.getOutputStream().write(errorJson(code, message));
+      }
+
+      @Override
+      public java.nio.ByteBuffer badMessageError(int status, String reason,
+          org.eclipse.jetty.http.HttpFields.Mutable fields) {
+        fields.put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, "application/json");
+        return java.nio.ByteBuffer.wrap(errorJson(status, reason));
+      }
+    };
+  }
+
+  private static byte[] errorJson(int status, String reason) {
+    String message = reason == null || reason.isBlank()
+        ? org.eclipse.jetty.http.HttpStatus.getMessage(status) : reason;
+    var error = Json.MAPPER.createObjectNode();
+    var body = error.putObject("error");
+    body.put("message", "bad request: " + message);
+    body.put("type", status >= 500 ? "server_error" : "invalid_request_error");
+    body.putNull("param");
+    body.put("code", status == 404 ? "not_found" : "bad_request");
+    try {
+      return Json.MAPPER.writeValueAsBytes(error);
+    } catch (IOException e) {
+      return ("{\"error\":{\"message\":\"bad request\"}}").getBytes(StandardCharsets.UTF_8);
+    }
   }
 
   private static String resource(String path) {
@@ -170,5 +208,37 @@ public final class ChatServer implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("resource " + path + " could not be read", e);
     }
+  }
+
+  /** Refuses a host that is not an address (or name) of this machine before Javalin reports it as "port in use". */
+  private static void checkLocalAddress(String host) {
+    java.net.InetAddress address;
+    try {
+      address = java.net.InetAddress.getByName(host);
+    } catch (java.net.UnknownHostException e) {
+      throw new InvalidInputException("host '" + host + "' is not a valid address or a known name");
+    }
+    try {
+      if (!address.isAnyLocalAddress() && !address.isLoopbackAddress()
+          && java.net.NetworkInterface.getByInetAddress(address) == null) {
+        throw new InvalidInputException("host '" + host + "' (" + address.getHostAddress()
+            + ") is not an address of this machine");
+      }
+    } catch (java.net.SocketException e) {
+      throw new InvalidInputException("host '" + host + "': cannot list this machine's addresses: " + e.getMessage());
+    }
+  }
+
+  /** What really went wrong when binding: the port in use, or the OS's own reason. */
+  private RuntimeException bindFailure(RuntimeException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException bind) {
+        String reason = bind.getMessage() == null ? "cannot bind" : bind.getMessage();
+        return new InvalidInputException("cannot listen on " + options.host() + ":" + options.port() + ": "
+            + (reason.toLowerCase(java.util.Locale.ROOT).contains("in use")
+                ? "the port is already in use by another process" : reason));
+      }
+    }
+    return e;
   }
 }

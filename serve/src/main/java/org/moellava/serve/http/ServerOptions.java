@@ -1,5 +1,7 @@
 package org.moellava.serve.http;
 
+import org.moellava.error.InvalidInputException;
+
 /**
  * HTTP server settings.
  *
@@ -24,17 +26,17 @@ public record ServerOptions(
 
   public ServerOptions {
     if (host == null || host.isBlank()) {
-      throw new IllegalArgumentException("host must not be blank");
+      throw new InvalidInputException("host must not be blank");
     }
     if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
+      throw new InvalidInputException("port must be in [0, 65535], got " + port);
     }
     if (apiKey != null && apiKey.isBlank()) {
       apiKey = null;
     }
     if (maxBodyBytes < 1 || maxImageBytes < 1 || maxImagePixels < 1 || defaultMaxTokens < 1
         || retryAfterSeconds < 0) {
-      throw new IllegalArgumentException("server limits must be positive");
+      throw new InvalidInputException("server limits must be positive");
     }
   }
 

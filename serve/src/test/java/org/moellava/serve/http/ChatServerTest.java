@@ -11,6 +11,7 @@ import static org.moellava.serve.http.HttpFixture.withImage;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.awt.Color;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.http.HttpResponse;
@@ -186,6 +187,25 @@ class ChatServerTest {
     assertEquals(param, error.get("param").asText(), response.body());
     assertEquals("context_length_exceeded", error.get("code").asText(), response.body());
     return error;
+  }
+
+  @Test
+  void malformedRequestLinesAndPathsGetJsonErrorsNotJettyPages() throws Exception {
+    for (String target : List.of("/%zz", "/v1/%2e%2e/%2e%2e/etc/passwd", "/v1/chat/completions%00")) {
+      String raw = rawRequest("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+      assertTrue(raw.startsWith("HTTP/1.1 4"), target + " -> " + raw);
+      String head = raw.substring(0, raw.indexOf("\r\n\r\n")).toLowerCase(java.util.Locale.ROOT);
+      assertTrue(head.contains("content-type: application/json"), target + " -> " + raw);
+      assertErrorJson(raw.substring(raw.indexOf("\r\n\r\n") + 4), "invalid_request_error");
+    }
+  }
+
+  private String rawRequest(String request) throws IOException {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", http.server.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
   }
 
   @Test
