@@ -61,6 +61,7 @@ public final class GenerateCommand implements Runnable {
   @Override
   public void run() {
     if (maxTokens < 1) throw new InvalidInputException("--max-tokens must be >= 1, got " + maxTokens);
+    SamplingParams sampling = new SamplingParams(temperature, topP, 0, seed, maxTokens, List.of()); // checked first
     byte[] imageBytes = readImage();
     try (ServingModel m = ServingModels.open(model.request(idsOnly))) {
       ModelInfo info = m.backend().info();
@@ -69,7 +70,6 @@ public final class GenerateCommand implements Runnable {
       int[] ids = m.idsOnly() ? idsOnlyPrompt(m, info, pixels != null)
           : new ChatTemplate(m.tokenizer(), info, m.systemPrompt())
               .build(List.of(new ChatMessage("user", prompt, pixels != null)));
-      SamplingParams sampling = new SamplingParams(temperature, topP, 0, seed, maxTokens, List.of());
       PrintWriter out = spec.commandLine().getOut();
       try (GenerationEngine engine = new GenerationEngine(m.backend(), m.decoder(), new EngineConfig(1, 1),
           new EngineObserver() {})) {
