@@ -29,7 +29,7 @@ import org.moellava.safetensors.SafetensorsWriter;
  * {@link HfImporter} writes a checkpoint, the command reads it and {@code reference.safetensors}'s inputs.
  */
 class ForwardCommandTest {
-  private static final Path FIXTURES = Path.of(System.getProperty("moellava.fixtures", "../../shared/fixtures"));
+  private static final Path FIXTURES = Path.of(System.getProperty("moellava.fixtures", "../tests/fixtures"));
   private static final double RTOL = 1e-4;
   private static final double MARGIN = 1e-4;
 

@@ -3,7 +3,7 @@ package org.moellava.config;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * Per-stage training settings of MoE-Tuning (ARCHITECTURE.md §2) and the run seed.
+ * Per-stage training settings of MoE-Tuning (docs/architecture.md §2) and the run seed.
  *
  * @param seed seed of initialisation, data order and noise
  * @param vision vision-encoder pretraining (stands in for CLIP)

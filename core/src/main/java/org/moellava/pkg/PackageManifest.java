@@ -7,7 +7,7 @@ import java.util.Map;
 import org.moellava.config.ModelConfig;
 
 /**
- * {@code model.json}, the runtime metadata of a model package (ARCHITECTURE.md §3). Written by {@code export},
+ * {@code model.json}, the runtime metadata of a model package (docs/architecture.md §3). Written by {@code export},
  * read by every serving backend. The explicit fields duplicate what a runtime needs from {@code config} so that
  * consumers outside the JVM can read them without knowing the project's config schema.
  *
@@ -58,7 +58,7 @@ public record PackageManifest(
 
   /** The current {@code model.json} format. */
   public static final int FORMAT_VERSION = 1;
-  /** The chat template every package uses (ARCHITECTURE.md §2). */
+  /** The chat template every package uses (docs/architecture.md §2). */
   public static final String CHAT_TEMPLATE = "{system} USER: <image>\\n{q} ASSISTANT: {a}{eos}";
   /** File name of the manifest inside a package. */
   public static final String FILE_NAME = "model.json";

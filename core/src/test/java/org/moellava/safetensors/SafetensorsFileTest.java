@@ -21,7 +21,7 @@ import org.moellava.error.InvalidInputException;
 import org.moellava.tensor.TensorValue;
 
 class SafetensorsFileTest {
-  static final Path FIXTURE = Path.of(System.getProperty("moellava.fixtures", "../../shared/fixtures"), "hf-llava-qwen2moe-a", "model.safetensors");
+  static final Path FIXTURE = Path.of(System.getProperty("moellava.fixtures", "../tests/fixtures"), "hf-llava-qwen2moe-a", "model.safetensors");
   @TempDir Path tmp;
 
   @Test

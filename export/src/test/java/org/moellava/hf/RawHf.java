@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * writes F32/BF16 files and fixture copies by hand.
  */
 final class RawHf {
-  static final Path FIXTURES = Path.of(System.getProperty("moellava.fixtures", "../../shared/fixtures"));
+  static final Path FIXTURES = Path.of(System.getProperty("moellava.fixtures", "../tests/fixtures"));
   static final ObjectMapper JSON = new ObjectMapper();
 
   private RawHf() {}

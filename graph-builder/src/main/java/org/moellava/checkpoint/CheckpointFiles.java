@@ -3,7 +3,7 @@ package org.moellava.checkpoint;
 import java.nio.file.Path;
 import java.util.Set;
 
-/** The names of the files in a checkpoint directory (ARCHITECTURE.md §3). */
+/** The names of the files in a checkpoint directory (docs/architecture.md §3). */
 public final class CheckpointFiles {
   private CheckpointFiles() {}
 

@@ -7,9 +7,9 @@ import org.moellava.tensor.TensorValue;
 import org.moellava.config.ModelConfig;
 
 /**
- * The three inference graphs of ARCHITECTURE §3 (vision, embed, decoder with KV cache) behind one interface, so that
- * evaluation and analysis run the same way on TensorFlow ({@link TfModelRunner}) and on an exported package
- * (an adapter over a serving backend).
+ * The three inference graphs of docs/architecture.md §3 (vision, embed, decoder with KV cache) behind one
+ * interface, so that evaluation and analysis run the same way on TensorFlow ({@link TfModelRunner}) and on an
+ * exported package (an adapter over a serving backend).
  */
 public interface InferenceModel extends AutoCloseable {
   /** The model's config. */

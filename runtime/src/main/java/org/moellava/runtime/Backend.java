@@ -5,7 +5,7 @@ import java.nio.LongBuffer;
 
 /**
  * One way of running the exported model: ONNX Runtime, TensorRT or TensorFlow Java. It mirrors the model
- * package of ARCHITECTURE.md §3 ({@code vision.onnx}, {@code embed.onnx}, {@code decoder.onnx}).
+ * package of docs/architecture.md §3 ({@code vision.onnx}, {@code embed.onnx}, {@code decoder.onnx}).
  *
  * <p><b>Buffers.</b> Tensors cross this interface as direct, native-order {@link FloatBuffer}s and
  * {@link LongBuffer}s with position 0, limit equal to the element count, row-major (see {@link Tensors}).

@@ -5,7 +5,7 @@ import java.nio.LongBuffer;
 import java.util.List;
 
 /**
- * One call of {@code decoder.onnx} (ARCHITECTURE.md §3). Every buffer is direct, native order, position 0,
+ * One call of {@code decoder.onnx} (docs/architecture.md §3). Every buffer is direct, native order, position 0,
  * with exactly the elements of its shape (limit = element count) and row-major layout, so that an ONNX
  * Runtime backend wraps each one with {@code OnnxTensor.createTensor} and copies nothing.
  *

@@ -1,7 +1,7 @@
 package org.moellava.data;
 
 /**
- * How a conversation becomes one token sequence (ARCHITECTURE §2).
+ * How a conversation becomes one token sequence (docs/architecture.md §2).
  * <ul>
  *   <li>{@link #PLAIN} (stage I): {@code <image>{caption}\n}; the human text is ignored, only the caption is
  *   learned.</li>

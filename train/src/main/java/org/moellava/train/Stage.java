@@ -12,7 +12,7 @@ import org.moellava.data.PromptTemplate;
 import org.moellava.error.InvalidInputException;
 import org.moellava.graph.variables.VariableGroup;
 
-/** The stages of MoE-Tuning (ARCHITECTURE.md §2), plus the vision pretraining that stands in for CLIP. */
+/** The stages of MoE-Tuning (docs/architecture.md §2), plus the vision pretraining that stands in for CLIP. */
 public enum Stage {
   /** Vision encoder pretraining on the synthetic world (a linear slot head, dropped afterwards). */
   VISION("vision", "vision", EnumSet.of(VariableGroup.VISION, VariableGroup.VISION_HEAD), null),

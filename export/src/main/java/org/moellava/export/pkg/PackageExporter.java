@@ -27,7 +27,7 @@ import org.moellava.pkg.PackageManifest;
 import org.moellava.pkg.PackageManifestIO;
 
 /**
- * {@code moellava export}: checkpoint to model package (ARCHITECTURE.md §3). The package is built in a staging
+ * {@code moellava export}: checkpoint to model package (docs/architecture.md §3). The package is built in a staging
  * directory beside {@code out}: ONNX files, {@code tokenizer.json} (when the checkpoint has one), optional TensorRT engines, then validation (ONNX
  * checker with shape inference on every file, ONNX Runtime against the TF graphs, written to
  * {@value #CONFORMANCE_FILE}), then {@code model.json}; only a package that passed is renamed to {@code out}. On any

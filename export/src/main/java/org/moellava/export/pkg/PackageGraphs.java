@@ -12,7 +12,7 @@ import org.moellava.pkg.GraphNames;
 import org.moellava.tensor.TensorValue;
 
 /**
- * The ONNX boundary of the three package graphs (ARCHITECTURE.md §3): input and output names, dynamic axes
+ * The ONNX boundary of the three package graphs (docs/architecture.md §3): input and output names, dynamic axes
  * ({@code batch}, {@code sequence}, {@code past_sequence}, {@code total_sequence}) and fixed sizes.
  */
 public final class PackageGraphs {

@@ -29,7 +29,7 @@ import org.moellava.runtime.OutputBuffers;
 
 /**
  * The {@link Backend} on ONNX Runtime over a model package ({@code model.json}, {@code vision.onnx},
- * {@code embed.onnx}, {@code decoder.onnx}; ARCHITECTURE.md §3). Inputs are wrapped in place
+ * {@code embed.onnx}, {@code decoder.onnx}; docs/architecture.md §3). Inputs are wrapped in place
  * ({@code OnnxTensor.createTensor} over the caller's direct buffers); the decoder writes its {@code present.*}
  * and {@code router_logits.*} outputs straight into reused direct buffers passed as pinned outputs, and only
  * the logits are copied out. Every tensor and result is closed within its call.

@@ -30,7 +30,7 @@ import org.moellava.runtime.Tensors;
 /**
  * The {@link Backend} on TensorRT plans listed in a package's {@code model.json} under the roles
  * {@code vision.engine}, {@code embed.engine} and {@code decoder.engine}; the engines' tensors carry the ONNX
- * names (ARCHITECTURE.md §3). All three run on one CUDA stream; shapes must lie inside the plans' optimisation
+ * names (docs/architecture.md §3). All three run on one CUDA stream; shapes must lie inside the plans' optimisation
  * profiles ({@code model.json} {@code tensorrt}). Where TensorRT cannot load ({@link TensorRtProbe}), opening fails
  * with {@code TensorRT unavailable: <reason>}.
  */

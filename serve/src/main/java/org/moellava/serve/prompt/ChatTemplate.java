@@ -6,7 +6,7 @@ import org.moellava.error.InvalidInputException;
 import org.moellava.runtime.ModelInfo;
 
 /**
- * The MoE-LLaVA conversation template (ARCHITECTURE.md §2):
+ * The MoE-LLaVA conversation template (docs/architecture.md §2):
  * {@code {system} USER: <image>\n{q} ASSISTANT: {a}{eos}USER: {q2} ASSISTANT:}. System messages replace
  * the default system prompt; the image placeholder goes before the text of the user message that carried
  * the image and expands to P image tokens; each earlier assistant answer ends with the end-of-sequence

@@ -13,7 +13,7 @@ import org.moellava.export.onnx.proto.TensorProto;
 import org.moellava.export.onnx.proto.ValueInfoProto;
 
 /**
- * Static check of an ONNX model against what TensorRT 10's ONNX parser accepts (ARCHITECTURE.md §5): default
+ * Static check of an ONNX model against what TensorRT 10's ONNX parser accepts (docs/architecture.md §5): default
  * opset 9..20, no {@code com.microsoft} (or other custom) domain, TopK {@code sorted=1}, OneHot depth
  * constant, Slice and ReduceMean axes constant, no Unique, and only element types TensorRT has.
  */
