@@ -33,6 +33,8 @@ import org.moellava.config.ModelConfig;
  * @param tensorrt the TensorRT optimisation profiles the engines were built with, or null (written as
  *     {@code null}: the strict reader requires every creator property to be present)
  * @param config the full model config
+ * @param sha256 package file (relative path) to the SHA-256 of its bytes, every file but {@code model.json}; filled by
+ *     {@link PackageManifestIO#write} and checked by {@link PackageManifestIO#read}; null in a manifest being built
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PackageManifest(
@@ -54,7 +56,8 @@ public record PackageManifest(
     @JsonProperty(value = "opset", required = true) int opset,
     @JsonProperty(value = "files", required = true) Map<String, String> files,
     @JsonInclude(JsonInclude.Include.ALWAYS) @JsonProperty(value = "tensorrt") TensorRtProfiles tensorrt,
-    @JsonProperty(value = "config", required = true) ModelConfig config) {
+    @JsonProperty(value = "config", required = true) ModelConfig config,
+    @JsonInclude(JsonInclude.Include.ALWAYS) @JsonProperty(value = "sha256") Map<String, String> sha256) {
 
   /** The current {@code model.json} format. */
   public static final int FORMAT_VERSION = 1;
@@ -68,6 +71,24 @@ public record PackageManifest(
     imageStd = List.copyOf(imageStd);
     moeLayers = List.copyOf(moeLayers);
     files = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(files)); // stable order in model.json
+    sha256 = sha256 == null ? null : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(sha256));
+  }
+
+  /** A manifest without file hashes yet ({@link PackageManifestIO#write} adds them). */
+  public PackageManifest(int formatVersion, String modelId, int imageSize, List<Double> imageMean,
+      List<Double> imageStd, String imageAspectMode, int numImageTokens, int imageTokenId, int eosTokenId,
+      int padTokenId, String systemPrompt, String chatTemplate, List<Integer> moeLayers, String moeMode,
+      String precision, int opset, Map<String, String> files, TensorRtProfiles tensorrt, ModelConfig config) {
+    this(formatVersion, modelId, imageSize, imageMean, imageStd, imageAspectMode, numImageTokens, imageTokenId,
+        eosTokenId, padTokenId, systemPrompt, chatTemplate, moeLayers, moeMode, precision, opset, files, tensorrt,
+        config, null);
+  }
+
+  /** This manifest with the given file hashes. */
+  public PackageManifest withSha256(Map<String, String> hashes) {
+    return new PackageManifest(formatVersion, modelId, imageSize, imageMean, imageStd, imageAspectMode,
+        numImageTokens, imageTokenId, eosTokenId, padTokenId, systemPrompt, chatTemplate, moeLayers, moeMode,
+        precision, opset, files, tensorrt, config, hashes);
   }
 
   /**

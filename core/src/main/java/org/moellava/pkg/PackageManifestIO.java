@@ -25,8 +25,25 @@ public final class PackageManifestIO {
 
   private PackageManifestIO() {}
 
-  /** Reads {@code PKG/model.json}; any problem is an error naming the file. */
+  /** Whether {@link #read} checks the recorded SHA-256 of every package file. */
+  public enum Integrity {
+    /** Hash every file and compare (the default; about 1 s per GB, once per file and process). */
+    VERIFY,
+    /** Skip the hashes: a fast path for a package the caller has just verified or written itself. */
+    SKIP
+  }
+
+  /** Reads {@code PKG/model.json} and verifies the package's files against it; any problem names the file. */
   public static PackageManifest read(Path packageDir) {
+    return read(packageDir, Integrity.VERIFY);
+  }
+
+  /**
+   * Reads {@code PKG/model.json}: parses it strictly, checks every value against the model config it carries,
+   * refuses file names outside the package, and (with {@link Integrity#VERIFY}) compares every file's SHA-256 with
+   * the one recorded at export.
+   */
+  public static PackageManifest read(Path packageDir, Integrity integrity) {
     Path file = packageDir.resolve(PackageManifest.FILE_NAME);
     String text;
     try {
@@ -38,7 +55,11 @@ public final class PackageManifestIO {
     }
     PackageManifest m;
     try {
-      m = MAPPER.readValue(text, PackageManifest.class);
+      com.fasterxml.jackson.databind.JsonNode tree = MAPPER.readTree(text);
+      if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode object && !object.has("sha256")) {
+        object.putNull("sha256"); // an older export: refused below with a message that says so
+      }
+      m = MAPPER.treeToValue(tree, PackageManifest.class);
     } catch (JsonProcessingException e) {
       throw new InvalidInputException(file + ": invalid model.json: " + JsonErrors.describe(e), e);
     }
@@ -47,11 +68,25 @@ public final class PackageManifestIO {
           + PackageManifest.FORMAT_VERSION + ")");
     }
     ConfigValidator.validate(m.config(), file + " config");
+    PackageManifestChecks.check(m, file);
     for (var e : m.files().entrySet()) {
-      if (!Files.isRegularFile(packageDir.resolve(e.getValue()))) {
+      Path listed = PackageFiles.resolveInside(packageDir, e.getValue(), "files." + e.getKey());
+      if (!Files.isRegularFile(listed)) {
         throw new InvalidInputException(packageDir + ": file '" + e.getValue() + "' (" + e.getKey()
             + ") listed in model.json is missing");
       }
+    }
+    if (integrity == Integrity.VERIFY) {
+      if (m.sha256() == null) {
+        throw new InvalidInputException(file + ": records no SHA-256 of the package files (written by an older "
+            + "export); re-export the package, or open it without verification");
+      }
+      for (String role : m.files().values()) {
+        if (!m.sha256().containsKey(role)) {
+          throw new InvalidInputException(file + ": sha256 has no entry for '" + role + "'");
+        }
+      }
+      PackageFiles.verify(packageDir, m.sha256());
     }
     return m;
   }
@@ -65,8 +100,12 @@ public final class PackageManifestIO {
     }
   }
 
-  /** Writes {@code dir/model.json} atomically. */
+  /**
+   * Writes {@code dir/model.json} atomically, recording the SHA-256 of every other file now in {@code dir}: write it
+   * last, when the package's files are complete.
+   */
   public static void write(PackageManifest manifest, Path dir) {
-    AtomicFiles.writeString(dir.resolve(PackageManifest.FILE_NAME), toJson(manifest));
+    AtomicFiles.writeString(dir.resolve(PackageManifest.FILE_NAME),
+        toJson(manifest.withSha256(PackageFiles.hashAll(dir))));
   }
 }
