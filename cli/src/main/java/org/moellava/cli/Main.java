@@ -16,6 +16,7 @@ public final class Main {
   /** Runs the command line and returns the exit code; output goes to {@code out} and {@code err}. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     NativeEnvironment.configure();
+    org.moellava.runtime.ort.OrtNatives.configure();
     MoellavaCommand root = new MoellavaCommand();
     CommandLine cl = new CommandLine(root);
     cl.setOut(out);

@@ -21,6 +21,7 @@ public final class VersionCommand implements Runnable {
     out.println("moellava     " + ProjectVersion.get());
     out.println("java         " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
     out.println("tensorflow   " + TensorFlow.version());
+    org.moellava.runtime.ort.OrtNatives.configure();
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     String providers = OrtEnvironment.getAvailableProviders().stream()
         .map(OrtProvider::getName).sorted().collect(Collectors.joining(", "));

@@ -35,6 +35,10 @@ import org.moellava.runtime.OutputBuffers;
  * the logits are copied out. Every tensor and result is closed within its call.
  */
 public final class OrtBackend implements Backend {
+  static {
+    OrtNatives.configure(); // before the first ONNX Runtime class loads its natives
+  }
+
   private static final String VISION = "vision";
   private static final String EMBED = "embed";
   private static final String DECODER = "decoder";
