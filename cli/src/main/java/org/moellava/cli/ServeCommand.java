@@ -26,8 +26,12 @@ public final class ServeCommand implements Runnable {
   @Option(names = "--port", defaultValue = "8000", description = "TCP port (0 picks a free one).")
   int port;
 
-  @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' on /v1/*.")
+  @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' on /v1/*. Visible to every user "
+      + "in 'ps': prefer --api-key-file or the MOELLAVA_API_KEY environment variable.")
   String apiKey;
+
+  @Option(names = "--api-key-file", description = "Read the API key from the first line of this file.")
+  java.nio.file.Path apiKeyFile;
 
   @Option(names = "--max-batch", defaultValue = "8", description = "Most sequences decoded together.")
   int maxBatch;
@@ -37,7 +41,8 @@ public final class ServeCommand implements Runnable {
 
   @Override
   public void run() {
-    ServerOptions options = ServerOptions.defaults().withHost(host).withPort(port).withApiKey(apiKey);
+    ServerOptions options = ServerOptions.defaults().withHost(host).withPort(port)
+        .withApiKey(ApiKeySource.resolve(apiKey, apiKeyFile, System.getenv(ApiKeySource.ENVIRONMENT)));
     EngineConfig engineConfig = new EngineConfig(maxBatch, queue);
     ServingModel m = ServingModels.open(model.request(false));
     CountDownLatch stopped = new CountDownLatch(1);

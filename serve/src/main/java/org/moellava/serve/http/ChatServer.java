@@ -70,6 +70,9 @@ public final class ChatServer implements AutoCloseable {
     if (options.apiKey() != null) {
       byte[] expected = ("Bearer " + options.apiKey()).getBytes(StandardCharsets.UTF_8);
       app.before("/v1/*", ctx -> requireKey(ctx, expected));
+    } else {
+      LocalRequestGuard guard = new LocalRequestGuard(options.host());
+      app.before(guard::check);
     }
     app.post("/v1/chat/completions",
         new ChatCompletionsHandler(engine, template, imageDecoder, metrics, options));

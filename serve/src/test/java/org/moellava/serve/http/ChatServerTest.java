@@ -200,6 +200,29 @@ class ChatServerTest {
     }
   }
 
+  @Test
+  void withoutAKeyRebindingCrossSiteAndSimplePostsAreRefused() throws Exception {
+    String body = question("hi", ",\"max_tokens\":2");
+    String ok = rawRequest(post("127.0.0.1:" + http.server.port(), null, "application/json", body));
+    assertTrue(ok.startsWith("HTTP/1.1 200"), ok);
+    String localhost = rawRequest(post("localhost:" + http.server.port(), "http://localhost:" + http.server.port(),
+        "application/json", body));
+    assertTrue(localhost.startsWith("HTTP/1.1 200"), localhost);
+    String rebound = rawRequest(post("evil.example:" + http.server.port(), null, "application/json", body));
+    assertTrue(rebound.startsWith("HTTP/1.1 403") && rebound.contains("Host header"), rebound);
+    String crossSite = rawRequest(post("127.0.0.1:" + http.server.port(), "https://evil.example",
+        "application/json", body));
+    assertTrue(crossSite.startsWith("HTTP/1.1 403") && crossSite.contains("cross-origin"), crossSite);
+    String simple = rawRequest(post("127.0.0.1:" + http.server.port(), null, "text/plain", body));
+    assertTrue(simple.startsWith("HTTP/1.1 415") && simple.contains("application/json"), simple);
+  }
+
+  private static String post(String host, String origin, String type, String body) {
+    return "POST /v1/chat/completions HTTP/1.1\r\nHost: " + host + "\r\n"
+        + (origin == null ? "" : "Origin: " + origin + "\r\n") + "Content-Type: " + type + "\r\nContent-Length: "
+        + body.getBytes(StandardCharsets.UTF_8).length + "\r\nConnection: close\r\n\r\n" + body;
+  }
+
   private String rawRequest(String request) throws IOException {
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", http.server.port())) {
       socket.setSoTimeout(10_000);
