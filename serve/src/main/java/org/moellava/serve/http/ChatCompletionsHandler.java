@@ -30,11 +30,14 @@ import org.slf4j.LoggerFactory;
  * {@code chat.completion.chunk} server-sent events ending with {@code data: [DONE]}. The response is
  * committed only once the first token exists, so a failure in prefill is still a plain 500. A streaming
  * client that disconnects is noticed at the next write (tokens or a keep-alive comment every few seconds)
- * and its request is cancelled, freeing its slot.
+ * and its request is cancelled, freeing its slot; a non-streaming client that disconnects is noticed within
+ * {@link #DISCONNECT_CHECK_MILLIS} ({@link ClientConnection}) and cancelled the same way.
  */
 final class ChatCompletionsHandler implements Handler {
   private static final Logger LOG = LoggerFactory.getLogger(ChatCompletionsHandler.class);
   private static final long KEEP_ALIVE_MILLIS = 5_000;
+  /** How often a non-streaming request checks that its client is still connected. */
+  private static final long DISCONNECT_CHECK_MILLIS = 200;
 
   private final GenerationEngine engine;
   private final ChatTemplate template;
@@ -131,14 +134,25 @@ final class ChatCompletionsHandler implements Handler {
   private String complete(Context ctx, ChatRequest request, GenerationHandle handle, EventQueue events,
       GenerationEvent first, ChatResponses responses) throws InterruptedException {
     GenerationEvent event = first;
+    ClientConnection client = ClientConnection.of(ctx);
     try {
+      long nextCheck = System.nanoTime() + DISCONNECT_CHECK_MILLIS * 1_000_000;
       while (!event.isLast()) {
-        event = events.take();
+        GenerationEvent next = events.poll(DISCONNECT_CHECK_MILLIS);
+        if (next != null) event = next;
+        if (System.nanoTime() >= nextCheck) {
+          if (client != null && client.isGone()) {
+            handle.cancel(); // nobody will read the answer: free the slot
+            return "499";
+          }
+          nextCheck = System.nanoTime() + DISCONNECT_CHECK_MILLIS * 1_000_000;
+        }
       }
     } catch (InterruptedException e) {
       handle.cancel();
       throw e;
     }
+    if (client != null && client.sawData()) ctx.header("Connection", "close");
     if (event instanceof GenerationEvent.Failed failed) {
       throw backendFailure(responses.id(), failed.error());
     }

@@ -294,6 +294,29 @@ class ChatServerTest {
   }
 
   @Test
+  void clientDisconnectCancelsANonStreamingRequest() throws Exception {
+    try (HttpFixture slow = new HttpFixture(new FakeBackend(1024, false).decodeDelayMillis(20), new EngineConfig(2, 4),
+        HttpFixture.options())) {
+      String body = question("long", ",\"max_tokens\":200");
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", slow.server.port())) {
+        socket.getOutputStream().write(post("127.0.0.1:" + slow.server.port(), null, "application/json", body)
+            .getBytes(StandardCharsets.UTF_8));
+        long started = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (slow.server.engine().activeCount() == 0 && System.nanoTime() < started) Thread.sleep(5);
+        assertEquals(1, slow.server.engine().activeCount(), "the request is generating");
+      } // the client gives up: its socket closes
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1000);
+      while (slow.server.engine().activeCount() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      // the whole answer would take 200 * 20 ms = 4 s
+      assertEquals(0, slow.server.engine().activeCount(), "the slot was not freed within 1 s of the disconnect");
+      // and the server still answers others
+      assertEquals(200, slow.post(question("hi", ",\"max_tokens\":2")).statusCode());
+    }
+  }
+
+  @Test
   void apiKeyIsRequiredWhenSet() throws Exception {
     try (HttpFixture keyed = new HttpFixture(new FakeBackend(), new EngineConfig(1, 4),
         HttpFixture.options().withApiKey("s3cret"))) {
