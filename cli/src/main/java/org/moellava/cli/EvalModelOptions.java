@@ -1,9 +1,9 @@
 package org.moellava.cli;
 
 import java.nio.file.Path;
-import org.moellava.conformance.PackageModel;
 import org.moellava.error.InvalidInputException;
 import org.moellava.eval.model.CheckpointModel;
+import org.moellava.eval.model.PackageModel;
 import org.moellava.eval.model.EvalModel;
 import picocli.CommandLine.Option;
 

@@ -3,10 +3,10 @@ package org.moellava.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.moellava.error.InvalidInputException;
-import org.moellava.conformance.PackageModel;
 import org.moellava.eval.model.EvalModel;
 import org.moellava.eval.forward.ForwardTool;
 import org.moellava.eval.model.CheckpointModel;
+import org.moellava.eval.model.PackageModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -51,7 +51,7 @@ public final class ForwardCommand implements Runnable {
     long start = System.nanoTime();
     ForwardTool.Outputs result;
     try (EvalModel model = checkpoint != null ? CheckpointModel.open(checkpoint) : PackageModel.open(packageDir)) {
-      result = ForwardTool.run(model.runner(), in, generate);
+      result = ForwardTool.run(model.backend(), in, generate);
     }
     result.write(out);
     spec.commandLine().getOut().printf(Locale.ROOT, "input_ids %s -> logits %s, router_logits for MoE layers %s%s%s; "

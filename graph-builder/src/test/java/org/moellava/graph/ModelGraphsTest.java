@@ -1,246 +1,27 @@
 package org.moellava.graph;
 
-import org.moellava.graph.layers.Tensors;
 import org.moellava.graph.variables.Upcycler;
-import org.moellava.graph.variables.VariableNames;
-import org.moellava.graph.variables.WeightLoader;
-
-import org.moellava.pkg.GraphNames;
-
-import org.moellava.tensor.IntTensorValue;
 
 import org.moellava.tensor.TensorValue;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.ConfigException;
-import org.moellava.error.InvalidInputException;
-import org.tensorflow.Result;
-import org.tensorflow.Session;
-import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TFloat64;
-import org.tensorflow.types.TInt32;
 
-/** Whole-model graphs: KV cache, upcycling, training vs inference form, loss, input checks. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+/**
+ * Whole-model graph preconditions. The inference graphs run through runtime's TensorFlow backend; their tests (KV
+ * cache, upcycled logits, training vs inference form, input checks) are in runtime's {@code TfBackendTest}.
+ */
 class ModelGraphsTest {
-  private final ModelConfig config = TestConfigs.micro();
-  private final Map<String, TensorValue> weights = TestData.weights(config, 3, 10f);
-  private TfModelRunner runner;
-
-  @BeforeAll
-  void start() {
-    runner = new TfModelRunner(config, weights);
-  }
-
-  @AfterAll
-  void stop() {
-    runner.close();
-  }
-
-  @Test
-  void decodingTokenByTokenEqualsOneFullPassWithLeftPadding() {
-    Random random = new Random(5);
-    int b = 2, s = 8;
-    int[] ids = TestData.ids(config, b, s, -1, random);
-    int[] mask = new int[b * s];
-    java.util.Arrays.fill(mask, 1);
-    mask[s] = 0; // row 1: two left-padding tokens
-    mask[s + 1] = 0;
-    ids[s] = 0;
-    ids[s + 1] = 0;
-    int[] pos = TestData.positions(mask, b, s);
-    int p = config.visionConfig().numPatches();
-    TensorValue noImage = TensorValue.filled(0f, b, p, config.textConfig().hiddenSize());
-    TensorValue embeds = runner.embed(IntTensorValue.matrix(b, s, ids), noImage);
-
-    TfModelRunner.DecoderOutput full = runner.decode(embeds, IntTensorValue.matrix(b, s, mask),
-        IntTensorValue.matrix(b, s, pos), TfModelRunner.KvCache.empty(config.textConfig(), b));
-
-    int prefill = 3;
-    TfModelRunner.DecoderOutput step = runner.decode(TestData.sliceSeq(embeds, 0, prefill),
-        TestData.sliceSeq(mask, b, s, 0, prefill), TestData.sliceSeq(pos, b, s, 0, prefill),
-        TfModelRunner.KvCache.empty(config.textConfig(), b));
-    int v = config.textConfig().vocabSize();
-    compareRealPositions(full.logits(), step.logits(), mask, b, s, 0, prefill, v);
-    for (int t = prefill; t < s; t++) {
-      step = runner.decode(TestData.sliceSeq(embeds, t, t + 1), TestData.sliceSeq(mask, b, s, 0, t + 1),
-          TestData.sliceSeq(pos, b, s, t, t + 1), step.present());
-      assertEquals(t + 1, step.present().length());
-      compareRealPositions(full.logits(), step.logits(), mask, b, s, t, t + 1, v);
-      for (int layer : config.textConfig().moeLayerIndices()) {
-        TensorValue fullRouter = full.routerLogits().get(layer); // [B*S, E]
-        TensorValue stepRouter = step.routerLogits().get(layer); // [B, E]
-        int e = config.textConfig().numExperts();
-        for (int row = 0; row < b; row++) {
-          for (int j = 0; j < e; j++) {
-            assertEquals(fullRouter.data()[(row * s + t) * e + j], stepRouter.data()[row * e + j], 1e-5,
-                "router logits layer " + layer);
-          }
-        }
-      }
-    }
-  }
-
-  private static void compareRealPositions(TensorValue full, TensorValue part, int[] mask, int b, int s, int from,
-      int to, int v) {
-    int len = to - from;
-    for (int row = 0; row < b; row++) {
-      for (int t = from; t < to; t++) {
-        if (mask[row * s + t] == 0) continue;
-        for (int j = 0; j < v; j++) {
-          float expected = full.data()[(row * s + t) * v + j];
-          float actual = part.data()[(row * len + t - from) * v + j];
-          assertEquals(expected, actual, 1e-5 * Math.max(1, Math.abs(expected)),
-              "logits row " + row + " position " + t + " token " + j);
-        }
-      }
-    }
-  }
-
-  @Test
-  void upcycledModelGivesTheDenseModelsLogits() {
-    ModelConfig dense = TestConfigs.dense(config);
-    Map<String, TensorValue> denseWeights = TestData.weights(dense, 9, 10f);
-    Map<String, TensorValue> moeWeights = Upcycler.upcycle(config, denseWeights, 17);
-    Random random = new Random(8);
-    int b = 2, s = 9;
-    int[] ids = TestData.ids(config, b, s, 1, random);
-    int[] mask = new int[b * s];
-    java.util.Arrays.fill(mask, 1);
-    int[] pos = TestData.positions(mask, b, s);
-    TensorValue pixels = TestData.pixels(config, b, random);
-    TensorValue denseLogits;
-    TensorValue moeLogits;
-    try (TfModelRunner d = new TfModelRunner(dense, denseWeights)) {
-      denseLogits = forward(d, pixels, ids, mask, pos, b, s);
-    }
-    try (TfModelRunner m = new TfModelRunner(config, moeWeights)) {
-      moeLogits = forward(m, pixels, ids, mask, pos, b, s);
-    }
-    TfTest.assertClose("upcycled vs dense logits", denseLogits.data(), moeLogits.data(), 1e-5);
-  }
-
   @Test
   void upcyclingNeedsEqualFfnWidths() {
     ModelConfig wider = TestConfigs.micro(4, 2, 32);
     Map<String, TensorValue> denseWeights = TestData.weights(TestConfigs.dense(wider), 1, 1f);
     ConfigException e = assertThrows(ConfigException.class, () -> Upcycler.upcycle(wider, denseWeights, 1));
     assertTrue(e.getMessage().contains("moe_intermediate_size"), e.getMessage());
-  }
-
-  private static TensorValue forward(TfModelRunner r, TensorValue pixels, int[] ids, int[] mask, int[] pos, int b,
-      int s) {
-    TensorValue features = r.imageFeatures(pixels);
-    TensorValue embeds = r.embed(IntTensorValue.matrix(b, s, ids), features);
-    return r.decode(embeds, IntTensorValue.matrix(b, s, mask), IntTensorValue.matrix(b, s, pos),
-        TfModelRunner.KvCache.empty(r.config().textConfig(), b)).logits();
-  }
-
-  @Test
-  void trainingGraphEqualsInferenceGraphsWhenNothingDropsAndLossIsShiftedCrossEntropyPlusAux() {
-    Random random = new Random(21);
-    int b = 2, s = 10, v = config.textConfig().vocabSize();
-    int[] ids = TestData.ids(config, b, s, 1, random);
-    int[] mask = new int[b * s];
-    java.util.Arrays.fill(mask, 1);
-    mask[s + 8] = 0; // row 1: right padding
-    mask[s + 9] = 0;
-    int[] labels = new int[b * s];
-    for (int i = 0; i < labels.length; i++) labels[i] = i % s < 5 || mask[i] == 0 ? -100 : ids[i];
-    int[] arange = new int[b * s];
-    for (int i = 0; i < arange.length; i++) arange[i] = i % s;
-    TensorValue pixels = TestData.pixels(config, b, random);
-    TensorValue expected = forward(runner, pixels, ids, mask, arange, b, s);
-
-    try (TrainingGraph g = TrainingGraph.build(config); Session session = new Session(g.graph());
-         TFloat32 px = Tensors.floats(pixels); TInt32 idT = Tensors.ints(ids, b, s);
-         TInt32 maskT = Tensors.ints(mask, b, s); TInt32 labelT = Tensors.ints(labels, b, s);
-         TFloat64 cf = TFloat64.scalarOf(config.textConfig().evalCapacityFactor())) {
-      WeightLoader.load(session, g.variables(), weights);
-      Session.Runner run = session.runner().feed(g.pixelValues(), px).feed(g.inputIds(), idT)
-          .feed(g.attentionMask(), maskT).feed(g.labels(), labelT).feed(GraphNames.CAPACITY_FACTOR, cf)
-          .fetch(g.logits()).fetch(g.loss()).fetch(g.ceLoss());
-      g.layerAuxLosses().values().forEach(run::fetch);
-      g.droppedTokens().values().forEach(run::fetch);
-      try (Result r = run.run()) {
-        TensorValue logits = Tensors.toValue(r.get(0));
-        for (int row = 0; row < b; row++) {
-          for (int t = 0; t < s; t++) {
-            if (mask[row * s + t] == 0) continue;
-            for (int j = 0; j < v; j++) {
-              int i = (row * s + t) * v + j;
-              assertEquals(expected.data()[i], logits.data()[i], 1e-5 * Math.max(1, Math.abs(expected.data()[i])));
-            }
-          }
-        }
-        double ce = shiftedCrossEntropy(logits, labels, b, s, v);
-        float loss = ((TFloat32) r.get(1)).getFloat();
-        float ceTf = ((TFloat32) r.get(2)).getFloat();
-        assertEquals(ce, ceTf, 1e-5 * ce, "cross-entropy");
-        int moeLayers = g.layerAuxLosses().size();
-        assertEquals(2, moeLayers);
-        double auxSum = 0;
-        for (int i = 0; i < moeLayers; i++) {
-          float aux = ((TFloat32) r.get(3 + i)).getFloat();
-          assertTrue(aux >= 0.99 && aux < 4.01, "aux loss E*sum f*P lies in [1, E], got " + aux);
-          auxSum += aux;
-          assertEquals(0, ((TInt32) r.get(3 + moeLayers + i)).getInt(), "nothing drops at eval capacity");
-        }
-        assertEquals(ce + 0.01 * auxSum, loss, 1e-5 * loss, "loss = ce + alpha * sum aux");
-      }
-    }
-  }
-
-  /** Mean of -log softmax(logits[t])[labels[t+1]] over labelled t+1. */
-  private static double shiftedCrossEntropy(TensorValue logits, int[] labels, int b, int s, int v) {
-    double sum = 0;
-    int count = 0;
-    for (int row = 0; row < b; row++) {
-      for (int t = 0; t + 1 < s; t++) {
-        int label = labels[row * s + t + 1];
-        if (label == -100) continue;
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < v; j++) max = Math.max(max, logits.data()[(row * s + t) * v + j]);
-        double z = 0;
-        for (int j = 0; j < v; j++) z += Math.exp(logits.data()[(row * s + t) * v + j] - max);
-        sum += -(logits.data()[(row * s + t) * v + label] - max - Math.log(z));
-        count++;
-      }
-    }
-    return sum / count;
-  }
-
-  @Test
-  void badInputsAreRejectedBeforeAnySessionRuns() {
-    InvalidInputException image = assertThrows(InvalidInputException.class,
-        () -> runner.imageFeatures(TensorValue.filled(0f, 1, 3, 16, 16)));
-    assertTrue(image.getMessage().contains("pixel_values") && image.getMessage().contains("[1, 3, 16, 16]")
-        && image.getMessage().contains("[B, 3, 8, 8]"), image.getMessage());
-    int p = config.visionConfig().numPatches();
-    TensorValue features = TensorValue.filled(0f, 1, p, config.textConfig().hiddenSize());
-    InvalidInputException vocab = assertThrows(InvalidInputException.class,
-        () -> runner.embed(IntTensorValue.matrix(1, 3, new int[] {4, 40, 5}), features));
-    assertTrue(vocab.getMessage().contains("input_ids") && vocab.getMessage().contains("40"), vocab.getMessage());
-    TensorValue embeds = TensorValue.filled(0f, 1, 3, config.textConfig().hiddenSize());
-    InvalidInputException mask = assertThrows(InvalidInputException.class, () -> runner.decode(embeds,
-        IntTensorValue.matrix(1, 2, new int[] {1, 1}), IntTensorValue.matrix(1, 3, new int[] {0, 1, 2}),
-        TfModelRunner.KvCache.empty(config.textConfig(), 1)));
-    assertTrue(mask.getMessage().contains("attention_mask") && mask.getMessage().contains("[1, 3]")
-        && mask.getMessage().contains("[1, 2]"), mask.getMessage());
-    Map<String, TensorValue> missing = new HashMap<>(weights);
-    missing.remove(VariableNames.routerKernel(0));
-    InvalidInputException w = assertThrows(InvalidInputException.class, () -> new TfModelRunner(config, missing));
-    assertTrue(w.getMessage().contains(VariableNames.routerKernel(0)), w.getMessage());
   }
 }

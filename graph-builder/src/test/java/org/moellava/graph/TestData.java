@@ -4,8 +4,6 @@ import org.moellava.graph.variables.ModelVariableSpecs;
 import org.moellava.graph.variables.VariableSpec;
 import org.moellava.graph.variables.WeightInitializer;
 
-import org.moellava.tensor.IntTensorValue;
-
 import org.moellava.tensor.TensorValue;
 
 import java.util.LinkedHashMap;
@@ -49,38 +47,5 @@ final class TestData {
       }
     }
     return ids;
-  }
-
-  /** HF generate's positions: {@code cumsum(mask) - 1}, 1 where masked. */
-  static int[] positions(int[] mask, int batch, int seq) {
-    int[] pos = new int[mask.length];
-    for (int b = 0; b < batch; b++) {
-      int c = 0;
-      for (int s = 0; s < seq; s++) {
-        c += mask[b * seq + s];
-        pos[b * seq + s] = mask[b * seq + s] == 0 ? 1 : c - 1;
-      }
-    }
-    return pos;
-  }
-
-  /** Columns [from, to) of a [B, S, ...] tensor. */
-  static TensorValue sliceSeq(TensorValue t, int from, int to) {
-    long[] s = t.shape().clone();
-    int inner = 1;
-    for (int i = 2; i < s.length; i++) inner *= (int) s[i];
-    int seq = (int) s[1];
-    float[] out = new float[(int) s[0] * (to - from) * inner];
-    for (int b = 0; b < s[0]; b++) {
-      System.arraycopy(t.data(), (b * seq + from) * inner, out, b * (to - from) * inner, (to - from) * inner);
-    }
-    s[1] = to - from;
-    return new TensorValue(s, out);
-  }
-
-  static IntTensorValue sliceSeq(int[] data, int batch, int seq, int from, int to) {
-    int[] out = new int[batch * (to - from)];
-    for (int b = 0; b < batch; b++) System.arraycopy(data, b * seq + from, out, b * (to - from), to - from);
-    return IntTensorValue.matrix(batch, to - from, out);
   }
 }

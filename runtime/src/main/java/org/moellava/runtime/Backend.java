@@ -5,7 +5,10 @@ import java.nio.LongBuffer;
 
 /**
  * One way of running the exported model: ONNX Runtime, TensorRT or TensorFlow Java. It mirrors the model
- * package of docs/architecture.md §3 ({@code vision.onnx}, {@code embed.onnx}, {@code decoder.onnx}).
+ * package of docs/architecture.md §3 ({@code vision.onnx}, {@code embed.onnx}, {@code decoder.onnx}). It is the project's
+ * one inference contract: serving, the conformance suite, evaluation and routing analysis, {@code forward} and the
+ * export's validation all run a model through it; the latter work on arrays through the static calls of
+ * {@link Tensors} ({@code imageFeatures}, {@code embed}, {@code decode}).
  *
  * <p><b>Buffers.</b> Tensors cross this interface as direct, native-order {@link FloatBuffer}s and
  * {@link LongBuffer}s with position 0, limit equal to the element count, row-major (see {@link Tensors}).

@@ -8,13 +8,13 @@ import org.moellava.config.ModelConfig;
 import org.moellava.config.MoeLayers;
 import org.moellava.config.TextConfig;
 import org.moellava.graph.layers.FeedForward;
-import org.moellava.tensor.IntTensorValue;
 import org.moellava.graph.moe.MoeBlock;
 import org.moellava.graph.moe.MoeOptions;
 import org.moellava.tensor.TensorValue;
 import org.moellava.graph.layers.Tensors;
-import org.moellava.graph.TfModelRunner;
 import org.moellava.graph.variables.WeightInitializer;
+import org.moellava.runtime.DecoderInput;
+import org.moellava.runtime.tf.TfBackend;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -106,22 +106,21 @@ public final class MoeBench {
     Map<String, TensorValue> moeWeights = WeightInitializer.randomWeights(moe, 1);
     Map<String, TensorValue> denseWeights = WeightInitializer.randomWeights(dense, 1);
     TensorValue embeds = WeightInitializer.normal(new long[] {1, tokens, t.hiddenSize()}, new SplittableRandom(3));
-    int[] mask = new int[tokens];
-    int[] positions = new int[tokens];
+    long[] mask = new long[tokens];
+    long[] positions = new long[tokens];
     for (int i = 0; i < tokens; i++) {
       mask[i] = 1;
       positions[i] = i;
     }
-    IntTensorValue maskT = IntTensorValue.matrix(1, tokens, mask);
-    IntTensorValue posT = IntTensorValue.matrix(1, tokens, positions);
-    try (TfModelRunner sparse = new TfModelRunner(moe, moeWeights);
-         TfModelRunner denseRunner = new TfModelRunner(dense, denseWeights);
-         TfModelRunner masked = new TfModelRunner(moe, moeWeights, MoeOptions.Dispatch.DENSE_MASKED)) {
+    List<java.nio.FloatBuffer> noPast = new ArrayList<>();
+    for (int i = 0; i < t.numHiddenLayers(); i++) noPast.add(org.moellava.runtime.Tensors.floats(0));
+    DecoderInput prefill = new DecoderInput(1, tokens, 0, org.moellava.runtime.Tensors.floatsOf(embeds.data()),
+        org.moellava.runtime.Tensors.longsOf(mask), org.moellava.runtime.Tensors.longsOf(positions), noPast, noPast);
+    try (TfBackend sparse = new TfBackend(moe, moeWeights, "bench-moe-sparse");
+         TfBackend denseRunner = new TfBackend(dense, denseWeights, "bench-moe-dense");
+         TfBackend masked = new TfBackend(moe, moeWeights, "bench-moe-masked", MoeOptions.Dispatch.DENSE_MASKED)) {
       List<Runnable> variants = new ArrayList<>();
-      for (TfModelRunner r : List.of(sparse, denseRunner, masked)) {
-        TextConfig rt = r.config().textConfig();
-        variants.add(() -> r.decode(embeds, maskT, posT, TfModelRunner.KvCache.empty(rt, 1)));
-      }
+      for (TfBackend r : List.of(sparse, denseRunner, masked)) variants.add(() -> r.decode(prefill));
       return SideBySide.medianMillis(1, rounds, variants);
     }
   }

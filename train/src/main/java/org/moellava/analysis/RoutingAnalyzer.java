@@ -10,9 +10,9 @@ import org.moellava.data.SampleBuilder;
 import org.moellava.eval.model.EvalModel;
 import org.moellava.eval.model.GreedyDecoder;
 import org.moellava.eval.model.PaddedBatch;
-import org.moellava.graph.TfModelRunner;
 import org.moellava.image.ImagePreprocessor;
 import org.moellava.image.RgbImage;
+import org.moellava.runtime.Tensors;
 
 /**
  * Collects router decisions over a dataset: each conversation is tokenised as in training (CHAT template, answers
@@ -37,7 +37,7 @@ public final class RoutingAnalyzer {
     SampleBuilder builder = SampleBuilder.forConfig(config, model.tokenizer(), PromptTemplate.CHAT,
         config.systemPrompt());
     ImagePreprocessor preprocessor = ImagePreprocessor.fromConfig(config);
-    GreedyDecoder decoder = new GreedyDecoder(model.runner());
+    GreedyDecoder decoder = new GreedyDecoder(model.backend());
     int n = Math.min(limit, dataset.size());
     for (int from = 0; from < n; from += batchSize) {
       int to = Math.min(n, from + batchSize);
@@ -49,7 +49,7 @@ public final class RoutingAnalyzer {
         pixels.add(image == null ? null : preprocessor.preprocess(image));
       }
       PaddedBatch batch = PaddedBatch.leftPad(ids, t.padTokenId());
-      TfModelRunner.DecoderOutput out = decoder.prefill(batch, decoder.imageFeatures(pixels));
+      Tensors.Decoded out = decoder.prefill(batch, decoder.imageFeatures(pixels));
       int[] mask = batch.mask().data();
       int[] tokens = batch.ids().data();
       boolean[] include = new boolean[mask.length];

@@ -19,12 +19,13 @@ import org.moellava.export.tensorrt.EngineBuilder;
 import org.moellava.export.validate.ConformanceCheck;
 import org.moellava.export.validate.ConformanceReport;
 import org.moellava.export.validate.OnnxFileValidator;
-import org.moellava.export.validate.OrtPackageRunner;
-import org.moellava.tensor.TensorValue;
-import org.moellava.graph.TfModelRunner;
 import org.moellava.io.AtomicFiles;
 import org.moellava.pkg.PackageManifest;
 import org.moellava.pkg.PackageManifestIO;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
+import org.moellava.runtime.tf.TfBackend;
+import org.moellava.tensor.TensorValue;
 
 /**
  * {@code moellava export}: checkpoint to model package (docs/architecture.md §3). The package is built in a staging
@@ -93,7 +94,7 @@ public final class PackageExporter {
         files.put("tokenizer", TOKENIZER_FILE);
       }
       for (String f : List.of("vision.onnx", "embed.onnx", "decoder.onnx")) OnnxFileValidator.check(staging.resolve(f));
-      ConformanceReport report = conform(config, weights, staging);
+      ConformanceReport report = conform(config, weights, staging, modelId(checkpoint));
       Files.writeString(staging.resolve(CONFORMANCE_FILE), JSON.writeValueAsString(report) + "\n");
       if (!report.passed()) {
         ConformanceReport.Check c = report.firstFailure();
@@ -119,10 +120,10 @@ public final class PackageExporter {
     }
   }
 
-  private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir) {
+  private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
     double tol = options.precision().tolerance();
-    try (TfModelRunner tf = new TfModelRunner(config, weights);
-         OrtPackageRunner pkg = new OrtPackageRunner(dir, config)) {
+    try (TfBackend tf = new TfBackend(config, weights, modelId);
+         OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
       return new ConformanceCheck(config, tol, tol).run(tf, pkg, options.precision().id(), options.moeMode().id());
     }
   }

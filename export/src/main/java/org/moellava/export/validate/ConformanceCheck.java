@@ -7,9 +7,10 @@ import java.util.SplittableRandom;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.Tensors;
 import org.moellava.tensor.IntTensorValue;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.TfModelRunner;
 
 /**
  * Compares a package (ONNX Runtime) with the TF inference graphs on fixed seeded inputs: vision features, a
@@ -43,8 +44,8 @@ public final class ConformanceCheck {
     this.routingMargin = routingMargin;
   }
 
-  /** Runs every comparison between {@code tf} and {@code pkg}. */
-  public ConformanceReport run(TfModelRunner tf, OrtPackageRunner pkg, String precision, String moeMode) {
+  /** Runs every comparison between {@code tf} (the reference) and {@code pkg}; the caller closes both. */
+  public ConformanceReport run(Backend tf, Backend pkg, String precision, String moeMode) {
     VisionConfig v = config.visionConfig();
     TextConfig t = config.textConfig();
     int p = v.numPatches();
@@ -54,18 +55,18 @@ public final class ConformanceCheck {
     for (int i = 0; i < pixels.length; i++) pixels[i] = (float) (rnd.nextDouble() * 4 - 2);
     TensorValue pixelValues = new TensorValue(new long[] {batch, v.numChannels(), v.imageSize(), v.imageSize()},
         pixels);
-    TensorValue tfFeatures = tf.imageFeatures(pixelValues);
-    TensorValue pkgFeatures = pkg.imageFeatures(pixelValues);
+    TensorValue tfFeatures = Tensors.imageFeatures(tf, pixelValues);
+    TensorValue pkgFeatures = Tensors.imageFeatures(pkg, pixelValues);
     tensor("vision/image_features", tfFeatures, pkgFeatures);
 
     int longest = Math.min(p + 9, t.maxPositionEmbeddings() - DECODE_STEPS);
     PromptBatch prompt = PromptBatch.random(config, new int[] {longest, longest - 3}, true, SEED + 1);
-    TensorValue tfEmbeds = tf.embed(prompt.inputIds(), tfFeatures);
-    tensor("prefill/inputs_embeds", tfEmbeds, pkg.embed(prompt.inputIds(), tfFeatures));
-    TfModelRunner.DecoderOutput tfOut = tf.decode(tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
-        TfModelRunner.KvCache.empty(t, batch));
-    TfModelRunner.DecoderOutput pkgOut = pkg.decode(tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
-        TfModelRunner.KvCache.empty(t, batch));
+    TensorValue tfEmbeds = Tensors.embed(tf, prompt.inputIds(), tfFeatures);
+    tensor("prefill/inputs_embeds", tfEmbeds, Tensors.embed(pkg, prompt.inputIds(), tfFeatures));
+    Tensors.Decoded tfOut = Tensors.decode(tf, tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
+        Tensors.KvCache.empty(tf.info(), batch));
+    Tensors.Decoded pkgOut = Tensors.decode(pkg, tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
+        Tensors.KvCache.empty(pkg.info(), batch));
     divergedFrom = new int[batch];
     java.util.Arrays.fill(divergedFrom, Integer.MAX_VALUE);
     decoderOutputs("prefill", tfOut, pkgOut, 0);
@@ -92,11 +93,11 @@ public final class ConformanceCheck {
       int[] pos = new int[batch];
       for (int b = 0; b < batch; b++) pos[b] = ++lastPos[b];
       IntTensorValue ids = IntTensorValue.matrix(batch, 1, next);
-      TensorValue embeds = tf.embed(ids, zeros);
+      TensorValue embeds = Tensors.embed(tf, ids, zeros);
       IntTensorValue maskValue = IntTensorValue.matrix(batch, total, mask);
       IntTensorValue posValue = IntTensorValue.matrix(batch, 1, pos);
-      TfModelRunner.DecoderOutput tfNext = tf.decode(embeds, maskValue, posValue, tfOut.present());
-      TfModelRunner.DecoderOutput pkgNext = pkg.decode(embeds, maskValue, posValue, pkgOut.present());
+      Tensors.Decoded tfNext = Tensors.decode(tf, embeds, maskValue, posValue, tfOut.present());
+      Tensors.Decoded pkgNext = Tensors.decode(pkg, embeds, maskValue, posValue, pkgOut.present());
       decoderOutputs("decode" + step, tfNext, pkgNext, total - 1);
       tfOut = tfNext;
       pkgOut = pkgNext;
@@ -110,8 +111,7 @@ public final class ConformanceCheck {
    * Compares logits, presents and router logits of one decoder pass whose new tokens start at position
    * {@code offset}.
    */
-  private void decoderOutputs(String name, TfModelRunner.DecoderOutput tf, TfModelRunner.DecoderOutput pkg,
-      int offset) {
+  private void decoderOutputs(String name, Tensors.Decoded tf, Tensors.Decoded pkg, int offset) {
     long[] ls = tf.logits().shape(); // [B, S, V]
     int batch = (int) ls[0];
     int seq = (int) ls[1];

@@ -10,10 +10,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.Presets;
 import org.moellava.export.moe.MoeMode;
-import org.moellava.export.validate.OrtPackageRunner;
 import org.moellava.export.validate.PromptBatch;
+import org.moellava.runtime.Tensors;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.TfModelRunner;
 
 /**
  * Figures for the report: export time and package size for the tiny and small presets (random weights), and ONNX
@@ -42,26 +43,28 @@ class PackageBenchmark {
 
   private static void latency(ModelConfig config, Path standard, Path fused) {
     for (Path pkg : new Path[] {standard, fused}) {
-      try (OrtPackageRunner ort = new OrtPackageRunner(pkg, config)) {
+      try (OrtBackend ort = OrtBackend.open(pkg, OrtOptions.cpu())) {
         PromptBatch prompt = PromptBatch.random(config, new int[] {512}, false, 1);
         int d = config.textConfig().hiddenSize();
         TensorValue embeds = noise(new long[] {1, 512, d}, 1);
-        TfModelRunner.KvCache empty = TfModelRunner.KvCache.empty(config.textConfig(), 1);
-        ort.decode(embeds, prompt.attentionMask(), prompt.positionIds(), empty); // warm-up
+        Tensors.KvCache empty = Tensors.KvCache.empty(ort.info(), 1);
+        Tensors.decode(ort, embeds, prompt.attentionMask(), prompt.positionIds(), empty); // warm-up
         long t0 = System.nanoTime();
         int prefills = 3;
-        TfModelRunner.DecoderOutput out = null;
-        for (int i = 0; i < prefills; i++) out = ort.decode(embeds, prompt.attentionMask(), prompt.positionIds(), empty);
+        Tensors.Decoded out = null;
+        for (int i = 0; i < prefills; i++) {
+          out = Tensors.decode(ort, embeds, prompt.attentionMask(), prompt.positionIds(), empty);
+        }
         double prefillMs = (System.nanoTime() - t0) / 1e6 / prefills;
         int[] mask = new int[513];
         java.util.Arrays.fill(mask, 1);
         var m = org.moellava.tensor.IntTensorValue.matrix(1, 513, mask);
         var pos = org.moellava.tensor.IntTensorValue.matrix(1, 1, new int[] {512});
         TensorValue one = noise(new long[] {1, 1, d}, 2);
-        ort.decode(one, m, pos, out.present());
+        Tensors.decode(ort, one, m, pos, out.present());
         int steps = 20;
         long t1 = System.nanoTime();
-        for (int i = 0; i < steps; i++) ort.decode(one, m, pos, out.present());
+        for (int i = 0; i < steps; i++) Tensors.decode(ort, one, m, pos, out.present());
         double stepMs = (System.nanoTime() - t1) / 1e6 / steps;
         System.out.printf("BENCH small %s decoder on ORT CPU: 512-token prefill %.1f ms, one decode step (past 512) %.2f ms%n",
             pkg.getFileName(), prefillMs, stepMs);

@@ -19,14 +19,16 @@ import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.onnx.proto.TensorProto;
 import org.moellava.export.onnx.proto.ValueInfoProto;
 import org.moellava.export.validate.Comparisons;
-import org.moellava.export.validate.OrtPackageRunner;
 import org.moellava.export.validate.PromptBatch;
-import org.moellava.pkg.GraphNames;
-import org.moellava.tensor.IntTensorValue;
-import org.moellava.tensor.TensorValue;
-import org.moellava.graph.TfModelRunner;
 import org.moellava.pkg.PackageManifest;
 import org.moellava.pkg.PackageManifestIO;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.Tensors;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
+import org.moellava.runtime.tf.TfBackend;
+import org.moellava.tensor.IntTensorValue;
+import org.moellava.tensor.TensorValue;
 
 /**
  * A micro model exported as a standard fp32 package and run on ONNX Runtime CPU against the TF graphs: prefill
@@ -98,8 +100,8 @@ class PackageExportTest {
 
   @Test
   void prefillMatchesTfForBatchesAndLengthsWithLeftPadding() {
-    try (TfModelRunner tf = new TfModelRunner(config, weights);
-         OrtPackageRunner ort = new OrtPackageRunner(result.directory(), config)) {
+    try (TfBackend tf = new TfBackend(config, weights, "ck");
+         OrtBackend ort = OrtBackend.open(result.directory(), OrtOptions.cpu())) {
       for (int[] lengths : List.of(new int[] {1}, new int[] {17}, new int[] {200}, new int[] {17, 9, 5},
           new int[] {1, 1, 1}, new int[] {200, 150, 6})) {
         boolean image = lengths[0] > config.visionConfig().numPatches() + 1;
@@ -110,16 +112,16 @@ class PackageExportTest {
     }
   }
 
-  private void prefill(TfModelRunner tf, OrtPackageRunner ort, int[] lengths, boolean image) {
+  private void prefill(Backend tf, Backend ort, int[] lengths, boolean image) {
     String what = java.util.Arrays.toString(lengths);
     PromptBatch prompt = PromptBatch.random(config, lengths, image, lengths.length * 1000L + lengths[0]);
     TensorValue features = pixelsFeatures(tf, ort, lengths.length);
-    TensorValue tfEmbeds = tf.embed(prompt.inputIds(), features);
-    assertClose(what + " embeds", tfEmbeds, ort.embed(prompt.inputIds(), features));
-    var t = tf.decode(tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
-        TfModelRunner.KvCache.empty(config.textConfig(), lengths.length));
-    var o = ort.decode(tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
-        TfModelRunner.KvCache.empty(config.textConfig(), lengths.length));
+    TensorValue tfEmbeds = Tensors.embed(tf, prompt.inputIds(), features);
+    assertClose(what + " embeds", tfEmbeds, Tensors.embed(ort, prompt.inputIds(), features));
+    var t = Tensors.decode(tf, tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
+        Tensors.KvCache.empty(tf.info(), lengths.length));
+    var o = Tensors.decode(ort, tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
+        Tensors.KvCache.empty(ort.info(), lengths.length));
     assertClose(what + " logits", t.logits(), o.logits());
     for (int layer : t.routerLogits().keySet()) {
       assertClose(what + " router " + layer, t.routerLogits().get(layer), o.routerLogits().get(layer));
@@ -127,29 +129,29 @@ class PackageExportTest {
     assertClose(what + " present key 2", t.present().keys().get(2), o.present().keys().get(2));
   }
 
-  private TensorValue pixelsFeatures(TfModelRunner tf, OrtPackageRunner ort, int batch) {
+  private TensorValue pixelsFeatures(Backend tf, Backend ort, int batch) {
     var v = config.visionConfig();
     float[] px = new float[batch * 3 * v.imageSize() * v.imageSize()];
     java.util.SplittableRandom r = new java.util.SplittableRandom(batch);
     for (int i = 0; i < px.length; i++) px[i] = (float) r.nextGaussian();
     TensorValue pixels = new TensorValue(new long[] {batch, 3, v.imageSize(), v.imageSize()}, px);
-    TensorValue f = tf.imageFeatures(pixels);
-    assertClose("vision B=" + batch, f, ort.imageFeatures(pixels));
+    TensorValue f = Tensors.imageFeatures(tf, pixels);
+    assertClose("vision B=" + batch, f, Tensors.imageFeatures(ort, pixels));
     return f;
   }
 
   @Test
   void tokenByTokenDecodeWithTheKvCacheMatchesTfAndTheFullPass() {
-    try (TfModelRunner tf = new TfModelRunner(config, weights);
-         OrtPackageRunner ort = new OrtPackageRunner(result.directory(), config)) {
+    try (TfBackend tf = new TfBackend(config, weights, "ck");
+         OrtBackend ort = OrtBackend.open(result.directory(), OrtOptions.cpu())) {
       int[] lengths = {12, 8};
       PromptBatch prompt = PromptBatch.random(config, lengths, true, 5);
       TensorValue features = pixelsFeatures(tf, ort, 2);
-      TensorValue embeds = tf.embed(prompt.inputIds(), features);
-      var ortState = ort.decode(embeds, prompt.attentionMask(), prompt.positionIds(),
-          TfModelRunner.KvCache.empty(config.textConfig(), 2));
-      var tfState = tf.decode(embeds, prompt.attentionMask(), prompt.positionIds(),
-          TfModelRunner.KvCache.empty(config.textConfig(), 2));
+      TensorValue embeds = Tensors.embed(tf, prompt.inputIds(), features);
+      var ortState = Tensors.decode(ort, embeds, prompt.attentionMask(), prompt.positionIds(),
+          Tensors.KvCache.empty(ort.info(), 2));
+      var tfState = Tensors.decode(tf, embeds, prompt.attentionMask(), prompt.positionIds(),
+          Tensors.KvCache.empty(tf.info(), 2));
       int[] mask = prompt.attentionMask().data();
       int seq = 12;
       int[] pos = {11, 7};
@@ -166,11 +168,11 @@ class PackageExportTest {
         }
         mask = m2;
         pos = new int[] {pos[0] + 1, pos[1] + 1};
-        TensorValue e = tf.embed(IntTensorValue.matrix(2, 1, next), zeros);
+        TensorValue e = Tensors.embed(tf, IntTensorValue.matrix(2, 1, next), zeros);
         IntTensorValue mv = IntTensorValue.matrix(2, total, mask);
         IntTensorValue pv = IntTensorValue.matrix(2, 1, pos);
-        tfState = tf.decode(e, mv, pv, tfState.present());
-        ortState = ort.decode(e, mv, pv, ortState.present());
+        tfState = Tensors.decode(tf, e, mv, pv, tfState.present());
+        ortState = Tensors.decode(ort, e, mv, pv, ortState.present());
         assertClose("decode step " + step, tfState.logits(), ortState.logits());
         assertEquals(total, ortState.present().length());
       }

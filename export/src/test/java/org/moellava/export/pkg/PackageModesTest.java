@@ -19,12 +19,14 @@ import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.onnx.proto.NodeProto;
 import org.moellava.export.onnx.proto.TensorProto;
 import org.moellava.export.validate.Comparisons;
-import org.moellava.export.validate.OrtPackageRunner;
 import org.moellava.export.validate.PromptBatch;
 import org.moellava.export.validate.RoutingComparison;
-import org.moellava.tensor.TensorValue;
-import org.moellava.graph.TfModelRunner;
 import org.moellava.pkg.PackageManifestIO;
+import org.moellava.runtime.Tensors;
+import org.moellava.runtime.ort.OrtBackend;
+import org.moellava.runtime.ort.OrtOptions;
+import org.moellava.runtime.tf.TfBackend;
+import org.moellava.tensor.TensorValue;
 
 /** The ort-fused and fp16 packages of one micro checkpoint against the standard fp32 one and TF. */
 class PackageModesTest {
@@ -63,18 +65,18 @@ class PackageModesTest {
 
   @Test
   void fusedEqualsStandardOnOrtCpu() {
-    try (OrtPackageRunner s = new OrtPackageRunner(standard, config);
-         OrtPackageRunner f = new OrtPackageRunner(fused, config);
-         TfModelRunner tf = new TfModelRunner(config, weights)) {
+    try (OrtBackend s = OrtBackend.open(standard, OrtOptions.cpu());
+         OrtBackend f = OrtBackend.open(fused, OrtOptions.cpu());
+         TfBackend tf = new TfBackend(config, weights, "ck")) {
       for (int[] lengths : List.of(new int[] {1}, new int[] {17, 9, 5}, new int[] {200})) {
         PromptBatch p = PromptBatch.random(config, lengths, false, 99 + lengths.length);
-        TensorValue embeds = tf.embed(p.inputIds(), new TensorValue(
+        TensorValue embeds = Tensors.embed(tf, p.inputIds(), new TensorValue(
             new long[] {lengths.length, config.visionConfig().numPatches(), config.textConfig().hiddenSize()},
             new float[lengths.length * config.visionConfig().numPatches() * config.textConfig().hiddenSize()]));
-        var a = s.decode(embeds, p.attentionMask(), p.positionIds(),
-            TfModelRunner.KvCache.empty(config.textConfig(), lengths.length));
-        var b = f.decode(embeds, p.attentionMask(), p.positionIds(),
-            TfModelRunner.KvCache.empty(config.textConfig(), lengths.length));
+        var a = Tensors.decode(s, embeds, p.attentionMask(), p.positionIds(),
+            Tensors.KvCache.empty(s.info(), lengths.length));
+        var b = Tensors.decode(f, embeds, p.attentionMask(), p.positionIds(),
+            Tensors.KvCache.empty(f.info(), lengths.length));
         double err = Comparisons.relativeError(a.logits(), b.logits());
         assertTrue(err <= 1e-4, "fused vs standard logits " + err);
         assertEquals(a.routerLogits().keySet(), b.routerLogits().keySet());
@@ -93,10 +95,10 @@ class PackageModesTest {
       assertTrue(d.getGraph().getInitializerList().stream().anyMatch(t -> t.getName().equals(router)
           && t.getDataType() == TensorProto.DataType.FLOAT_VALUE), router + " stays fp32");
     }
-    try (OrtPackageRunner h = new OrtPackageRunner(half, config);
-         TfModelRunner tf = new TfModelRunner(config, weights)) {
+    try (OrtBackend h = OrtBackend.open(half, OrtOptions.cpu());
+         TfBackend tf = new TfBackend(config, weights, "ck")) {
       TensorValue pixels = new TensorValue(new long[] {2, 3, 8, 8}, gaussian(2 * 3 * 64));
-      double err = Comparisons.relativeError(tf.imageFeatures(pixels), h.imageFeatures(pixels));
+      double err = Comparisons.relativeError(Tensors.imageFeatures(tf, pixels), Tensors.imageFeatures(h, pixels));
       assertTrue(err <= 1e-2, "fp16 vision features " + err);
       assertTrue(err > 1e-7, "fp16 really computes in half precision: " + err);
     }

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.pkg.GraphNames;
 import org.moellava.pkg.PackageManifest;
@@ -29,7 +30,8 @@ import org.moellava.runtime.OutputBuffers;
 
 /**
  * The {@link Backend} on ONNX Runtime over a model package ({@code model.json}, {@code vision.onnx},
- * {@code embed.onnx}, {@code decoder.onnx}; docs/architecture.md §3). Inputs are wrapped in place
+ * {@code embed.onnx}, {@code decoder.onnx}; docs/architecture.md §3), or over the ONNX files of a package an export is
+ * still validating ({@link #open(Path, ModelConfig, OrtOptions)}). Inputs are wrapped in place
  * ({@code OnnxTensor.createTensor} over the caller's direct buffers); the decoder writes its {@code present.*}
  * and {@code router_logits.*} outputs straight into reused direct buffers passed as pinned outputs, and only
  * the logits are copied out. Every tensor and result is closed within its call.
@@ -45,6 +47,7 @@ public final class OrtBackend implements Backend {
 
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
   private final PackageManifest manifest;
+  private final Map<String, String> files;
   private final ModelInfo info;
   private final OrtOptions options;
   private final OrtSession vision;
@@ -55,9 +58,11 @@ public final class OrtBackend implements Backend {
   private final Map<String, IntBuffer> narrowScratch = new HashMap<>();
   private final OutputBuffers outputs = new OutputBuffers();
 
-  private OrtBackend(Path dir, PackageManifest manifest, OrtOptions options) throws OrtException {
+  private OrtBackend(Path dir, PackageManifest manifest, Map<String, String> files, ModelInfo info,
+      OrtOptions options) throws OrtException {
     this.manifest = manifest;
-    this.info = ModelInfos.of(manifest);
+    this.files = files;
+    this.info = info;
     this.options = options;
     OrtSession v = null;
     OrtSession e = null;
@@ -106,22 +111,45 @@ public final class OrtBackend implements Backend {
   public static OrtBackend open(Path dir, OrtOptions options) {
     OrtSessions.checkProviders(options);
     PackageManifest manifest = PackageManifestIO.read(dir);
+    return open(dir, manifest, manifest.files(), ModelInfos.of(manifest), options);
+  }
+
+  /**
+   * Opens the ONNX files of a package that has no {@code model.json} yet, as an export validates its staging
+   * directory: {@code vision.onnx}, {@code embed.onnx} and {@code decoder.onnx} in {@code dir}, the model as
+   * {@code config} describes it (MoE layers, image tokens, ids), the model id the directory's name.
+   * {@link #manifest()} is null.
+   *
+   * @throws org.moellava.error.BackendUnavailableException when a requested execution provider is missing
+   * @throws InvalidInputException when a file is missing or a model does not match the contract
+   */
+  public static OrtBackend open(Path dir, ModelConfig config, OrtOptions options) {
+    OrtSessions.checkProviders(options);
+    Map<String, String> files = new LinkedHashMap<>();
+    for (String role : List.of(VISION, EMBED, DECODER)) files.put(role, role + ".onnx");
+    Path name = dir.toAbsolutePath().normalize().getFileName();
+    ModelInfo info = ModelInfos.of(config, name == null ? "model" : name.toString());
+    return open(dir, null, Map.copyOf(files), info, options);
+  }
+
+  private static OrtBackend open(Path dir, PackageManifest manifest, Map<String, String> files, ModelInfo info,
+      OrtOptions options) {
     try {
-      return new OrtBackend(dir, manifest, options);
+      return new OrtBackend(dir, manifest, files, info, options);
     } catch (OrtException e) {
       throw new InvalidInputException(dir + ": ONNX Runtime cannot open the package: " + e.getMessage(), e);
     }
   }
 
   private Path file(Path dir, String role) {
-    String name = manifest.files().get(role);
+    String name = files.get(role);
     if (name == null) {
       throw new InvalidInputException(dir.resolve(PackageManifest.FILE_NAME) + ": files has no '" + role + "' entry");
     }
     return dir.resolve(name);
   }
 
-  /** The package's manifest. */
+  /** The package's manifest, or null when opened without one ({@link #open(Path, ModelConfig, OrtOptions)}). */
   public PackageManifest manifest() {
     return manifest;
   }

@@ -11,10 +11,11 @@ import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.graph.DecoderGraph;
 import org.moellava.graph.EmbedGraph;
+import org.moellava.graph.VisionGraph;
+import org.moellava.graph.moe.MoeOptions;
+import org.moellava.graph.variables.WeightLoader;
 import org.moellava.pkg.GraphNames;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.VisionGraph;
-import org.moellava.graph.variables.WeightLoader;
 import org.moellava.runtime.Backend;
 import org.moellava.runtime.DecoderInput;
 import org.moellava.runtime.DecoderOutput;
@@ -27,10 +28,11 @@ import org.tensorflow.Tensor;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The {@link Backend} on TensorFlow Java itself: the project's own inference graphs ({@link VisionGraph},
- * {@link EmbedGraph}, {@link DecoderGraph}) in three sessions, weights straight from a checkpoint. Inputs are
- * copied into TF tensors and outputs copied into reused direct buffers; every tensor and result is closed after
- * its call. Graph integer inputs are int32: ids, mask and positions are narrowed from the contract's int64.
+ * The {@link Backend} on TensorFlow Java itself, the project's one TensorFlow inference runner: its own inference
+ * graphs ({@link VisionGraph}, {@link EmbedGraph}, {@link DecoderGraph}) in three sessions, weights from a checkpoint
+ * or from memory (an export's validation, tests). Inputs are copied into TF tensors and outputs copied into reused
+ * direct buffers; every tensor and result is closed after its call. Graph integer inputs are int32: ids, mask and
+ * positions are narrowed from the contract's int64.
  */
 public final class TfBackend implements Backend {
   private final ModelConfig config;
@@ -44,8 +46,22 @@ public final class TfBackend implements Backend {
   private final OutputBuffers outputs = new OutputBuffers();
   private final FloatBuffer noImage;
 
-  /** Builds the graphs of {@code config} and loads {@code weights} (keyed by variable name). */
+  /**
+   * Builds the graphs of {@code config} and loads {@code weights} (keyed by variable name; entries the graphs do not
+   * hold are ignored), with sparse expert dispatch.
+   *
+   * @throws org.moellava.error.InvalidInputException naming the first missing or mis-shaped weight
+   */
   public TfBackend(ModelConfig config, Map<String, TensorValue> weights, String modelId) {
+    this(config, weights, modelId, MoeOptions.Dispatch.SPARSE);
+  }
+
+  /**
+   * As {@link #TfBackend(ModelConfig, Map, String)} with a choice of expert dispatch ({@code DENSE_MASKED} only as a
+   * benchmark baseline).
+   */
+  public TfBackend(ModelConfig config, Map<String, TensorValue> weights, String modelId,
+      MoeOptions.Dispatch dispatch) {
     this.config = config;
     this.info = ModelInfos.of(config, modelId);
     this.noImage = org.moellava.runtime.Tensors.floats((long) info.numImageTokens() * info.hiddenSize());
@@ -58,7 +74,7 @@ public final class TfBackend implements Backend {
     try {
       v = VisionGraph.build(config);
       e = EmbedGraph.build(config);
-      d = DecoderGraph.build(config);
+      d = DecoderGraph.build(config, dispatch);
       vs = new Session(v.graph());
       es = new Session(e.graph());
       ds = new Session(d.graph());

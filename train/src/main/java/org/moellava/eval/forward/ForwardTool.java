@@ -4,15 +4,15 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.eval.model.GreedyDecoder;
 import org.moellava.eval.model.PaddedBatch;
 import org.moellava.pkg.GraphNames;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.ModelInfo;
+import org.moellava.runtime.Tensors;
 import org.moellava.tensor.IntTensorValue;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.InferenceModel;
-import org.moellava.graph.TfModelRunner;
 import org.moellava.safetensors.LongTensorValue;
 import org.moellava.safetensors.SafetensorsFile;
 import org.moellava.safetensors.SafetensorsWriter;
@@ -62,9 +62,9 @@ public final class ForwardTool {
   }
 
   /** Runs the forward pass (and {@code generate} greedy tokens when positive) and returns the named outputs. */
-  public static Outputs run(InferenceModel runner, Inputs in, int generate) {
+  public static Outputs run(Backend backend, Inputs in, int generate) {
     if (generate < 0) throw new InvalidInputException("--generate must not be negative, got " + generate);
-    ModelConfig config = runner.config();
+    ModelInfo info = backend.info();
     int b = (int) in.inputIds().shape()[0];
     TensorValue features;
     if (in.pixelValues() != null) {
@@ -72,13 +72,13 @@ public final class ForwardTool {
         throw new InvalidInputException("pixel_values: expected [" + b + ", 3, H, W] (one image per row), got "
             + in.pixelValues().shapeText());
       }
-      features = runner.imageFeatures(in.pixelValues()); // [B, P, D]
+      features = Tensors.imageFeatures(backend, in.pixelValues()); // [B, P, D]
     } else {
-      features = TensorValue.filled(0f, b, config.visionConfig().numPatches(), config.textConfig().hiddenSize());
+      features = TensorValue.filled(0f, b, info.numImageTokens(), info.hiddenSize());
     }
-    GreedyDecoder decoder = new GreedyDecoder(runner);
+    GreedyDecoder decoder = new GreedyDecoder(backend);
     PaddedBatch batch = PaddedBatch.of(in.inputIds(), in.attentionMask());
-    TfModelRunner.DecoderOutput out = decoder.prefill(batch, features);
+    Tensors.Decoded out = decoder.prefill(batch, features);
     LongTensorValue greedy = null;
     if (generate > 0) {
       List<int[]> tokens = decoder.continueGreedy(batch, out, generate, -1);

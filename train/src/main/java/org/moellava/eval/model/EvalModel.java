@@ -1,10 +1,13 @@
 package org.moellava.eval.model;
 
 import org.moellava.config.ModelConfig;
-import org.moellava.graph.InferenceModel;
+import org.moellava.runtime.Backend;
 import org.moellava.text.Tokenizer;
 
-/** A model opened for evaluation and analysis: a checkpoint on TensorFlow, or an exported package. */
+/**
+ * A model opened for evaluation and analysis: a checkpoint on TensorFlow ({@link CheckpointModel}), or an exported
+ * package on ONNX Runtime ({@link PackageModel}); both run through the same {@link Backend} contract.
+ */
 public interface EvalModel extends AutoCloseable {
   /** Where it was opened from, for reports. */
   String name();
@@ -12,8 +15,8 @@ public interface EvalModel extends AutoCloseable {
   /** The model config. */
   ModelConfig config();
 
-  /** The inference graphs. */
-  InferenceModel runner();
+  /** The backend that runs the inference graphs. */
+  Backend backend();
 
   /** The tokenizer; fails with a clear error when the model has none. */
   Tokenizer tokenizer();

@@ -3,26 +3,27 @@ package org.moellava.eval.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.moellava.config.ModelConfig;
+import org.moellava.runtime.Backend;
+import org.moellava.runtime.ModelInfo;
+import org.moellava.runtime.Tensors;
 import org.moellava.tensor.IntTensorValue;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.InferenceModel;
-import org.moellava.graph.TfModelRunner;
 
 /**
- * Greedy decoding through the inference graphs with the KV cache, several sequences at once: one prefill over the
+ * Greedy decoding through a {@link Backend} with the KV cache, several sequences at once: one prefill over the
  * left-padded prompts, then one decoder pass per new token (append the argmax, ties to the lower id), the mask
  * growing by one column and each row's position by one. A row stops at eos (not included in its output); the
  * batch stops when every row has stopped or after {@code maxNewTokens}. Stopped rows are fed the pad id, which
  * no other row can see.
  */
 public final class GreedyDecoder {
-  private final InferenceModel runner;
-  private final ModelConfig config;
+  private final Backend backend;
+  private final ModelInfo info;
 
-  public GreedyDecoder(InferenceModel runner) {
-    this.runner = runner;
-    this.config = runner.config();
+  /** Decodes on {@code backend}, which the caller keeps and closes. */
+  public GreedyDecoder(Backend backend) {
+    this.backend = backend;
+    this.info = backend.info();
   }
 
   /**
@@ -32,9 +33,9 @@ public final class GreedyDecoder {
    */
   public TensorValue imageFeatures(List<float[]> pixels) {
     int b = pixels.size();
-    int p = config.visionConfig().numPatches();
-    int d = config.textConfig().hiddenSize();
-    int size = config.visionConfig().imageSize();
+    int p = info.numImageTokens();
+    int d = info.hiddenSize();
+    int size = info.imageSize();
     int per = 3 * size * size;
     List<Integer> rows = new ArrayList<>();
     for (int i = 0; i < b; i++) if (pixels.get(i) != null) rows.add(i);
@@ -42,7 +43,8 @@ public final class GreedyDecoder {
     if (!rows.isEmpty()) {
       float[] in = new float[rows.size() * per];
       for (int k = 0; k < rows.size(); k++) System.arraycopy(pixels.get(rows.get(k)), 0, in, k * per, per);
-      TensorValue features = runner.imageFeatures(new TensorValue(new long[] {rows.size(), 3, size, size}, in));
+      TensorValue features = Tensors.imageFeatures(backend, new TensorValue(new long[] {rows.size(), 3, size, size},
+          in));
       for (int k = 0; k < rows.size(); k++) {
         System.arraycopy(features.data(), k * p * d, out, rows.get(k) * p * d, p * d);
       }
@@ -52,27 +54,26 @@ public final class GreedyDecoder {
 
   /** Greedy continuations of left-padded prompts: one prefill and up to {@code maxNewTokens} steps. */
   public List<int[]> generate(PaddedBatch batch, TensorValue imageFeatures, int maxNewTokens, int eosId) {
-    TfModelRunner.DecoderOutput prefill = prefill(batch, imageFeatures);
+    Tensors.Decoded prefill = prefill(batch, imageFeatures);
     return continueGreedy(batch, prefill, maxNewTokens, eosId);
   }
 
   /** The prefill pass: embed the prompts (image features spliced in) and run the decoder with an empty cache. */
-  public TfModelRunner.DecoderOutput prefill(PaddedBatch batch, TensorValue imageFeatures) {
-    TensorValue embeds = runner.embed(batch.ids(), imageFeatures); // [B, S, D]
-    return runner.decode(embeds, batch.mask(), batch.positions(),
-        TfModelRunner.KvCache.empty(config.textConfig(), batch.batch()));
+  public Tensors.Decoded prefill(PaddedBatch batch, TensorValue imageFeatures) {
+    TensorValue embeds = Tensors.embed(backend, batch.ids(), imageFeatures); // [B, S, D]
+    return Tensors.decode(backend, embeds, batch.mask(), batch.positions(),
+        Tensors.KvCache.empty(info, batch.batch()));
   }
 
   /**
    * Greedy steps after {@code prefill}. {@code eosId < 0} never stops early (exactly {@code maxNewTokens} tokens
    * per row, as transformers' {@code generate} without an eos token).
    */
-  public List<int[]> continueGreedy(PaddedBatch batch, TfModelRunner.DecoderOutput prefill, int maxNewTokens,
-      int eosId) {
+  public List<int[]> continueGreedy(PaddedBatch batch, Tensors.Decoded prefill, int maxNewTokens, int eosId) {
     int b = batch.batch();
     int s = batch.length();
-    int v = config.textConfig().vocabSize();
-    int padId = config.textConfig().padTokenId();
+    int v = info.vocabSize();
+    int padId = info.padTokenId();
     int[][] tokens = new int[b][maxNewTokens];
     int[] produced = new int[b];
     boolean[] done = new boolean[b];
@@ -80,8 +81,8 @@ public final class GreedyDecoder {
     for (int row = 0; row < b; row++) nextPos[row] = batch.positions().data()[row * s + s - 1] + 1;
     int[] mask = batch.mask().data();
     int length = s;
-    TfModelRunner.DecoderOutput last = prefill;
-    TensorValue noImage = TensorValue.filled(0f, b, config.visionConfig().numPatches(), config.textConfig().hiddenSize());
+    Tensors.Decoded last = prefill;
+    TensorValue noImage = TensorValue.filled(0f, b, info.numImageTokens(), info.hiddenSize());
     for (int step = 0; step < maxNewTokens; step++) {
       int[] next = new int[b];
       int lastCol = (int) last.logits().shape()[1] - 1;
@@ -107,9 +108,9 @@ public final class GreedyDecoder {
       }
       mask = grown;
       length++;
-      TensorValue embeds = runner.embed(IntTensorValue.matrix(b, 1, next), noImage); // [B, 1, D]
-      last = runner.decode(embeds, IntTensorValue.matrix(b, length, mask), IntTensorValue.matrix(b, 1, nextPos.clone()),
-          last.present());
+      TensorValue embeds = Tensors.embed(backend, IntTensorValue.matrix(b, 1, next), noImage); // [B, 1, D]
+      last = Tensors.decode(backend, embeds, IntTensorValue.matrix(b, length, mask),
+          IntTensorValue.matrix(b, 1, nextPos.clone()), last.present());
       for (int row = 0; row < b; row++) nextPos[row]++;
     }
     List<int[]> out = new ArrayList<>(b);

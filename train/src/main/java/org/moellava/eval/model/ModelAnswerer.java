@@ -34,7 +34,7 @@ public final class ModelAnswerer implements BatchAnswerer, ImageCaptioner {
     this.config = model.config();
     this.tokenizer = model.tokenizer();
     this.prompts = new EvalPrompts(config, tokenizer);
-    this.decoder = new GreedyDecoder(model.runner());
+    this.decoder = new GreedyDecoder(model.backend());
     this.preprocessor = ImagePreprocessor.fromConfig(config);
     this.batchSize = batchSize;
   }

@@ -3,19 +3,19 @@ package org.moellava.eval.model;
 import java.nio.file.Path;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
-import org.moellava.graph.InferenceModel;
+import org.moellava.runtime.Backend;
 import org.moellava.text.Tokenizer;
 
 /**
- * The shared part of an {@link EvalModel}: where it came from, its config, its inference graphs and its optional
- * tokenizer; closing it closes the tokenizer, then the graphs.
+ * The shared part of an {@link EvalModel}: where it came from, its config, its backend and its optional tokenizer;
+ * closing it closes the tokenizer, then the backend.
  *
- * @param <R> the kind of inference graphs
+ * @param <R> the kind of backend
  */
-public abstract class OpenedModel<R extends InferenceModel> implements EvalModel {
+public abstract class OpenedModel<R extends Backend> implements EvalModel {
   private final Path dir;
   private final ModelConfig config;
-  private final R runner;
+  private final R backend;
   private final Tokenizer tokenizer;
   private final Path tokenizerFile;
 
@@ -23,10 +23,10 @@ public abstract class OpenedModel<R extends InferenceModel> implements EvalModel
    * @param tokenizer the tokenizer, or null when the model has none
    * @param tokenizerFile where the tokenizer was expected, for the error when it is missing
    */
-  protected OpenedModel(Path dir, ModelConfig config, R runner, Tokenizer tokenizer, Path tokenizerFile) {
+  protected OpenedModel(Path dir, ModelConfig config, R backend, Tokenizer tokenizer, Path tokenizerFile) {
     this.dir = dir;
     this.config = config;
-    this.runner = runner;
+    this.backend = backend;
     this.tokenizer = tokenizer;
     this.tokenizerFile = tokenizerFile;
   }
@@ -47,8 +47,8 @@ public abstract class OpenedModel<R extends InferenceModel> implements EvalModel
   }
 
   @Override
-  public R runner() {
-    return runner;
+  public R backend() {
+    return backend;
   }
 
   /** The tokenizer; fails with a clear error when the model has none. */
@@ -65,7 +65,7 @@ public abstract class OpenedModel<R extends InferenceModel> implements EvalModel
     try {
       if (tokenizer != null) tokenizer.close();
     } finally {
-      runner.close();
+      backend.close();
     }
   }
 }

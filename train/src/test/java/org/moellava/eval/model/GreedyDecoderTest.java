@@ -13,25 +13,26 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.moellava.config.ModelConfig;
+import org.moellava.runtime.Tensors;
+import org.moellava.runtime.tf.TfBackend;
 import org.moellava.tensor.TensorValue;
-import org.moellava.graph.TfModelRunner;
 
 /** Batched greedy decoding (left padding, mask, positions, KV cache) against one sequence at a time. */
 class GreedyDecoderTest {
   private static ModelConfig config;
-  private static TfModelRunner runner;
+  private static TfBackend backend;
   private static GreedyDecoder decoder;
 
   @BeforeAll
   static void setUp() {
     config = TinyModels.config();
-    runner = new TfModelRunner(config, TinyModels.weights(config, 7, 10f));
-    decoder = new GreedyDecoder(runner);
+    backend = new TfBackend(config, TinyModels.weights(config, 7, 10f), "tiny");
+    decoder = new GreedyDecoder(backend);
   }
 
   @AfterAll
   static void tearDown() {
-    runner.close();
+    backend.close();
   }
 
   /** Prompts of different lengths; rows 0 and 2 carry an image block (P image tokens after 2 text tokens). */
@@ -123,7 +124,7 @@ class GreedyDecoderTest {
     List<float[]> pixels = pixels(3);
     TensorValue features = decoder.imageFeatures(pixels);
     int per = config.visionConfig().numPatches() * config.textConfig().hiddenSize();
-    TensorValue alone = runner.imageFeatures(new TensorValue(new long[] {1, 3, 16, 16}, pixels.get(2)));
+    TensorValue alone = Tensors.imageFeatures(backend, new TensorValue(new long[] {1, 3, 16, 16}, pixels.get(2)));
     assertArrayEquals(alone.data(), Arrays.copyOfRange(features.data(), 2 * per, 3 * per), 1e-5f);
     for (int i = per; i < 2 * per; i++) assertEquals(0f, features.data()[i]);
   }
