@@ -1,8 +1,7 @@
 package org.moellava.conformance;
 
-import java.nio.FloatBuffer;
 import java.util.Arrays;
-import org.moellava.serve.engine.ExpertRouting;
+import org.moellava.tensor.TopK;
 
 /** Top-k routing decisions on plain arrays: ties go to the lower expert index, as in every backend. */
 public final class Routing {
@@ -10,7 +9,7 @@ public final class Routing {
 
   /** The {@code k} best indices of {@code values[offset, offset+count)}, best first, ties to the lower index. */
   public static int[] topK(float[] values, int offset, int count, int k) {
-    return ExpertRouting.topK(FloatBuffer.wrap(values), offset, count, k);
+    return TopK.of(values, offset, count, k);
   }
 
   /** The gap between the k-th and (k+1)-th largest values (infinite when there is no (k+1)-th). */

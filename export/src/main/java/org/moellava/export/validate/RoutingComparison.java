@@ -1,6 +1,7 @@
 package org.moellava.export.validate;
 
 import org.moellava.tensor.TensorValue;
+import org.moellava.tensor.TopK;
 
 /**
  * Compares the top-k expert choices of two router-logit tensors {@code [N, E]}. A token whose choices differ is a
@@ -39,18 +40,7 @@ public record RoutingComparison(int tokens, int mismatches, int nearTies, java.u
 
   /** Indices of the {@code count} largest of {@code row}, best first; ties to the lower index. */
   static int[] topK(float[] data, int offset, int width, int count) {
-    count = Math.min(count, width);
-    int[] out = new int[count];
-    boolean[] taken = new boolean[width];
-    for (int c = 0; c < count; c++) {
-      int best = -1;
-      for (int j = 0; j < width; j++) {
-        if (!taken[j] && (best < 0 || data[offset + j] > data[offset + best])) best = j;
-      }
-      taken[best] = true;
-      out[c] = best;
-    }
-    return out;
+    return TopK.of(data, offset, width, Math.min(count, width));
   }
 
   private static boolean sameSet(int[] a, int[] b, int k) {

@@ -17,6 +17,7 @@ import org.moellava.runtime.DecoderInput;
 import org.moellava.runtime.DecoderOutput;
 import org.moellava.runtime.ModelInfo;
 import org.moellava.runtime.Tensors;
+import org.moellava.tensor.TopK;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -540,7 +541,7 @@ public final class GenerationEngine implements AutoCloseable {
     int moeLayers = info.moeLayers().size();
     int[][] experts = new int[moeLayers][];
     for (int j = 0; j < moeLayers; j++) {
-      experts[j] = ExpertRouting.topK(out.routerLogits().get(j), row * info.numExperts(), info.numExperts(),
+      experts[j] = TopK.of(out.routerLogits().get(j), row * info.numExperts(), info.numExperts(),
           info.expertsPerToken());
     }
     return experts;
@@ -550,7 +551,7 @@ public final class GenerationEngine implements AutoCloseable {
   private void addExpertLoad(long[][] load, DecoderOutput out, int from, int to) {
     for (int j = 0; j < load.length; j++) {
       for (int row = from; row < to; row++) {
-        for (int e : ExpertRouting.topK(out.routerLogits().get(j), row * info.numExperts(), info.numExperts(),
+        for (int e : TopK.of(out.routerLogits().get(j), row * info.numExperts(), info.numExperts(),
             info.expertsPerToken())) {
           load[j][e]++;
         }
