@@ -15,7 +15,7 @@ import java.util.Map;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.error.InvalidInputException;
-import org.moellava.export.pkg.PackageGraphs;
+import org.moellava.export.spec.PackageGraphs;
 import org.moellava.pkg.GraphNames;
 import org.moellava.tensor.IntTensorValue;
 import org.moellava.tensor.TensorValue;
