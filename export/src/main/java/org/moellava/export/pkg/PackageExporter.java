@@ -120,10 +120,10 @@ public final class PackageExporter {
   }
 
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir) {
-    double tol = options.precision().tolerance();
     try (TfModelRunner tf = new TfModelRunner(config, weights);
          OrtPackageRunner pkg = new OrtPackageRunner(dir, config)) {
-      return new ConformanceCheck(config, tol, tol).run(tf, pkg, options.precision().id(), options.moeMode().id());
+      return new ConformanceCheck(config, options.precision().tolerance()).run(tf, pkg, options.precision().id(),
+          options.moeMode().id());
     }
   }
 

@@ -27,6 +27,7 @@ import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
 import org.moellava.pkg.PackageManifest;
 import org.moellava.pkg.PackageManifestIO;
+import org.moellava.runtime.conformance.TensorDiff;
 
 /**
  * A micro model exported as a standard fp32 package and run on ONNX Runtime CPU against the TF graphs: prefill
@@ -186,7 +187,7 @@ class PackageExportTest {
   }
 
   static void assertClose(String what, TensorValue expected, TensorValue actual) {
-    double err = Comparisons.relativeError(expected, actual);
+    double err = TensorDiff.of(actual, expected).maxRel();
     assertTrue(err <= TOL, what + ": relative error " + err);
   }
 

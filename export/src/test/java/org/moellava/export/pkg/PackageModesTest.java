@@ -18,13 +18,12 @@ import org.moellava.export.onnx.lint.TensorRtLint;
 import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.onnx.proto.NodeProto;
 import org.moellava.export.onnx.proto.TensorProto;
-import org.moellava.export.validate.Comparisons;
 import org.moellava.export.validate.OrtPackageRunner;
 import org.moellava.export.validate.PromptBatch;
-import org.moellava.export.validate.RoutingComparison;
 import org.moellava.tensor.TensorValue;
 import org.moellava.graph.TfModelRunner;
 import org.moellava.pkg.PackageManifestIO;
+import org.moellava.runtime.conformance.TensorDiff;
 
 /** The ort-fused and fp16 packages of one micro checkpoint against the standard fp32 one and TF. */
 class PackageModesTest {
@@ -75,7 +74,7 @@ class PackageModesTest {
             TfModelRunner.KvCache.empty(config.textConfig(), lengths.length));
         var b = f.decode(embeds, p.attentionMask(), p.positionIds(),
             TfModelRunner.KvCache.empty(config.textConfig(), lengths.length));
-        double err = Comparisons.relativeError(a.logits(), b.logits());
+        double err = TensorDiff.of(b.logits(), a.logits()).maxRel();
         assertTrue(err <= 1e-4, "fused vs standard logits " + err);
         assertEquals(a.routerLogits().keySet(), b.routerLogits().keySet());
       }
@@ -96,7 +95,7 @@ class PackageModesTest {
     try (OrtPackageRunner h = new OrtPackageRunner(half, config);
          TfModelRunner tf = new TfModelRunner(config, weights)) {
       TensorValue pixels = new TensorValue(new long[] {2, 3, 8, 8}, gaussian(2 * 3 * 64));
-      double err = Comparisons.relativeError(tf.imageFeatures(pixels), h.imageFeatures(pixels));
+      double err = TensorDiff.of(h.imageFeatures(pixels), tf.imageFeatures(pixels)).maxRel();
       assertTrue(err <= 1e-2, "fp16 vision features " + err);
       assertTrue(err > 1e-7, "fp16 really computes in half precision: " + err);
     }
