@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.moellava.io.AtomicFiles;
+import org.moellava.runtime.conformance.Tolerance;
 
 /**
  * The suite's result: one {@link PairReport} per backend compared with the reference, as JSON and as a table.

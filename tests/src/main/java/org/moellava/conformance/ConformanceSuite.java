@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.function.Supplier;
 import org.moellava.error.MoeLlavaException;
 import org.moellava.runtime.Backend;
+import org.moellava.runtime.conformance.Tolerance;
 
 /**
  * Runs every case on a reference backend (TensorFlow) and on each candidate, and compares them. A library:

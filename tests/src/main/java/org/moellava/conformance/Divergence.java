@@ -3,6 +3,8 @@ package org.moellava.conformance;
 import java.util.HashSet;
 import java.util.Set;
 import org.moellava.runtime.ModelInfo;
+import org.moellava.runtime.conformance.Tolerance;
+import org.moellava.tensor.TopK;
 
 /**
  * Names where two traces first diverge, from the prefill's per-layer present keys. The key of decoder layer i at
@@ -85,7 +87,7 @@ final class Divergence {
           int token = r * c.seq() + s;
           if (c.attentionMask()[token] == 0) continue;
           boolean routed = false;
-          for (int chosen : Routing.topK(router, token * e, e, info.expertsPerToken())) routed |= chosen == expert;
+          for (int chosen : TopK.of(router, token * e, e, info.expertsPerToken())) routed |= chosen == expert;
           if (!routed) continue;
           if (differing.contains(token)) covered++;
           else unchanged++;

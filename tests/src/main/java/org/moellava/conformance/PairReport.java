@@ -2,6 +2,8 @@ package org.moellava.conformance;
 
 import java.util.List;
 import java.util.Map;
+import org.moellava.runtime.conformance.RoutingFlip;
+import org.moellava.runtime.conformance.TensorDiff;
 
 /**
  * The comparison of one backend with the reference over every case.
@@ -15,11 +17,11 @@ import java.util.Map;
  * @param logits logits diff (prompt positions and decode steps)
  * @param routerLogits router-logit diff per MoE layer
  * @param routingAgreement share of (token, MoE layer) expert sets equal to the reference's, in percent
- * @param nearTieFlips routing disagreements where the reference's margin was within tolerance
+ * @param nearTieFlips routing disagreements within the near-tie allowance
  * @param hardFlips routing disagreements beyond it (first few shown in {@code flips})
  * @param flips examples of hard flips
  * @param greedyEqual whether every greedy token matched, except at near ties
- * @param greedyNearTies greedy disagreements at near ties of the reference's top-2 logits
+ * @param greedyNearTies greedy disagreements within the near-tie allowance
  * @param excludedAfterNearTies comparisons left out because they follow a near-tie flip in their row
  * @param diagnosis where the first divergence comes from, e.g. {@code layer 2 expert 3}, or empty
  */

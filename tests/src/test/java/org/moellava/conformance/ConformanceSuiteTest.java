@@ -32,6 +32,7 @@ import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.image.ImagePreprocessor;
 import org.moellava.io.AtomicFiles;
 import org.moellava.runtime.TensorRtProbe;
+import org.moellava.runtime.conformance.Tolerance;
 import org.moellava.runtime.ort.OrtBackend;
 import org.moellava.runtime.ort.OrtOptions;
 import org.moellava.runtime.tf.TfBackend;

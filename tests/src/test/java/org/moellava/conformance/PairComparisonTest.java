@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.moellava.runtime.ModelInfo;
+import org.moellava.runtime.conformance.RoutingFlip;
+import org.moellava.runtime.conformance.Tolerance;
 
 /** The comparison rules on hand-built traces: tolerance, near-tie policy, greedy ties and the divergence locator. */
 class PairComparisonTest {
@@ -27,7 +29,7 @@ class PairComparisonTest {
   private static final float[] ROUTER = {
       3, 2, 1, 0, // token 0: experts {0, 1}, margin 1
       0, 1, 2.00005f, 2, // token 1: experts {2, 3}, margin 1 (the near tie is inside the pair)
-      1, 0.99995f, 0, 1.00002f}; // token 2: experts {3, 0}, margin to expert 1 is 7e-5: a near tie
+      1, 0.99995f, 0, 1.00002f}; // token 2: experts {3, 0}, expert 1 is 5e-5 behind expert 0: a near tie
   private static final float[] KEYS1 = {1, 1, 2, 2, 3, 3};
   private static final float[] LOGITS = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 
@@ -42,11 +44,11 @@ class PairComparisonTest {
   }
 
   @Test
-  void flipWithinMarginIsANearTieAndPasses() {
+  void flipWithinTheNearTieAllowanceIsANearTieAndPasses() {
     float[] other = ROUTER.clone();
-    other[9] = 1.00003f; // token 2 now prefers expert 1 over expert 0 (reference margin 7e-5 <= 1e-4)
+    other[9] = 1.00003f; // token 2 now prefers expert 1 over expert 0 (reference gap 5e-5 <= 2 * 1e-3 * 1.00002)
     other[8] = 0.99990f;
-    PairComparison cmp = new PairComparison("tf", "ort", INFO, new Tolerance(1e-3, 1e-4));
+    PairComparison cmp = new PairComparison("tf", "ort", INFO, new Tolerance(1e-3));
     cmp.add(CASE, trace(ROUTER, KEYS1, LOGITS), trace(other, KEYS1, LOGITS));
     PairReport r = cmp.report();
     assertEquals(1, r.nearTieFlips());
@@ -55,10 +57,10 @@ class PairComparisonTest {
   }
 
   @Test
-  void flipBeyondMarginFailsAndIsListed() {
+  void flipBeyondTheNearTieAllowanceFailsAndIsListed() {
     float[] other = ROUTER.clone();
-    other[2] = 5; // token 0 picks expert 2 although the reference's margin is 1
-    PairComparison cmp = new PairComparison("tf", "ort", INFO, new Tolerance(10, 1e-4));
+    other[2] = 5; // token 0 picks expert 2 although the reference prefers expert 1 by 1 (allowance 2 * 1e-4 * 3)
+    PairComparison cmp = new PairComparison("tf", "ort", INFO, Tolerance.FP32);
     cmp.add(CASE, trace(ROUTER, KEYS1, LOGITS), trace(other, KEYS1, LOGITS));
     PairReport r = cmp.report();
     assertEquals("failed", r.status());
@@ -67,6 +69,8 @@ class PairComparisonTest {
     assertEquals(0, flip.layer());
     assertEquals(0, flip.position());
     assertEquals(1.0, flip.margin(), 1e-6);
+    assertEquals(1.0, flip.gap(), 1e-6);
+    assertEquals(6e-4, flip.allowance(), 1e-9);
     assertTrue(r.reason().contains("routing flips"), r.reason());
   }
 
@@ -95,13 +99,5 @@ class PairComparisonTest {
     PairReport r = cmp.report();
     assertEquals("failed", r.status());
     assertTrue(r.diagnosis().startsWith("layer 0 expert 3"), r.diagnosis());
-  }
-
-  @Test
-  void marginIsTheGapBetweenKthAndNextLargest() {
-    assertEquals(1.0, Routing.margin(new float[] {3, 2, 1, 0}, 0, 4, 2), 1e-9);
-    assertEquals(Double.POSITIVE_INFINITY, Routing.margin(new float[] {1, 2}, 0, 2, 2));
-    assertTrue(Routing.sameSet(new int[] {2, 0}, new int[] {0, 2}));
-    assertEquals(List.of(1, 0), List.of(Routing.topK(new float[] {1, 1, 0}, 0, 3, 2)[1], Routing.topK(new float[] {1, 1, 0}, 0, 3, 2)[0]));
   }
 }

@@ -15,6 +15,7 @@ import org.moellava.export.onnx.TfToOnnxConverter;
 import org.moellava.export.onnx.handlers.OpHandlerRegistry;
 import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.precision.Fp16Converter;
+import org.moellava.export.spec.PackageGraphs;
 import org.moellava.graph.DecoderGraph;
 import org.moellava.graph.EmbedGraph;
 import org.moellava.graph.ModelGraph;

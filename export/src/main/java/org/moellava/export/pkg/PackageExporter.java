@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +14,7 @@ import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.onnx.io.OnnxModelWriter;
 import org.moellava.export.onnx.proto.ModelProto;
+import org.moellava.export.spec.PackageGraphs;
 import org.moellava.export.tensorrt.EngineBuilder;
 import org.moellava.export.validate.ConformanceCheck;
 import org.moellava.export.validate.ConformanceReport;
@@ -121,10 +121,10 @@ public final class PackageExporter {
   }
 
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
-    double tol = options.precision().tolerance();
     try (TfBackend tf = new TfBackend(config, weights, modelId);
          OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
-      return new ConformanceCheck(config, tol, tol).run(tf, pkg, options.precision().id(), options.moeMode().id());
+      return new ConformanceCheck(config, options.precision().tolerance()).run(tf, pkg, options.precision().id(),
+          options.moeMode().id());
     }
   }
 
@@ -148,15 +148,6 @@ public final class PackageExporter {
   public static long sizeOf(Path dir) {
     try (Stream<Path> walk = Files.walk(dir)) {
       return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-    } catch (IOException e) {
-      throw new InvalidInputException(dir + ": cannot list: " + e.getMessage(), e);
-    }
-  }
-
-  /** The ONNX files of a package directory, sorted. */
-  public static List<Path> onnxFiles(Path dir) {
-    try (Stream<Path> walk = Files.list(dir)) {
-      return new ArrayList<>(walk.filter(p -> p.getFileName().toString().endsWith(".onnx")).sorted().toList());
     } catch (IOException e) {
       throw new InvalidInputException(dir + ": cannot list: " + e.getMessage(), e);
     }

@@ -2,20 +2,19 @@ package org.moellava.export.pkg;
 
 import java.util.Arrays;
 import org.moellava.error.InvalidInputException;
+import org.moellava.runtime.conformance.Tolerance;
 
 /** Numeric precision of a package's weights and activations. */
 public enum Precision {
   /** float32 throughout. */
-  FP32("fp32", 1e-4),
+  FP32("fp32"),
   /** float16 weights and activations; router logits, softmax and top-k stay float32. */
-  FP16("fp16", 1e-2);
+  FP16("fp16");
 
   private final String id;
-  private final double tolerance;
 
-  Precision(String id, double tolerance) {
+  Precision(String id) {
     this.id = id;
-    this.tolerance = tolerance;
   }
 
   /** The name used on the command line and in {@code model.json}. */
@@ -23,9 +22,9 @@ public enum Precision {
     return id;
   }
 
-  /** The relative error against TF that validation allows, and the router-logit margin of a near-tie. */
-  public double tolerance() {
-    return tolerance;
+  /** The relative error against TF that validation allows, which also bounds near-tie routing flips. */
+  public Tolerance tolerance() {
+    return Tolerance.forPrecision(id);
   }
 
   /** The precision called {@code id}. */

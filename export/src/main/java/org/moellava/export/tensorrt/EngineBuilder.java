@@ -26,7 +26,7 @@ import org.bytedeco.tensorrt.nvonnxparser.IParser;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.BackendUnavailableException;
 import org.moellava.error.InvalidInputException;
-import org.moellava.export.pkg.PackageGraphs;
+import org.moellava.export.spec.PackageGraphs;
 import org.moellava.pkg.GraphNames;
 import org.moellava.io.AtomicFiles;
 import org.moellava.runtime.TensorRtProbe;

@@ -9,6 +9,12 @@ import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
 import org.moellava.runtime.Backend;
 import org.moellava.runtime.Tensors;
+import org.moellava.runtime.conformance.DecisionTally;
+import org.moellava.runtime.conformance.GreedyComparison;
+import org.moellava.runtime.conformance.RoutingComparison;
+import org.moellava.runtime.conformance.RowDivergence;
+import org.moellava.runtime.conformance.TensorDiff;
+import org.moellava.runtime.conformance.Tolerance;
 import org.moellava.tensor.IntTensorValue;
 import org.moellava.tensor.TensorValue;
 
@@ -16,10 +22,13 @@ import org.moellava.tensor.TensorValue;
  * Compares a package (ONNX Runtime) with the TF inference graphs on fixed seeded inputs: vision features, a
  * left-padded batch of two prompts with images (embeddings, logits, router logits and top-k choices, present
  * cache), then a greedy decode of {@value #DECODE_STEPS} tokens through the KV cache. Both backends are fed TF's
- * tokens; an argmax that differs while TF's top-two margin is clear fails.
+ * tokens. The comparisons are the conformance engine's ({@code org.moellava.runtime.conformance}), as in the
+ * conformance suite: relative errors by {@link TensorDiff} (logits and router logits per position), expert choices
+ * and greedy tokens by its near-tie rule, an expert set or argmax that differs beyond it fails.
  *
  * <p>A near-tie routed differently (allowed) legitimately changes that token's output and, through attention, every
- * later position of its row; those positions are left out of the tensor comparisons from then on, and counted.
+ * later position of its row; those positions are left out of the comparisons from then on
+ * ({@link RowDivergence}).
  */
 public final class ConformanceCheck {
   /** Greedy decode steps after the prompt. */
@@ -28,20 +37,17 @@ public final class ConformanceCheck {
   public static final long SEED = 20240115L;
 
   private final ModelConfig config;
-  private final double tolerance;
-  private final double routingMargin;
+  private final Tolerance tolerance;
   private final List<ConformanceReport.Check> checks = new ArrayList<>();
-  /** Per batch row, the first position whose hidden state a near-tie routing flip has changed. */
-  private int[] divergedFrom = new int[0];
+  /** Per batch row, the positions a near-tie routing flip may have changed. */
+  private RowDivergence divergence = new RowDivergence(0);
+  /** The position of the last token of the latest decoder call, whose logits choose the next token. */
+  private int lastPosition;
 
-  /**
-   * @param tolerance largest relative error (1e-4 for fp32, 1e-2 for fp16)
-   * @param routingMargin router-logit margin of a near-tie
-   */
-  public ConformanceCheck(ModelConfig config, double tolerance, double routingMargin) {
+  /** @param tolerance of the package precision ({@link Tolerance#FP32}, {@link Tolerance#FP16}) */
+  public ConformanceCheck(ModelConfig config, Tolerance tolerance) {
     this.config = config;
     this.tolerance = tolerance;
-    this.routingMargin = routingMargin;
   }
 
   /** Runs every comparison between {@code tf} (the reference) and {@code pkg}; the caller closes both. */
@@ -67,8 +73,7 @@ public final class ConformanceCheck {
         Tensors.KvCache.empty(tf.info(), batch));
     Tensors.Decoded pkgOut = Tensors.decode(pkg, tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
         Tensors.KvCache.empty(pkg.info(), batch));
-    divergedFrom = new int[batch];
-    java.util.Arrays.fill(divergedFrom, Integer.MAX_VALUE);
+    divergence = new RowDivergence(batch);
     decoderOutputs("prefill", tfOut, pkgOut, 0);
 
     List<List<Integer>> tfTokens = new ArrayList<>();
@@ -103,80 +108,86 @@ public final class ConformanceCheck {
       pkgOut = pkgNext;
     }
     boolean passed = checks.stream().allMatch(ConformanceReport.Check::passed);
-    return new ConformanceReport(precision, moeMode, tolerance, routingMargin, SEED, List.copyOf(checks), tfTokens,
+    return new ConformanceReport(precision, moeMode, tolerance.relative(), SEED, List.copyOf(checks), tfTokens,
         pkgTokens, passed);
   }
 
   /**
-   * Compares logits, presents and router logits of one decoder pass whose new tokens start at position
+   * Compares routing, logits, presents and router logits of one decoder pass whose new tokens start at position
    * {@code offset}.
    */
   private void decoderOutputs(String name, Tensors.Decoded tf, Tensors.Decoded pkg, int offset) {
     long[] ls = tf.logits().shape(); // [B, S, V]
     int batch = (int) ls[0];
     int seq = (int) ls[1];
-    int k = config.textConfig().numExpertsPerTok();
+    if (batch != divergence.rows()) throw new IllegalStateException("batch changed");
+    lastPosition = offset + seq - 1;
+    TextConfig t = config.textConfig();
+    RoutingComparison routing = new RoutingComparison(tolerance, t.numExperts(), t.numExpertsPerTok(), 0);
+    List<Integer> layers = new ArrayList<>();
+    List<float[]> tfRouters = new ArrayList<>();
+    List<float[]> pkgRouters = new ArrayList<>();
     for (Map.Entry<Integer, TensorValue> e : tf.routerLogits().entrySet()) {
-      RoutingComparison r = RoutingComparison.compare(e.getValue(), pkg.routerLogits().get(e.getKey()), k,
-          routingMargin);
-      for (int token : r.nearTieTokens()) {
-        int b = token / seq;
-        divergedFrom[b] = Math.min(divergedFrom[b], offset + token % seq);
+      TensorValue theirs = pkg.routerLogits().get(e.getKey());
+      if (theirs == null || !java.util.Arrays.equals(theirs.shape(), e.getValue().shape())) {
+        int n = (int) e.getValue().shape()[0];
+        checks.add(new ConformanceReport.Check(name + "/routing." + e.getKey(), 0, n, n, 0, false));
+        continue;
       }
-      checks.add(new ConformanceReport.Check(name + "/routing." + e.getKey(), 0, r.tokens(), r.mismatches(),
-          r.nearTies(), r.mismatches() == 0));
+      layers.add(e.getKey());
+      tfRouters.add(e.getValue().data());
+      pkgRouters.add(theirs.data());
     }
-    int vocab = (int) ls[2];
-    tensor(name + "/logits", tf.logits(), pkg.logits(), i -> live(i / vocab / seq, offset + (i / vocab) % seq));
+    routing.compareCall(name, 0, layers, tfRouters, pkgRouters, seq, offset, token -> true, divergence);
+    for (int layer : layers) {
+      DecisionTally d = routing.tally(layer);
+      checks.add(new ConformanceReport.Check(name + "/routing." + layer, 0, (int) d.compared(), (int) d.flips(),
+          (int) d.nearTies(), d.flips() == 0));
+    }
+    check(name + "/logits", TensorDiff.rows(pkg.logits(), tf.logits(),
+        row -> divergence.live(row / seq, offset + row % seq)));
     for (int i = 0; i < tf.present().keys().size(); i++) {
       long[] ps = tf.present().keys().get(i).shape(); // [B, H, T, hd]
       int heads = (int) ps[1];
       int total = (int) ps[2];
       int hd = (int) ps[3];
-      java.util.function.IntPredicate keep = x -> live(x / hd / total / heads, (x / hd) % total);
-      tensor(name + "/present." + i + ".key", tf.present().keys().get(i), pkg.present().keys().get(i), keep);
-      tensor(name + "/present." + i + ".value", tf.present().values().get(i), pkg.present().values().get(i), keep);
+      java.util.function.IntPredicate keep = x -> divergence.live(x / hd / total / heads, (x / hd) % total);
+      check(name + "/present." + i + ".key",
+          TensorDiff.of(pkg.present().keys().get(i), tf.present().keys().get(i), keep));
+      check(name + "/present." + i + ".value",
+          TensorDiff.of(pkg.present().values().get(i), tf.present().values().get(i), keep));
     }
-    int experts = config.textConfig().numExperts();
+    Map<Integer, TensorDiff> routerDiffs = routing.routerLogits();
     for (Map.Entry<Integer, TensorValue> e : tf.routerLogits().entrySet()) {
-      tensor(name + "/router_logits." + e.getKey(), e.getValue(), pkg.routerLogits().get(e.getKey()),
-          x -> live(x / experts / seq, offset + (x / experts) % seq));
+      TensorDiff diff = layers.contains(e.getKey()) ? routerDiffs.getOrDefault(e.getKey(), TensorDiff.NONE)
+          : TensorDiff.INCOMPARABLE;
+      check(name + "/router_logits." + e.getKey(), diff);
     }
-    if (batch != divergedFrom.length) throw new IllegalStateException("batch changed");
-  }
-
-  private boolean live(int row, int position) {
-    return position < divergedFrom[row];
   }
 
   private void tensor(String name, TensorValue expected, TensorValue actual) {
-    tensor(name, expected, actual, i -> true);
+    check(name, TensorDiff.of(actual, expected));
   }
 
-  private void tensor(String name, TensorValue expected, TensorValue actual, java.util.function.IntPredicate keep) {
-    double err = Comparisons.relativeError(expected, actual, keep);
-    checks.add(new ConformanceReport.Check(name, err, 0, 0, 0, err <= tolerance));
+  private void check(String name, TensorDiff diff) {
+    checks.add(new ConformanceReport.Check(name, diff.maxRel(), 0, 0, 0, diff.within(tolerance)));
   }
 
-  /** Last-position argmax per row: a differing choice fails unless TF's top-two gap is within the tolerance. */
+  /**
+   * The argmax of the last position per row: a token that differs from TF's fails unless TF prefers its own token
+   * by no more than the near-tie allowance; rows diverged by a near-tie routing flip are left out.
+   */
   private void greedyChoice(String name, TensorValue expected, TensorValue actual) {
     int[] a = Comparisons.lastTokenArgmax(expected, config.imageTokenIndex());
     int[] b = Comparisons.lastTokenArgmax(actual, config.imageTokenIndex());
-    long[] s = expected.shape();
+    long[] s = expected.shape(); // [B, S, V]
     int seq = (int) s[1];
     int vocab = (int) s[2];
-    double scale = 1e-6;
-    for (float x : expected.data()) scale = Math.max(scale, Math.abs(x));
-    int mismatches = 0;
-    int nearTies = 0;
-    for (int row = 0; row < a.length; row++) {
-      if (a[row] == b[row]) continue;
-      int base = (row * seq + seq - 1) * vocab;
-      double gap = expected.data()[base + a[row]] - expected.data()[base + b[row]];
-      if (gap <= 2 * tolerance * scale) nearTies++;
-      else mismatches++;
-    }
-    checks.add(new ConformanceReport.Check(name, 0, a.length, mismatches, nearTies, mismatches == 0));
+    DecisionTally d = new DecisionTally();
+    GreedyComparison.compare(expected.data(), vocab, row -> (row * seq + seq - 1) * vocab, lastPosition, a, b,
+        tolerance, divergence, d);
+    checks.add(new ConformanceReport.Check(name, 0, (int) d.compared(), (int) d.flips(), (int) d.nearTies(),
+        d.flips() == 0));
   }
 
   private static List<Integer> box(int[] values) {

@@ -8,8 +8,8 @@ import java.util.List;
  *
  * @param precision the package precision
  * @param moeMode the package MoE mode
- * @param tolerance the largest relative error allowed (vision features, embeddings, logits, router logits)
- * @param routingMargin router-logit margin below which differing top-k choices count as near-ties
+ * @param tolerance the largest relative error allowed (vision features, embeddings, logits, router logits); it
+ *     also bounds near-tie flips ({@link org.moellava.runtime.conformance.NearTie})
  * @param seed the seed of the inputs
  * @param checks every comparison made
  * @param greedyTokensTf tokens TF chose, greedily, per decode step and row
@@ -20,7 +20,6 @@ public record ConformanceReport(
     @JsonProperty("precision") String precision,
     @JsonProperty("moe_mode") String moeMode,
     @JsonProperty("tolerance") double tolerance,
-    @JsonProperty("routing_margin") double routingMargin,
     @JsonProperty("seed") long seed,
     @JsonProperty("checks") List<Check> checks,
     @JsonProperty("greedy_tokens_tf") List<List<Integer>> greedyTokensTf,
@@ -31,10 +30,11 @@ public record ConformanceReport(
    * One comparison.
    *
    * @param name what was compared, e.g. {@code prefill/logits}
-   * @param relativeError max abs error over the reference's max abs value (for tensors), else 0
-   * @param tokens routed tokens compared (router checks), else 0
-   * @param routingMismatches tokens routed differently with a clear margin
-   * @param nearTies tokens routed differently within the margin (allowed)
+   * @param relativeError max abs error over the reference's max abs value (for tensors; logits and router logits
+   *     per position, each against its own scale), else 0
+   * @param tokens decisions compared (routing: tokens; argmax: rows), else 0
+   * @param routingMismatches decisions that differ beyond the near-tie allowance
+   * @param nearTies decisions that differ within it (allowed)
    * @param passed whether the check is within tolerance
    */
   public record Check(

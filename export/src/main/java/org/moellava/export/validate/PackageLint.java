@@ -9,7 +9,7 @@ import org.moellava.error.InvalidInputException;
 import org.moellava.export.onnx.io.OnnxModelReader;
 import org.moellava.export.onnx.lint.LintViolation;
 import org.moellava.export.onnx.lint.TensorRtLint;
-import org.moellava.export.pkg.PackageExporter;
+import org.moellava.export.spec.PackageGraphs;
 
 /** {@link TensorRtLint} over every {@code .onnx} file of a package directory. */
 public final class PackageLint {
@@ -20,7 +20,7 @@ public final class PackageLint {
     if (!Files.isDirectory(packageDir)) {
       throw new InvalidInputException(packageDir + ": package directory not found");
     }
-    List<Path> files = PackageExporter.onnxFiles(packageDir);
+    List<Path> files = PackageGraphs.onnxFiles(packageDir);
     if (files.isEmpty()) throw new InvalidInputException(packageDir + ": no .onnx files; is it a model package?");
     Map<String, List<LintViolation>> out = new LinkedHashMap<>();
     for (Path f : files) out.put(f.getFileName().toString(), TensorRtLint.check(OnnxModelReader.read(f)));

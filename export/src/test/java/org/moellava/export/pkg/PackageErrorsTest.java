@@ -23,6 +23,7 @@ import org.moellava.export.onnx.ExportSpec;
 import org.moellava.export.onnx.TfToOnnxConverter;
 import org.moellava.export.onnx.UnsupportedOpException;
 import org.moellava.export.onnx.handlers.OpHandlerRegistry;
+import org.moellava.export.spec.PackageGraphs;
 import org.moellava.graph.DecoderGraph;
 import org.moellava.tensor.TensorValue;
 

@@ -29,6 +29,7 @@ import org.moellava.runtime.ort.OrtOptions;
 import org.moellava.runtime.tf.TfBackend;
 import org.moellava.tensor.IntTensorValue;
 import org.moellava.tensor.TensorValue;
+import org.moellava.runtime.conformance.TensorDiff;
 
 /**
  * A micro model exported as a standard fp32 package and run on ONNX Runtime CPU against the TF graphs: prefill
@@ -188,7 +189,7 @@ class PackageExportTest {
   }
 
   static void assertClose(String what, TensorValue expected, TensorValue actual) {
-    double err = Comparisons.relativeError(expected, actual);
+    double err = TensorDiff.of(actual, expected).maxRel();
     assertTrue(err <= TOL, what + ": relative error " + err);
   }
 

@@ -18,11 +18,10 @@ import org.moellava.export.onnx.lint.TensorRtLint;
 import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.onnx.proto.NodeProto;
 import org.moellava.export.onnx.proto.TensorProto;
-import org.moellava.export.validate.Comparisons;
 import org.moellava.export.validate.PromptBatch;
-import org.moellava.export.validate.RoutingComparison;
 import org.moellava.pkg.PackageManifestIO;
 import org.moellava.runtime.Tensors;
+import org.moellava.runtime.conformance.TensorDiff;
 import org.moellava.runtime.ort.OrtBackend;
 import org.moellava.runtime.ort.OrtOptions;
 import org.moellava.runtime.tf.TfBackend;
@@ -77,7 +76,7 @@ class PackageModesTest {
             Tensors.KvCache.empty(s.info(), lengths.length));
         var b = Tensors.decode(f, embeds, p.attentionMask(), p.positionIds(),
             Tensors.KvCache.empty(f.info(), lengths.length));
-        double err = Comparisons.relativeError(a.logits(), b.logits());
+        double err = TensorDiff.of(b.logits(), a.logits()).maxRel();
         assertTrue(err <= 1e-4, "fused vs standard logits " + err);
         assertEquals(a.routerLogits().keySet(), b.routerLogits().keySet());
       }
@@ -98,7 +97,7 @@ class PackageModesTest {
     try (OrtBackend h = OrtBackend.open(half, OrtOptions.cpu());
          TfBackend tf = new TfBackend(config, weights, "ck")) {
       TensorValue pixels = new TensorValue(new long[] {2, 3, 8, 8}, gaussian(2 * 3 * 64));
-      double err = Comparisons.relativeError(Tensors.imageFeatures(tf, pixels), Tensors.imageFeatures(h, pixels));
+      double err = TensorDiff.of(Tensors.imageFeatures(h, pixels), Tensors.imageFeatures(tf, pixels)).maxRel();
       assertTrue(err <= 1e-2, "fp16 vision features " + err);
       assertTrue(err > 1e-7, "fp16 really computes in half precision: " + err);
     }

@@ -1,12 +1,13 @@
 package org.moellava.serve.engine;
 
+import org.moellava.tensor.TopK;
 import java.nio.FloatBuffer;
 import org.moellava.runtime.DecoderOutput;
 import org.moellava.runtime.ModelInfo;
 
 /**
  * Reads the experts each MoE layer routed a position to out of a decoder call's {@code router_logits.{j}
- * [B * S, E]} (the top k, see {@link ExpertRouting}): per generated token for the result, and per call as the
+ * [B * S, E]} (the top k, {@link TopK}: ties to the lower index): per generated token for the result, and per call as the
  * expert load reported to the {@link EngineObserver}.
  */
 final class ExpertCounter {
@@ -50,6 +51,6 @@ final class ExpertCounter {
   }
 
   private int[] topK(FloatBuffer routerLogits, int row) {
-    return ExpertRouting.topK(routerLogits, row * info.numExperts(), info.numExperts(), info.expertsPerToken());
+    return TopK.of(routerLogits, row * info.numExperts(), info.numExperts(), info.expertsPerToken());
   }
 }

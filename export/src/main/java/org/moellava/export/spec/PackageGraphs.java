@@ -1,11 +1,16 @@
-package org.moellava.export.pkg;
+package org.moellava.export.spec;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
+import org.moellava.error.InvalidInputException;
 import org.moellava.export.onnx.Dim;
 import org.moellava.export.onnx.ExportSpec;
 import org.moellava.pkg.GraphNames;
@@ -101,6 +106,15 @@ public final class PackageGraphs {
       case DECODER -> List.of(GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS);
       default -> List.of();
     };
+  }
+
+  /** The ONNX files of a package directory, sorted. */
+  public static List<Path> onnxFiles(Path dir) {
+    try (Stream<Path> walk = Files.list(dir)) {
+      return new ArrayList<>(walk.filter(p -> p.getFileName().toString().endsWith(".onnx")).sorted().toList());
+    } catch (IOException e) {
+      throw new InvalidInputException(dir + ": cannot list: " + e.getMessage(), e);
+    }
   }
 
   private static Dim[] cacheDims(TextConfig t, String lengthAxis) {
