@@ -2,6 +2,7 @@ package org.moellava.cli;
 
 import java.util.concurrent.CountDownLatch;
 import org.moellava.serve.engine.EngineConfig;
+import org.moellava.error.InvalidInputException;
 import org.moellava.serve.http.ChatServer;
 import org.moellava.serve.http.ServerOptions;
 import org.moellava.serve.load.ServingModel;
@@ -39,23 +40,42 @@ public final class ServeCommand implements Runnable {
   @Option(names = "--queue", defaultValue = "64", description = "Most requests waiting; more are answered 429.")
   int queue;
 
+  @Option(names = "--drain-seconds", defaultValue = "30", description = "On SIGTERM, how long requests in flight "
+      + "may take to finish before they are cancelled (default ${DEFAULT-VALUE}).")
+  int drainSeconds;
+
   @Override
   public void run() {
     ServerOptions options = ServerOptions.defaults().withHost(host).withPort(port)
         .withApiKey(ApiKeySource.resolve(apiKey, apiKeyFile, System.getenv(ApiKeySource.ENVIRONMENT)));
     EngineConfig engineConfig = new EngineConfig(maxBatch, queue);
+    if (drainSeconds < 0) throw new InvalidInputException("--drain-seconds must be >= 0, got " + drainSeconds);
     ServingModel m = ServingModels.open(model.request(false));
     CountDownLatch stopped = new CountDownLatch(1);
+    CountDownLatch closed = new CountDownLatch(1);
     try (m; ChatServer server = ChatServer.create(m.backend(), m.tokenizer(), m.decoder(),
         m.imageDecoder(options.maxImagePixels(), options.maxImageBytes()), m.systemPrompt(), engineConfig, options)) {
       server.start();
       spec.commandLine().getOut().printf("serving %s with %s on http://%s:%d (Ctrl-C stops)%n",
           m.backend().info().modelId(), m.backend().name(), host, server.port());
       spec.commandLine().getOut().flush();
-      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+      // SIGTERM / Ctrl-C: drain (no new requests, in-flight ones finish or end cleanly), then close and exit.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          int cancelled = server.drain(java.time.Duration.ofSeconds(drainSeconds));
+          System.err.println("moellava: drained" + (cancelled > 0 ? "; " + cancelled + " request(s) cancelled at "
+              + "the " + drainSeconds + " s deadline" : ""));
+          stopped.countDown();
+          closed.await(drainSeconds + 10L, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "moellava-drain"));
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      closed.countDown();
     }
   }
 }

@@ -46,9 +46,11 @@ final class ChatCompletionsHandler implements Handler {
   private final ServerOptions options;
   private final ModelInfo info;
   private final ChatRequestParser parser;
+  private final InFlight inFlight;
 
   ChatCompletionsHandler(GenerationEngine engine, ChatTemplate template, ImageDecoder imageDecoder,
-      ServerMetrics metrics, ServerOptions options) {
+      ServerMetrics metrics, ServerOptions options, InFlight inFlight) {
+    this.inFlight = inFlight;
     this.engine = engine;
     this.template = template;
     this.imageDecoder = imageDecoder;
@@ -62,12 +64,14 @@ final class ChatCompletionsHandler implements Handler {
   public void handle(Context ctx) throws Exception {
     long start = System.nanoTime();
     String status = "500";
+    inFlight.enter();
     try {
       status = serve(ctx);
     } catch (ApiException e) {
       status = Integer.toString(e.status());
       throw e;
     } finally {
+      inFlight.exit();
       metrics.request(status, System.nanoTime() - start);
     }
   }
@@ -105,6 +109,16 @@ final class ChatCompletionsHandler implements Handler {
     } catch (InvalidInputException e) {
       throw ApiException.invalid("messages", "invalid_value", e.getMessage());
     }
+    inFlight.started(handle);
+    try {
+      return answer(ctx, request, handle, events, id);
+    } finally {
+      inFlight.ended(handle);
+    }
+  }
+
+  private String answer(Context ctx, ChatRequest request, GenerationHandle handle, EventQueue events, String id)
+      throws InterruptedException {
     ChatResponses responses = new ChatResponses(id, System.currentTimeMillis() / 1000, info.modelId(),
         info.moeLayers());
     GenerationEvent first;

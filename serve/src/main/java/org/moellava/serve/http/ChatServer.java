@@ -33,6 +33,10 @@ public final class ChatServer implements AutoCloseable {
   private final ServerMetrics metrics;
   private final ServerOptions options;
   private final Javalin app;
+  /** After a drain's deadline, how long cancelled requests get to write their last chunk. */
+  private static final long DRAIN_CANCEL_GRACE_MILLIS = 2_000;
+  private final InFlight inFlight = new InFlight();
+  private volatile boolean draining;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
 
   /**
@@ -74,8 +78,14 @@ public final class ChatServer implements AutoCloseable {
       LocalRequestGuard guard = new LocalRequestGuard(options.host());
       app.before(guard::check);
     }
+    app.before("/v1/*", ctx -> {
+      if (draining) {
+        ctx.header("Connection", "close");
+        throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down");
+      }
+    });
     app.post("/v1/chat/completions",
-        new ChatCompletionsHandler(engine, template, imageDecoder, metrics, options));
+        new ChatCompletionsHandler(engine, template, imageDecoder, metrics, options, inFlight));
     app.get("/v1/models", this::models);
     app.get("/health", this::health);
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
@@ -112,6 +122,26 @@ public final class ChatServer implements AutoCloseable {
     return engine;
   }
 
+  /**
+   * Graceful shutdown, as on SIGTERM: stops taking new requests ({@code /v1/*} answers 503, {@code /health} reports
+   * {@code draining} with 503 so a load balancer stops routing here), lets the requests in flight finish for up to
+   * {@code deadline}, then cancels the rest, which still end cleanly (a stream gets its last chunk and
+   * {@code [DONE]}). Returns the number of requests that had to be cancelled. Call {@link #close} after it.
+   */
+  public int drain(java.time.Duration deadline) throws InterruptedException {
+    draining = true;
+    if (inFlight.awaitIdle(deadline.toMillis())) return 0;
+    int cancelled = inFlight.count();
+    inFlight.cancelAll();
+    inFlight.awaitIdle(DRAIN_CANCEL_GRACE_MILLIS);
+    return cancelled;
+  }
+
+  /** Whether {@link #drain} has started. */
+  public boolean draining() {
+    return draining;
+  }
+
   /** Stops the HTTP server and the engine. */
   @Override
   public void close() {
@@ -137,7 +167,8 @@ public final class ChatServer implements AutoCloseable {
 
   private void health(Context ctx) {
     ObjectNode root = Json.MAPPER.createObjectNode();
-    root.put("status", "ok");
+    root.put("status", draining ? "draining" : "ok");
+    if (draining) ctx.status(503);
     root.put("model", engine.info().modelId());
     root.put("backend", engine.backendName());
     root.put("queue_depth", engine.queueDepth());

@@ -317,6 +317,53 @@ class ChatServerTest {
   }
 
   @Test
+  void drainFinishesInFlightStreamsAndRefusesNewRequests() throws Exception {
+    try (HttpFixture slow = new HttpFixture(new FakeBackend(1024, false).decodeDelayMillis(10), new EngineConfig(2, 4),
+        HttpFixture.options())) {
+      HttpResponse<InputStream> stream = slow.client.send(
+          slow.postRequest(question("long", ",\"max_tokens\":60,\"stream\":true"), null),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertEquals(200, stream.statusCode());
+      CompletableFuture<Integer> drained = CompletableFuture.supplyAsync(() -> {
+        try {
+          return slow.server.drain(java.time.Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      while (!slow.server.draining() && System.nanoTime() < until) Thread.sleep(2);
+      HttpResponse<String> refused = slow.post(question("new", ",\"max_tokens\":2"));
+      assertEquals(503, refused.statusCode(), refused.body());
+      assertTrue(refused.body().contains("shutting_down"), refused.body());
+      HttpResponse<String> health = slow.get("/health");
+      assertEquals(503, health.statusCode());
+      assertTrue(health.body().contains("\"draining\""), health.body());
+      String body = new String(stream.body().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(body.strip().endsWith("data: [DONE]"), body);
+      assertTrue(body.contains("\"finish_reason\":\"length\""), "the stream ran to its end: " + body);
+      assertEquals(0, drained.get(10, TimeUnit.SECONDS), "nothing had to be cancelled");
+    }
+  }
+
+  @Test
+  void drainPastItsDeadlineCancelsButStillEndsStreamsCleanly() throws Exception {
+    try (HttpFixture slow = new HttpFixture(new FakeBackend(1024, false).decodeDelayMillis(20), new EngineConfig(2, 4),
+        HttpFixture.options())) {
+      HttpResponse<InputStream> stream = slow.client.send(
+          slow.postRequest(question("long", ",\"max_tokens\":500,\"stream\":true"), null),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertEquals(200, stream.statusCode());
+      long start = System.nanoTime();
+      assertEquals(1, slow.server.drain(java.time.Duration.ofMillis(300)));
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3), "drain keeps to its deadline");
+      String body = new String(stream.body().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(body.strip().endsWith("data: [DONE]"), body);
+      assertTrue(body.contains("\"finish_reason\":\"cancelled\""), body);
+    }
+  }
+
+  @Test
   void apiKeyIsRequiredWhenSet() throws Exception {
     try (HttpFixture keyed = new HttpFixture(new FakeBackend(), new EngineConfig(1, 4),
         HttpFixture.options().withApiKey("s3cret"))) {
