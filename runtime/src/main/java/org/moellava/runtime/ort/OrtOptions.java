@@ -13,7 +13,7 @@ import org.moellava.runtime.Device;
 public record OrtOptions(Device device, boolean tensorRtProvider, int deviceId, int intraOpThreads) {
   public OrtOptions {
     if (tensorRtProvider && device != Device.CUDA) {
-      throw new IllegalArgumentException("the TensorRT execution provider needs --device cuda");
+      throw new IllegalArgumentException("the TensorRT execution provider needs device CUDA");
     }
     if (deviceId < 0 || intraOpThreads < 0) {
       throw new IllegalArgumentException("deviceId and intraOpThreads must be >= 0");
