@@ -15,11 +15,11 @@ import org.junit.jupiter.api.io.TempDir;
  * 200 open / generate / close cycles on the tiny package: the process's resident memory (VmRSS) after the last
  * cycle is within 64 MB of what it was after cycle 50. The heap is fixed and pre-touched (-Xms768m -Xmx768m
  * -XX:+AlwaysPreTouch), and each reading follows a full GC (the engine's direct buffers are freed when collected),
- * so the growth measured is native memory still held. Why 64 MB: a model that is not closed keeps its three ONNX
- * Runtime sessions, their arenas and its engine thread, about 4.8 MB per cycle (measured by dropping
- * {@link MoeLlava#close()}: +860 MB over 180 cycles), so a leak would add about 720 MB over the 150 measured cycles,
- * 11 times the bound; a clean run grows by about 40 MB over its first 60 cycles (malloc arenas, JIT code) and then
- * settles (+10 to +17 MB from cycle 60 to 200 in the runs measured).
+ * so the growth measured is native memory still held. Why 64 MB: a model whose {@link MoeLlava#close()} leaves its
+ * three ONNX Runtime sessions and its tokenizer open leaks about 4.7 MB per cycle (measured with close() stopping
+ * only the engine: +711 MB from cycle 50 to 200, 11 times the bound, and the test fails); a clean run grows by
+ * about 40 MB over its first 60 cycles (malloc arenas, JIT code) and then settles (+20 and +25 MB from cycle 50 to
+ * 200 in two runs of this test).
  */
 @Tag("heavy")
 @Timeout(900)
