@@ -45,6 +45,21 @@ class ClasspathTest {
   }
 
   @Test
+  void theInstalledPomNeedsNothingFromThisBuild() throws Exception {
+    // flatten-maven-plugin's output, which install (and invoker:install) publish instead of api/pom.xml
+    Path pom = buildFile("moellava.api.classes").resolveSibling("flattened-pom.xml");
+    String xml = Files.readString(pom);
+    assertFalse(xml.contains("${"), "an unresolved property in " + pom);
+    assertFalse(xml.contains("<parent>"), "a parent a consumer would need: " + pom);
+    assertTrue(xml.contains("<artifactId>moellava-serve</artifactId>") && xml.contains("<version>0.1.0"), xml);
+    String runtimePom = Files.readString(Path.of(System.getProperty("moellava.root", ".."),
+        "runtime/target/flattened-pom.xml"));
+    assertTrue(runtimePom.contains("<artifactId>onnxruntime</artifactId>"), "${onnxruntime.artifact} resolved");
+    assertTrue(runtimePom.matches("(?s).*<artifactId>moellava-graph-builder</artifactId>.*?<optional>true</optional>.*"),
+        "graph-builder stays optional for consumers of moellava-runtime");
+  }
+
+  @Test
   void aJvmWithTheApiRuntimeClasspathCaptionsWithoutLoadingTensorFlow(@TempDir Path dir) throws Exception {
     Path pkg = TinyModel.write(dir, 7);
     Path image = dir.resolve("image.png");
