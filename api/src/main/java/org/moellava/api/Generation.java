@@ -20,7 +20,18 @@ import java.util.List;
 public record Generation(String text, int[] tokenIds, Usage usage, FinishReason finishReason,
     List<int[][]> routedExperts, List<Integer> moeLayers, Duration timeToFirstToken, Duration elapsed) {
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @param text see {@link #text()}
+   * @param tokenIds see {@link #tokenIds()}
+   * @param usage see {@link #usage()}
+   * @param finishReason see {@link #finishReason()}
+   * @param routedExperts see {@link #routedExperts()}
+   * @param moeLayers see {@link #moeLayers()}
+   * @param timeToFirstToken see {@link #timeToFirstToken()}
+   * @param elapsed see {@link #elapsed()}
+   */
   public Generation {
     routedExperts = List.copyOf(routedExperts);
     moeLayers = List.copyOf(moeLayers);

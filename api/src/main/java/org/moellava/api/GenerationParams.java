@@ -20,6 +20,13 @@ public record GenerationParams(int maxTokens, double temperature, double topP, i
   /**
    * Checks the parameters.
    *
+   *
+   * @param maxTokens see {@link #maxTokens()}
+   * @param temperature see {@link #temperature()}
+   * @param topP see {@link #topP()}
+   * @param topK see {@link #topK()}
+   * @param seed see {@link #seed()}
+   * @param stop see {@link #stop()}
    * @throws IllegalArgumentException if one is out of range or a stop string is empty
    */
   public GenerationParams {

@@ -24,6 +24,10 @@ public record Message(Role role, String text, Image image) {
   /**
    * Checks the message.
    *
+   *
+   * @param role see {@link #role()}
+   * @param text see {@link #text()}
+   * @param image see {@link #image()}
    * @throws NullPointerException if {@code role} or {@code text} is null
    * @throws IllegalArgumentException if a message other than a user message has an image
    */

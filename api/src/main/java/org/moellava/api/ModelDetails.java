@@ -19,7 +19,20 @@ import java.util.List;
  */
 public record ModelDetails(String modelId, String backend, int vocabSize, int maxContext, int imageSize,
     int imageTokens, List<Integer> moeLayers, int numExperts, int expertsPerToken, String systemPrompt) {
-  /** Copies the list. */
+  /**
+   * Copies the list.
+   *
+   * @param modelId see {@link #modelId()}
+   * @param backend see {@link #backend()}
+   * @param vocabSize see {@link #vocabSize()}
+   * @param maxContext see {@link #maxContext()}
+   * @param imageSize see {@link #imageSize()}
+   * @param imageTokens see {@link #imageTokens()}
+   * @param moeLayers see {@link #moeLayers()}
+   * @param numExperts see {@link #numExperts()}
+   * @param expertsPerToken see {@link #expertsPerToken()}
+   * @param systemPrompt see {@link #systemPrompt()}
+   */
   public ModelDetails {
     moeLayers = List.copyOf(moeLayers);
   }

@@ -49,6 +49,14 @@ public record Options(Backend backend, Device device, int deviceId, int threads,
   /**
    * Checks the settings.
    *
+   *
+   * @param backend see {@link #backend()}
+   * @param device see {@link #device()}
+   * @param deviceId see {@link #deviceId()}
+   * @param threads see {@link #threads()}
+   * @param maxBatch see {@link #maxBatch()}
+   * @param maxQueue see {@link #maxQueue()}
+   * @param maxImagePixels see {@link #maxImagePixels()}
    * @throws NullPointerException if {@code backend} or {@code device} is null
    * @throws IllegalArgumentException if a number is out of range
    */

@@ -14,6 +14,9 @@ public record Request(List<Message> messages, GenerationParams params) {
   /**
    * Checks the request.
    *
+   *
+   * @param messages see {@link #messages()}
+   * @param params see {@link #params()}
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if there is no message
    */

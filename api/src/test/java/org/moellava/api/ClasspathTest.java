@@ -83,6 +83,8 @@ class ClasspathTest {
           forkedIds, "the forked JVM's answer is this JVM's");
     }
     assertTrue(out.contains("backend: onnxruntime-cpu"), out);
+    assertTrue(out.contains("tensorflow: BackendUnavailableException: the TensorFlow backend needs "
+        + "moellava-graph-builder"), out);
 
     List<String> loaded = Files.readAllLines(classLog);
     assertTrue(loaded.stream().anyMatch(l -> l.contains("ai.onnxruntime.OrtSession ")), "class log has ORT classes");
