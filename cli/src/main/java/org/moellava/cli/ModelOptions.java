@@ -1,6 +1,7 @@
 package org.moellava.cli;
 
 import java.nio.file.Path;
+import org.moellava.error.InvalidInputException;
 import org.moellava.runtime.Device;
 import org.moellava.runtime.ort.OrtOptions;
 import org.moellava.serve.load.BackendKind;
@@ -36,6 +37,21 @@ final class ModelOptions {
 
   ServingModels.Request request(boolean idsOnly) {
     BackendKind kind = backend == null ? null : BackendKind.parse(backend);
+    // the loader's messages are in library terms; the command line's own wording first
+    if (kind == BackendKind.TF && source.packageDir != null) {
+      throw new InvalidInputException("--backend tf runs a checkpoint: give --checkpoint DIR, not --package");
+    }
+    if (kind != null && kind != BackendKind.TF && source.checkpointDir != null) {
+      throw new InvalidInputException("--backend " + backend + " runs a model package: give --package DIR "
+          + "(moellava export), not --checkpoint");
+    }
+    if ((kind == BackendKind.TF || kind == null && source.checkpointDir != null) && Device.parse(device) != Device.CPU) {
+      throw new InvalidInputException("--backend tf runs on the device of the TensorFlow native build "
+          + "(CPU by default, GPU with -Pgpu); leave out --device");
+    }
+    if (ortTensorRt && Device.parse(device) != Device.CUDA) {
+      throw new InvalidInputException("--ort-tensorrt needs --device cuda");
+    }
     OrtOptions ort = new OrtOptions(Device.parse(device), ortTensorRt, 0, threads);
     return new ServingModels.Request(source.packageDir, source.checkpointDir, kind, ort, idsOnly);
   }

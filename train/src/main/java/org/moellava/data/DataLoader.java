@@ -103,7 +103,7 @@ public final class DataLoader implements AutoCloseable {
     return collate(samples, pixels, preprocessor.imageSize(), padId, padToMaxLength ? builder.maxLength() : -1);
   }
 
-  /** Right-pads samples into a batch; {@code length} < 0 pads to the longest row. */
+  /** Right-pads samples into a batch; {@code length < 0} pads to the longest row. */
   public static Batch collate(List<TokenizedSample> samples, float[] pixels, int imageSize, int padId, int length) {
     int s = length;
     if (s < 0) {

@@ -22,7 +22,7 @@ final class OrtSessions {
     EnumSet<OrtProvider> available = OrtEnvironment.getAvailableProviders();
     if (options.device() == Device.CUDA && !available.contains(OrtProvider.CUDA)) {
       throw new BackendUnavailableException("ONNX Runtime CUDA execution provider unavailable (this build has "
-          + available + "; build with -Pgpu for onnxruntime_gpu)");
+          + available + "; the com.microsoft.onnxruntime:onnxruntime_gpu artifact has it)");
     }
     if (options.tensorRtProvider() && !available.contains(OrtProvider.TENSOR_RT)) {
       throw new BackendUnavailableException("ONNX Runtime TensorRT execution provider unavailable (this build has "

@@ -62,7 +62,7 @@ public final class TrtBackend implements Backend {
         String file = manifest.files().get(role);
         if (file == null) {
           throw new InvalidInputException(dir.resolve(PackageManifest.FILE_NAME) + ": files has no '" + role
-              + "' (build the engines with moellava export --tensorrt)");
+              + "' entry: the package has no TensorRT engines (export it with TensorRT engines)");
         }
         opened.add(new TrtEngine(dir.resolve(file), runtime));
       }

@@ -32,7 +32,7 @@ public final class IdsOnlyTokenizer implements PromptTokenizer, TokenDecoder {
       }
       return ids;
     } catch (NumberFormatException e) {
-      throw new InvalidInputException("--ids-only prompt must be token ids separated by spaces or commas, got '"
+      throw new InvalidInputException("an ids-only prompt must be token ids separated by spaces or commas, got '"
           + text + "'");
     }
   }

@@ -21,7 +21,9 @@ import org.moellava.text.Tokenizer;
 /**
  * Opens a {@link ServingModel} from a model package ({@code ort}, {@code trt}) or a checkpoint ({@code tf}).
  * The tokenizer is {@code tokenizer.json} next to the model; a model without one fails with a one-line error
- * unless {@code idsOnly} is set. Every failure is a typed one-line error, and nothing stays open after one.
+ * unless {@code idsOnly} is set. Every failure is a typed one-line error that names the file or setting at fault
+ * in library terms (no command-line flags: callers such as the CLI add their own wording), and nothing stays open
+ * after one.
  */
 public final class ServingModels {
   private ServingModels() {}
@@ -38,7 +40,8 @@ public final class ServingModels {
   public record Request(Path packageDir, Path checkpointDir, BackendKind backend, OrtOptions ort, boolean idsOnly) {
     public Request {
       if ((packageDir == null) == (checkpointDir == null)) {
-        throw new InvalidInputException("give exactly one of --package and --checkpoint");
+        throw new InvalidInputException("open either a model package or a checkpoint, not "
+            + (packageDir == null ? "neither" : "both"));
       }
     }
 
@@ -53,17 +56,18 @@ public final class ServingModels {
     BackendKind kind = request.effectiveBackend();
     if (kind == BackendKind.TF) {
       if (request.checkpointDir() == null) {
-        throw new InvalidInputException("--backend tf runs a checkpoint: give --checkpoint DIR, not --package");
+        throw new InvalidInputException(request.packageDir() + ": the TensorFlow backend runs a training "
+            + "checkpoint, not a model package");
       }
       if (request.ort().device() != Device.CPU) {
-        throw new InvalidInputException("--backend tf runs on the device of the TensorFlow native build "
-            + "(CPU by default, GPU with -Pgpu); leave out --device");
+        throw new InvalidInputException("device " + request.ort().device() + " is for ONNX Runtime; the "
+            + "TensorFlow backend runs on the device its native library was built for");
       }
       return fromCheckpoint(request.checkpointDir(), request.idsOnly());
     }
     if (request.packageDir() == null) {
-      throw new InvalidInputException("--backend " + kind.name().toLowerCase(java.util.Locale.ROOT)
-          + " runs a model package: give --package DIR (moellava export), not --checkpoint");
+      throw new InvalidInputException(request.checkpointDir() + ": the " + (kind == BackendKind.TRT ? "TensorRT"
+          : "ONNX Runtime") + " backend runs a model package (moellava export), not a training checkpoint");
     }
     return fromPackage(request.packageDir(), kind, request.ort(), request.idsOnly());
   }
@@ -101,7 +105,7 @@ public final class ServingModels {
     if (Files.isRegularFile(file)) return Tokenizer.load(file);
     if (idsOnly) return null;
     throw new InvalidInputException(file + ": not found; this model has no tokenizer (imported without "
-        + "tokenizer.json?): copy the model's tokenizer.json there, or run generate with --ids-only");
+        + "tokenizer.json?): copy the model's tokenizer.json there, or open it in ids-only mode");
   }
 
   private static ServingModel assemble(Backend backend, Tokenizer tokenizer, ImagePreprocessor pre, String system) {

@@ -2,6 +2,7 @@ package org.moellava.serve.adapters;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,10 +76,12 @@ class AdaptersTest {
   void loaderExplainsWrongSourceBackendPairs() {
     InvalidInputException tfOnPackage = assertThrows(InvalidInputException.class, () -> ServingModels.open(
         new ServingModels.Request(tmp, null, BackendKind.TF, OrtOptions.cpu(), false)));
-    assertTrue(tfOnPackage.getMessage().contains("--checkpoint"), tfOnPackage.getMessage());
+    assertTrue(tfOnPackage.getMessage().contains("checkpoint, not a model package"), tfOnPackage.getMessage());
+    assertFalse(tfOnPackage.getMessage().contains("--"), "library messages name no CLI flag: " + tfOnPackage.getMessage());
     InvalidInputException ortOnCheckpoint = assertThrows(InvalidInputException.class, () -> ServingModels.open(
         new ServingModels.Request(null, tmp, BackendKind.ORT, OrtOptions.cpu(), false)));
-    assertTrue(ortOnCheckpoint.getMessage().contains("--package"), ortOnCheckpoint.getMessage());
+    assertTrue(ortOnCheckpoint.getMessage().contains("runs a model package"), ortOnCheckpoint.getMessage());
+    assertFalse(ortOnCheckpoint.getMessage().contains("--"), ortOnCheckpoint.getMessage());
     assertThrows(InvalidInputException.class, () -> new ServingModels.Request(tmp, tmp, null, OrtOptions.cpu(), false));
     assertEquals(Device.CUDA, Device.parse("cuda"));
     assertThrows(InvalidInputException.class, () -> BackendKind.parse("vllm"));
