@@ -1,5 +1,7 @@
 package org.moellava.api;
 
+import org.moellava.error.InvalidInputException;
+
 import java.util.List;
 import org.moellava.serve.engine.SamplingParams;
 
@@ -27,7 +29,7 @@ public record GenerationParams(int maxTokens, double temperature, double topP, i
    * @param topK see {@link #topK()}
    * @param seed see {@link #seed()}
    * @param stop see {@link #stop()}
-   * @throws IllegalArgumentException if one is out of range or a stop string is empty
+   * @throws InvalidInputException if one is out of range or a stop string is empty
    */
   public GenerationParams {
     stop = List.copyOf(stop);

@@ -1,5 +1,7 @@
 package org.moellava.api;
 
+import org.moellava.error.InvalidInputException;
+
 import java.util.Objects;
 
 /**
@@ -29,13 +31,13 @@ public record Message(Role role, String text, Image image) {
    * @param text see {@link #text()}
    * @param image see {@link #image()}
    * @throws NullPointerException if {@code role} or {@code text} is null
-   * @throws IllegalArgumentException if a message other than a user message has an image
+   * @throws InvalidInputException if a message other than a user message has an image
    */
   public Message {
     Objects.requireNonNull(role, "role");
     Objects.requireNonNull(text, "text");
     if (image != null && role != Role.USER) {
-      throw new IllegalArgumentException("only user messages may carry an image, not " + role + " messages");
+      throw new InvalidInputException("only user messages may carry an image, not " + role + " messages");
     }
   }
 

@@ -1,5 +1,7 @@
 package org.moellava.api;
 
+import org.moellava.error.InvalidInputException;
+
 import java.util.Objects;
 import org.moellava.image.ImageFiles;
 
@@ -58,16 +60,16 @@ public record Options(Backend backend, Device device, int deviceId, int threads,
    * @param maxQueue see {@link #maxQueue()}
    * @param maxImagePixels see {@link #maxImagePixels()}
    * @throws NullPointerException if {@code backend} or {@code device} is null
-   * @throws IllegalArgumentException if a number is out of range
+   * @throws InvalidInputException if a number is out of range
    */
   public Options {
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(device, "device");
-    if (deviceId < 0) throw new IllegalArgumentException("deviceId must be >= 0, got " + deviceId);
-    if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0: ONNX Runtime's choice), got " + threads);
-    if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
-    if (maxQueue < 1) throw new IllegalArgumentException("maxQueue must be >= 1, got " + maxQueue);
-    if (maxImagePixels < 1) throw new IllegalArgumentException("maxImagePixels must be >= 1, got " + maxImagePixels);
+    if (deviceId < 0) throw new InvalidInputException("deviceId must be >= 0, got " + deviceId);
+    if (threads < 0) throw new InvalidInputException("threads must be >= 0 (0: ONNX Runtime's choice), got " + threads);
+    if (maxBatch < 1) throw new InvalidInputException("maxBatch must be >= 1, got " + maxBatch);
+    if (maxQueue < 1) throw new InvalidInputException("maxQueue must be >= 1, got " + maxQueue);
+    if (maxImagePixels < 1) throw new InvalidInputException("maxImagePixels must be >= 1, got " + maxImagePixels);
   }
 
   /**
@@ -191,7 +193,7 @@ public record Options(Backend backend, Device device, int deviceId, int threads,
      * The options.
      *
      * @return the options
-     * @throws IllegalArgumentException if a setting is out of range
+     * @throws InvalidInputException if a setting is out of range
      */
     public Options build() {
       return new Options(backend, device, deviceId, threads, maxBatch, maxQueue, maxImagePixels);

@@ -227,9 +227,9 @@ class MoeLlavaTest {
       assertFalse(e.getMessage().contains("--"), "a library message names a CLI flag: " + e.getMessage());
       assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
     }
-    assertThrows(IllegalArgumentException.class, () -> GenerationParams.greedy(0));
-    assertThrows(IllegalArgumentException.class, () -> Options.builder().maxBatch(0).build());
-    assertThrows(IllegalArgumentException.class, () -> new Message(Message.Role.ASSISTANT, "x", Image.of(image)));
+    assertThrows(InvalidInputException.class, () -> GenerationParams.greedy(0));
+    assertThrows(InvalidInputException.class, () -> Options.builder().maxBatch(0).build());
+    assertThrows(InvalidInputException.class, () -> new Message(Message.Role.ASSISTANT, "x", Image.of(image)));
   }
 
   @Test

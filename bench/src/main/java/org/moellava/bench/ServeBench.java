@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,9 +15,7 @@ import org.moellava.serve.adapters.IdsOnlyTokenizer;
 import org.moellava.runtime.Backend;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.engine.EngineObserver;
-import org.moellava.serve.engine.GeneratedToken;
 import org.moellava.serve.engine.GenerationEngine;
-import org.moellava.serve.engine.GenerationListener;
 import org.moellava.serve.engine.GenerationRequest;
 import org.moellava.serve.engine.GenerationResult;
 import org.moellava.serve.engine.SamplingParams;
@@ -101,27 +98,12 @@ public final class ServeBench {
   }
 
   private static GenerationResult once(GenerationEngine engine, int[] prompt, List<Long> itl) {
-    CompletableFuture<GenerationResult> done = new CompletableFuture<>();
     long[] last = {-1};
-    engine.submit(new GenerationRequest("bench", prompt, null, SamplingParams.greedy(TOKENS)), new GenerationListener() {
-      @Override
-      public void onToken(GeneratedToken token) {
-        long now = System.nanoTime();
-        if (last[0] >= 0) itl.add(now - last[0]);
-        last[0] = now;
-      }
-
-      @Override
-      public void onFinish(GenerationResult result) {
-        done.complete(result);
-      }
-
-      @Override
-      public void onError(RuntimeException error) {
-        done.completeExceptionally(error);
-      }
-    });
-    return done.join();
+    return engine.generate(new GenerationRequest("bench", prompt, null, SamplingParams.greedy(TOKENS)), token -> {
+      long now = System.nanoTime();
+      if (last[0] >= 0) itl.add(now - last[0]);
+      last[0] = now;
+    }).join();
   }
 
   private static int[] prompt(Backend backend, int seed) {

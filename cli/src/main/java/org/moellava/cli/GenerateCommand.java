@@ -13,9 +13,7 @@ import org.moellava.image.ImageFiles;
 import org.moellava.runtime.ModelInfo;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.engine.EngineObserver;
-import org.moellava.serve.engine.GeneratedToken;
 import org.moellava.serve.engine.GenerationEngine;
-import org.moellava.serve.engine.GenerationListener;
 import org.moellava.serve.engine.GenerationRequest;
 import org.moellava.serve.engine.GenerationResult;
 import org.moellava.serve.engine.SamplingParams;
@@ -73,24 +71,11 @@ public final class GenerateCommand implements Runnable {
       PrintWriter out = spec.commandLine().getOut();
       try (GenerationEngine engine = new GenerationEngine(m.backend(), m.decoder(), new EngineConfig(1, 1),
           new EngineObserver() {})) {
-        CompletableFuture<GenerationResult> done = new CompletableFuture<>();
-        engine.submit(new GenerationRequest("cli", ids, pixels, sampling), new GenerationListener() {
-          @Override
-          public void onToken(GeneratedToken token) {
-            out.print(token.textDelta());
-            out.flush();
-          }
-
-          @Override
-          public void onFinish(GenerationResult result) {
-            done.complete(result);
-          }
-
-          @Override
-          public void onError(RuntimeException error) {
-            done.completeExceptionally(error);
-          }
-        });
+        CompletableFuture<GenerationResult> done = engine.generate(new GenerationRequest("cli", ids, pixels, sampling),
+            token -> {
+              out.print(token.textDelta());
+              out.flush();
+            });
         GenerationResult r = done.get();
         out.println();
         spec.commandLine().getErr().printf(Locale.ROOT, "[%d prompt tokens, %d generated, finish: %s, %s, "

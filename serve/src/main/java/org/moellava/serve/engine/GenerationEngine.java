@@ -85,10 +85,21 @@ public final class GenerationEngine implements AutoCloseable {
 
   /** Runs a request to completion; the future fails with the backend's error. */
   public CompletableFuture<GenerationResult> generate(GenerationRequest request) {
+    return generate(request, token -> { });
+  }
+
+  /**
+   * Runs a request to completion, handing each token to {@code onToken} on the scheduler thread as it is made (keep it
+   * short); the future fails with the backend's error.
+   */
+  public CompletableFuture<GenerationResult> generate(GenerationRequest request,
+      java.util.function.Consumer<GeneratedToken> onToken) {
     CompletableFuture<GenerationResult> future = new CompletableFuture<>();
     submit(request, new GenerationListener() {
       @Override
-      public void onToken(GeneratedToken token) {}
+      public void onToken(GeneratedToken token) {
+        onToken.accept(token);
+      }
 
       @Override
       public void onFinish(GenerationResult result) {
