@@ -213,6 +213,10 @@ final class BoundedBody implements AutoCloseable {
    * anyway (a connection with a read still pending is aborted), without its warning for each such request.
    */
   static void answerAndClose(Context ctx, int status, byte[] json) {
+    org.eclipse.jetty.server.Request base = org.eclipse.jetty.server.Request.getBaseRequest(ctx.req());
+    org.eclipse.jetty.io.EndPoint endPoint = base == null || base.getHttpChannel() == null ? null
+        : base.getHttpChannel().getEndPoint();
+    if (endPoint != null && !endPoint.isOpen()) return; // the client or a shutdown closed it: nobody to answer
     jakarta.servlet.http.HttpServletResponse res = ctx.res();
     res.setStatus(status);
     res.setContentType("application/json");
@@ -223,10 +227,7 @@ final class BoundedBody implements AutoCloseable {
     } catch (IOException | RuntimeException gone) {
       // the client went away: nothing to answer
     }
-    org.eclipse.jetty.server.Request base = org.eclipse.jetty.server.Request.getBaseRequest(ctx.req());
-    if (base != null && base.getHttpChannel() != null) {
-      base.getHttpChannel().getEndPoint().close();
-    }
+    if (endPoint != null) endPoint.close();
   }
 
   /** Stops the sweep; bodies still pending are answered 503. */

@@ -25,6 +25,7 @@ final class SlowBodyClients implements AutoCloseable {
   private final long byteEveryMillis;
   private final long reconnectMillis;
   private final ScheduledThreadPoolExecutor timer;
+  private final java.util.List<Slot> slots = new java.util.ArrayList<>();
   private volatile boolean closed;
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger peakOpen = new AtomicInteger();
@@ -46,6 +47,7 @@ final class SlowBodyClients implements AutoCloseable {
     });
     for (int i = 0; i < count; i++) {
       Slot slot = new Slot();
+      slots.add(slot);
       timer.schedule(slot, rampMillis * i / Math.max(1, count), TimeUnit.MILLISECONDS);
     }
   }
@@ -80,10 +82,19 @@ final class SlowBodyClients implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     closed = true;
     timer.shutdownNow();
-    timer.awaitTermination(10, TimeUnit.SECONDS);
+    try {
+      timer.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Slot slot : slots) {
+      synchronized (slot) {
+        slot.shut();
+      }
+    }
   }
 
   private final class Slot implements Runnable {
@@ -91,7 +102,7 @@ final class SlowBodyClients implements AutoCloseable {
     private long startedNanos;
 
     @Override
-    public void run() {
+    public synchronized void run() {
       if (closed) {
         shut();
         return;

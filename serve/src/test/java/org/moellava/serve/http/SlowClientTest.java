@@ -271,6 +271,19 @@ class SlowClientTest {
     }
   }
 
+  @Test
+  void closingTheServerEndsPendingBodies() throws Exception {
+    HttpFixture http = server(limits().withBodyRate(30_000, MIN_RATE));
+    CompletableFuture<Answer> t = CompletableFuture.supplyAsync(() -> trickle(http.server.port(), 200));
+    ChatServerTest.awaitTrue(() -> pendingBodies(http) == 1);
+    long start = System.nanoTime();
+    http.close();
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(millis < 5_000, "close took " + millis + " ms");
+    Answer a = t.get(5, TimeUnit.SECONDS);
+    assertTrue(a.status == 503 || a.status == -1, a.raw); // answered "shutting down", or just closed
+  }
+
   private static int pendingBodies(HttpFixture http) {
     return health(http).get("pending_bodies").asInt();
   }
