@@ -5,6 +5,7 @@ import org.moellava.serve.engine.EngineConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.serve.http.ChatServer;
 import org.moellava.serve.http.ServerOptions;
+import org.moellava.serve.http.ServerOptions.ClientLimits;
 import org.moellava.serve.load.ServingModel;
 import org.moellava.serve.load.ServingModels;
 import picocli.CommandLine.Command;
@@ -44,10 +45,40 @@ public final class ServeCommand implements Runnable {
       + "may take to finish before they are cancelled (default ${DEFAULT-VALUE}).")
   int drainSeconds;
 
+  @Option(names = "--idle-timeout-seconds", defaultValue = "" + ClientLimits.DEFAULT_IDLE_TIMEOUT_MILLIS / 1000,
+      description = "Close a connection with nothing read or written for this long; a request body that stalls "
+          + "this long is answered 408 (default ${DEFAULT-VALUE}).")
+  long idleTimeoutSeconds;
+
+  @Option(names = "--body-grace-seconds", defaultValue = "" + ClientLimits.DEFAULT_BODY_GRACE_MILLIS / 1000,
+      description = "How long any request body may take before --min-body-rate applies (default ${DEFAULT-VALUE}).")
+  long bodyGraceSeconds;
+
+  @Option(names = "--min-body-rate", defaultValue = "" + ClientLimits.DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+      paramLabel = "BYTES_PER_SECOND", description = "After the grace, a request body must arrive at this average "
+          + "rate from its start, else 408 and the connection is closed (default ${DEFAULT-VALUE}).")
+  long minBodyRate;
+
+  @Option(names = "--max-pending-bodies", defaultValue = "" + ClientLimits.DEFAULT_MAX_PENDING_BODIES,
+      description = "Most request bodies still arriving at once; one more sheds the one furthest behind the rate, "
+          + "else is answered 503 (default ${DEFAULT-VALUE}).")
+  int maxPendingBodies;
+
+  @Option(names = "--max-connections", defaultValue = "" + ClientLimits.DEFAULT_MAX_CONNECTIONS,
+      description = "Most open connections; past it a request sheds a slow body or a silent connection, else is "
+          + "answered 503 (/health and /metrics always answer) (default ${DEFAULT-VALUE}).")
+  int maxConnections;
+
   @Override
   public void run() {
+    if (idleTimeoutSeconds < 1 || bodyGraceSeconds < 0) {
+      throw new InvalidInputException("--idle-timeout-seconds must be >= 1 and --body-grace-seconds >= 0");
+    }
+    ClientLimits limits = new ClientLimits(idleTimeoutSeconds * 1000, bodyGraceSeconds * 1000, minBodyRate,
+        maxPendingBodies, maxConnections);
     ServerOptions options = ServerOptions.defaults().withHost(host).withPort(port)
-        .withApiKey(ApiKeySource.resolve(apiKey, apiKeyFile, System.getenv(ApiKeySource.ENVIRONMENT)));
+        .withApiKey(ApiKeySource.resolve(apiKey, apiKeyFile, System.getenv(ApiKeySource.ENVIRONMENT)))
+        .withClientLimits(limits);
     EngineConfig engineConfig = new EngineConfig(maxBatch, queue);
     if (drainSeconds < 0) throw new InvalidInputException("--drain-seconds must be >= 0, got " + drainSeconds);
     ServingModel m = ServingModels.open(model.request(false));

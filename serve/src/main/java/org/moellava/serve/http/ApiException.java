@@ -29,6 +29,11 @@ public final class ApiException extends RuntimeException {
     return new ApiException(429, "rate_limit_error", null, "queue_full", message, retryAfterSeconds);
   }
 
+  /** 503 server_busy with a Retry-After header: a server limit is reached, not the client's fault. */
+  public static ApiException unavailable(String message, int retryAfterSeconds) {
+    return new ApiException(503, "server_error", null, "server_busy", message, retryAfterSeconds);
+  }
+
   /** The Retry-After header value, or null for none. */
   public Integer retryAfterSeconds() {
     return retryAfterSeconds;

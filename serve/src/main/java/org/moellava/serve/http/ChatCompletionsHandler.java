@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import org.moellava.error.InvalidInputException;
 import org.moellava.error.MoeLlavaException;
@@ -31,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * committed only once the first token exists, so a failure in prefill is still a plain 500. A streaming
  * client that disconnects is noticed at the next write (tokens or a keep-alive comment every few seconds)
  * and its request is cancelled, freeing its slot; a non-streaming client that disconnects is noticed within
- * {@link #DISCONNECT_CHECK_MILLIS} ({@link ClientConnection}) and cancelled the same way.
+ * {@link #DISCONNECT_CHECK_MILLIS} ({@link ClientConnection}) and cancelled the same way. A body that has all
+ * arrived with its headers is answered on the request's thread; any other is read by {@link BoundedBody} without a
+ * thread waiting for it, and a worker answers once it is complete.
  */
 final class ChatCompletionsHandler implements Handler {
   private static final Logger LOG = LoggerFactory.getLogger(ChatCompletionsHandler.class);
@@ -47,10 +50,14 @@ final class ChatCompletionsHandler implements Handler {
   private final ModelInfo info;
   private final ChatRequestParser parser;
   private final InFlight inFlight;
+  private final BoundedBody bodies;
+  private final Executor workers;
 
   ChatCompletionsHandler(GenerationEngine engine, ChatTemplate template, ImageDecoder imageDecoder,
-      ServerMetrics metrics, ServerOptions options, InFlight inFlight) {
+      ServerMetrics metrics, ServerOptions options, InFlight inFlight, BoundedBody bodies, Executor workers) {
     this.inFlight = inFlight;
+    this.bodies = bodies;
+    this.workers = workers;
     this.engine = engine;
     this.template = template;
     this.imageDecoder = imageDecoder;
@@ -61,23 +68,56 @@ final class ChatCompletionsHandler implements Handler {
   }
 
   @Override
-  public void handle(Context ctx) throws Exception {
+  public void handle(Context ctx) {
     long start = System.nanoTime();
-    String status = "500";
     inFlight.enter();
+    BoundedBody.Read read;
     try {
-      status = serve(ctx);
-    } catch (ApiException e) {
-      status = Integer.toString(e.status());
+      read = bodies.start(ctx);
+    } catch (RuntimeException e) {
+      ended(start, null, e);
       throw e;
-    } finally {
-      inFlight.exit();
-      metrics.request(status, System.nanoTime() - start);
+    }
+    if (read.body() != null) { // all there already: answer on this thread
+      String status = null;
+      RuntimeException failure = null;
+      try {
+        status = serve(ctx, read.body());
+      } catch (RuntimeException e) {
+        failure = e;
+        throw e;
+      } finally {
+        ended(start, status, failure);
+      }
+      return;
+    }
+    // the rest of the body arrives without a thread waiting for it; then a worker answers
+    ctx.future(() -> read.arrive()
+        .thenApplyAsync(body -> serve(ctx, body), workers)
+        .whenComplete((status, failure) -> ended(start, status, failure)));
+  }
+
+  private void ended(long start, String status, Throwable failure) {
+    inFlight.exit();
+    if (status == null) {
+      Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      status = cause instanceof ApiException api ? Integer.toString(api.status()) : "500";
+    }
+    metrics.request(status, System.nanoTime() - start);
+  }
+
+  private String serve(Context ctx, byte[] body) {
+    try {
+      return answerRequest(ctx, body);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while answering", e);
     }
   }
 
-  private String serve(Context ctx) throws InterruptedException {
-    ChatRequest request = parser.parse(BoundedBody.read(ctx, options.maxBodyBytes()));
+  private String answerRequest(Context ctx, byte[] body) throws InterruptedException {
+    ChatRequest request = parser.parse(body);
     float[] pixels = null;
     if (request.image() != null) {
       try {

@@ -8,7 +8,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.moellava.runtime.Backend;
 import org.moellava.runtime.ModelInfo;
 import org.moellava.serve.engine.EngineConfig;
@@ -25,6 +28,12 @@ import org.slf4j.LoggerFactory;
  * {@code GET /health}, {@code GET /metrics} (Prometheus) and the web page at {@code /}. Binds 127.0.0.1
  * unless {@link ServerOptions#host()} says otherwise; with an api key, {@code /v1/*} needs
  * {@code Authorization: Bearer <key>}. Errors are OpenAI error JSON, never stack traces.
+ *
+ * <p>Slow or numerous clients cannot starve the others ({@link ServerOptions.ClientLimits}): request bodies are read
+ * without holding a thread while their bytes are awaited and must keep a minimum rate after a grace period (else 408,
+ * {@link BoundedBody}); bodies arriving at once and open connections are capped, and past a cap the slowest body or
+ * the longest-silent idle connection is shed before a request is refused with a quick 503 ({@link OpenConnections});
+ * {@code GET /health} and {@code /metrics} are answered past the connection cap.
  */
 public final class ChatServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ChatServer.class);
@@ -35,7 +44,13 @@ public final class ChatServer implements AutoCloseable {
   private final Javalin app;
   /** After a drain's deadline, how long cancelled requests get to write their last chunk. */
   private static final long DRAIN_CANCEL_GRACE_MILLIS = 2_000;
+  /** Jetty's (and Javalin's default) most threads; a body being awaited holds none of them. */
+  private static final int WORKER_THREADS = 250;
   private final InFlight inFlight = new InFlight();
+  /** Jetty's threads; also where a body that arrived asynchronously is answered. */
+  private final QueuedThreadPool workers = new QueuedThreadPool(WORKER_THREADS, 8, 60_000);
+  private final BoundedBody bodies;
+  private final OpenConnections connections = new OpenConnections();
   private volatile boolean draining;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
 
@@ -64,11 +79,33 @@ public final class ChatServer implements AutoCloseable {
     this.engine = engine;
     this.metrics = metrics;
     this.options = options;
+    ServerOptions.ClientLimits limits = options.clientLimits();
+    workers.setName("moellava-http");
+    this.bodies = new BoundedBody(options, workers);
+    metrics.bindClientLimits(connections, bodies);
     this.app = Javalin.create(config -> {
       config.showJavalinBanner = false;
       config.http.maxRequestSize = options.maxBodyBytes();
+      config.jetty.threadPool = workers;
       config.jetty.modifyServer(server -> server.setErrorHandler(quietErrors()));
       config.jetty.modifyServletContextHandler(handler -> handler.setErrorHandler(quietErrors()));
+      config.jetty.addConnector((server, httpConfig) -> {
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(httpConfig));
+        connector.setHost(options.host());
+        connector.setPort(options.port());
+        connector.setIdleTimeout(limits.idleTimeoutMillis());
+        connector.addEventListener(connections);
+        return connector;
+      });
+    });
+    // first: past the connection limit, make room by shedding a slow body or a silent connection, else refuse
+    app.before(ctx -> {
+      if (connections.count() > limits.maxConnections() && !isMonitoring(ctx) && !bodies.shedOne()
+          && !connections.shedIdle()) {
+        ctx.header("Connection", "close");
+        throw ApiException.unavailable("too many open connections (limit " + limits.maxConnections()
+            + "); retry later", Math.max(1, options.retryAfterSeconds()));
+      }
     });
     String page = resource("/public/index.html");
     if (options.apiKey() != null) {
@@ -85,7 +122,7 @@ public final class ChatServer implements AutoCloseable {
       }
     });
     app.post("/v1/chat/completions",
-        new ChatCompletionsHandler(engine, template, imageDecoder, metrics, options, inFlight));
+        new ChatCompletionsHandler(engine, template, imageDecoder, metrics, options, inFlight, bodies, workers));
     app.get("/v1/models", this::models);
     app.get("/health", this::health);
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
@@ -145,8 +182,17 @@ public final class ChatServer implements AutoCloseable {
   /** Stops the HTTP server and the engine. */
   @Override
   public void close() {
-    app.stop();
-    engine.close();
+    try {
+      app.stop();
+    } finally {
+      bodies.close();
+      engine.close();
+    }
+  }
+
+  /** {@code GET /health} and {@code GET /metrics}: answered even past the connection limit. */
+  private static boolean isMonitoring(Context ctx) {
+    return "GET".equals(ctx.method().name()) && ("/health".equals(ctx.path()) || "/metrics".equals(ctx.path()));
   }
 
   private void models(Context ctx) {
@@ -173,6 +219,8 @@ public final class ChatServer implements AutoCloseable {
     root.put("backend", engine.backendName());
     root.put("queue_depth", engine.queueDepth());
     root.put("active_sequences", engine.activeCount());
+    root.put("open_connections", connections.count());
+    root.put("pending_bodies", bodies.pendingCount());
     ctx.contentType("application/json").result(root.toString());
   }
 
@@ -189,6 +237,10 @@ public final class ChatServer implements AutoCloseable {
   private static void respond(Context ctx, ApiException e) {
     if (e.retryAfterSeconds() != null) {
       ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
+    }
+    if (BoundedBody.abandoned(ctx)) {
+      BoundedBody.answerAndClose(ctx, e.status(), Json.error(e).toString().getBytes(StandardCharsets.UTF_8));
+      return;
     }
     ctx.status(e.status()).contentType("application/json").result(Json.error(e).toString());
   }

@@ -2,6 +2,7 @@ package org.moellava.serve.http;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -22,7 +23,10 @@ import org.moellava.serve.engine.GenerationEngine;
  *       is their {@code rate()});
  *   <li>{@code moellava_queue_depth} and {@code moellava_active_sequences} gauges;
  *   <li>{@code moellava_batch_size} histogram of decoder calls, tagged {@code phase} (prefill, decode);
- *   <li>{@code moellava_expert_tokens_total} counter tagged {@code layer} and {@code expert}: expert load.
+ *   <li>{@code moellava_expert_tokens_total} counter tagged {@code layer} and {@code expert}: expert load;
+ *   <li>{@code moellava_open_connections} and {@code moellava_pending_bodies} gauges, and
+ *       {@code moellava_slow_bodies_total} tagged {@code outcome} (timed_out: 408 for the minimum rate; shed: 408 to
+ *       make room; refused: 503, no room): what slow clients get ({@link ServerOptions.ClientLimits}).
  * </ul>
  */
 public final class ServerMetrics implements EngineObserver {
@@ -63,6 +67,23 @@ public final class ServerMetrics implements EngineObserver {
         .description("requests waiting for a slot").register(registry);
     Gauge.builder("moellava.active.sequences", engine, GenerationEngine::activeCount)
         .description("sequences being generated").register(registry);
+  }
+
+  /** Registers the gauges and counters of slow or numerous clients (issue 18). */
+  void bindClientLimits(OpenConnections connections, BoundedBody bodies) {
+    Gauge.builder("moellava.open.connections", connections, OpenConnections::count)
+        .description("open HTTP connections").register(registry);
+    Gauge.builder("moellava.pending.bodies", bodies, BoundedBody::pendingCount)
+        .description("request bodies still arriving").register(registry);
+    FunctionCounter.builder("moellava.slow.bodies", bodies, BoundedBody::timedOut)
+        .description("request bodies ended for their clients' slowness or for the limits").tag("outcome", "timed_out")
+        .register(registry);
+    FunctionCounter.builder("moellava.slow.bodies", bodies, BoundedBody::shed)
+        .description("request bodies ended for their clients' slowness or for the limits").tag("outcome", "shed")
+        .register(registry);
+    FunctionCounter.builder("moellava.slow.bodies", bodies, BoundedBody::refused)
+        .description("request bodies ended for their clients' slowness or for the limits").tag("outcome", "refused")
+        .register(registry);
   }
 
   /** Records one finished HTTP request. */
