@@ -162,6 +162,35 @@ def main():
             time.sleep(0.05)
         return "active_sequences %s" % active, active == 0
     case("client gives up (non-streaming)", "slot freed", abandoned)
+    # 1: a body trickled at 1 byte per 5 s is cut (408) after the grace period, while the server keeps answering
+    def slow_body():
+        s = socket.create_connection((server.host, server.port), timeout=40)
+        s.sendall(("POST /v1/chat/completions HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 1000\r\n\r\n{" % (server.host, server.port)).encode())
+        started = time.monotonic()
+        health_ok = True
+        s.settimeout(5)
+        reply = b""
+        while time.monotonic() - started < 35:
+            try:
+                part = s.recv(4096)
+                if not part:
+                    break
+                reply += part
+                if b"\r\n\r\n" in reply:
+                    break
+            except socket.timeout:
+                health_ok &= server.health()[0] == 200
+                try:
+                    s.sendall(b" ")
+                except OSError:
+                    break
+        s.close()
+        first = reply.split(b"\r\n", 1)[0].decode("latin-1")
+        status = int(first.split()[1]) if first.startswith("HTTP/") else 0
+        return "%d after %.0f s, health %s" % (status, time.monotonic() - started, "ok" if health_ok else "FAILED"), \
+            status == 408 and health_ok
+    case("slow body (1 byte / 5 s)", "408, health served", slow_body)
     case("health after all", "200", status_is(200, server.health, need_json=False))
 
     width = max(len(r[0]) for r in results)
