@@ -69,12 +69,12 @@ public final class ServeCommand implements Runnable {
           + "answered 503 (/health and /metrics always answer) (default ${DEFAULT-VALUE}).")
   int maxConnections;
 
-  @Option(names = "--served-model-name", split = ",", paramLabel = "NAME[,NAME...]",
+  @Option(names = "--served-model-name", split = ",", paramLabel = "NAME",
       description = "Names a request's 'model' may give (404 model_not_found for any other) and /v1/models lists; "
           + "answers carry the first (default: the model's id).")
   java.util.List<String> servedModelNames = new java.util.ArrayList<>();
 
-  @Option(names = "--allowed-origins", split = ",", paramLabel = "ORIGIN[,ORIGIN...]",
+  @Option(names = "--allowed-origins", split = ",", paramLabel = "ORIGIN",
       description = "Browser origins (http(s)://host[:port]) allowed to call the server cross-origin: CORS "
           + "preflights are answered for them and, without an API key, their requests are let through. '*' (any "
           + "origin) needs an API key (default: none, CORS off).")
@@ -95,6 +95,7 @@ public final class ServeCommand implements Runnable {
         .withApiKey(ApiKeySource.resolve(apiKey, apiKeyFile, System.getenv(ApiKeySource.ENVIRONMENT)))
         .withClientLimits(limits).withServedModelNames(servedModelNames).withAllowedOrigins(allowedOrigins)
         .withMaxN(maxN);
+    ChatServer.checkOptions(options); // before the model is loaded
     EngineConfig engineConfig = new EngineConfig(maxBatch, queue);
     if (drainSeconds < 0) throw new InvalidInputException("--drain-seconds must be >= 0, got " + drainSeconds);
     ServingModel m = ServingModels.open(model.request(false));

@@ -91,11 +91,8 @@ public final class ChatServer implements AutoCloseable {
     this.options = options;
     this.servedNames = options.servedModelNames().isEmpty() ? List.of(engine.info().modelId())
         : options.servedModelNames();
+    checkOptions(options);
     Cors cors = new Cors(options.allowedOrigins());
-    if (cors.allowsAny() && options.apiKey() == null) {
-      throw new InvalidInputException("--allowed-origins '*' would let every web page in a browser use this server; "
-          + "it needs an API key (--api-key-file or MOELLAVA_API_KEY), or name the origins");
-    }
     ServerOptions.ClientLimits limits = options.clientLimits();
     workers.setName("moellava-http");
     this.bodies = new BoundedBody(options, workers);
@@ -217,6 +214,20 @@ public final class ChatServer implements AutoCloseable {
     } finally {
       bodies.close();
       engine.close();
+    }
+  }
+
+  /**
+   * Refuses options that are valid one by one but not together: {@code --allowed-origins '*'} without an API key
+   * would let every web page in the user's browser use the server. {@link #create} checks them; a command line may
+   * check them before it loads a model.
+   *
+   * @throws InvalidInputException naming the problem
+   */
+  public static void checkOptions(ServerOptions options) {
+    if (options.allowedOrigins().contains(Cors.ANY) && options.apiKey() == null) {
+      throw new InvalidInputException("--allowed-origins '*' would let every web page in a browser use this server; "
+          + "it needs an API key (--api-key-file or MOELLAVA_API_KEY), or name the origins");
     }
   }
 
