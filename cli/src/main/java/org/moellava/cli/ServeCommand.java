@@ -69,6 +69,21 @@ public final class ServeCommand implements Runnable {
           + "answered 503 (/health and /metrics always answer) (default ${DEFAULT-VALUE}).")
   int maxConnections;
 
+  @Option(names = "--served-model-name", split = ",", paramLabel = "NAME",
+      description = "Names a request's 'model' may give (404 model_not_found for any other) and /v1/models lists; "
+          + "answers carry the first (default: the model's id).")
+  java.util.List<String> servedModelNames = new java.util.ArrayList<>();
+
+  @Option(names = "--allowed-origins", split = ",", paramLabel = "ORIGIN",
+      description = "Browser origins (http(s)://host[:port]) allowed to call the server cross-origin: CORS "
+          + "preflights are answered for them and, without an API key, their requests are let through. '*' (any "
+          + "origin) needs an API key (default: none, CORS off).")
+  java.util.List<String> allowedOrigins = new java.util.ArrayList<>();
+
+  @Option(names = "--max-n", defaultValue = "" + ServerOptions.DEFAULT_MAX_N,
+      description = "Largest 'n' (choices per request); each choice takes a batch slot (default ${DEFAULT-VALUE}).")
+  int maxN;
+
   @Override
   public void run() {
     if (idleTimeoutSeconds < 1 || bodyGraceSeconds < 0) {
@@ -78,7 +93,9 @@ public final class ServeCommand implements Runnable {
         maxPendingBodies, maxConnections);
     ServerOptions options = ServerOptions.defaults().withHost(host).withPort(port)
         .withApiKey(ApiKeySource.resolve(apiKey, apiKeyFile, System.getenv(ApiKeySource.ENVIRONMENT)))
-        .withClientLimits(limits);
+        .withClientLimits(limits).withServedModelNames(servedModelNames).withAllowedOrigins(allowedOrigins)
+        .withMaxN(maxN);
+    ChatServer.checkOptions(options); // before the model is loaded
     EngineConfig engineConfig = new EngineConfig(maxBatch, queue);
     if (drainSeconds < 0) throw new InvalidInputException("--drain-seconds must be >= 0, got " + drainSeconds);
     ServingModel m = ServingModels.open(model.request(false));
@@ -88,7 +105,7 @@ public final class ServeCommand implements Runnable {
         m.imageDecoder(options.maxImagePixels(), options.maxImageBytes()), m.systemPrompt(), engineConfig, options)) {
       server.start();
       spec.commandLine().getOut().printf("serving %s with %s on http://%s:%d (Ctrl-C stops)%n",
-          m.backend().info().modelId(), m.backend().name(), host, server.port());
+          String.join(", ", server.servedModelNames()), m.backend().name(), host, server.port());
       spec.commandLine().getOut().flush();
       // SIGTERM / Ctrl-C: drain (no new requests, in-flight ones finish or end cleanly), then close and exit.
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -38,6 +38,11 @@ class BadOptionsTest {
     refused("port must be in [0, 65535], got 99999", "serve", "--package", pkg, "--port", "99999");
     refused("max batch must be >= 1, got 0", "serve", "--package", pkg, "--max-batch", "0");
     refused("queue size must be >= 1, got -1", "serve", "--package", pkg, "--queue", "-1");
+    refused("max n must be in [1, 128], got 0", "serve", "--package", pkg, "--max-n", "0");
+    refused("allowed origin 'app.example' is not of the form http(s)://host[:port]", "serve", "--package", pkg,
+        "--allowed-origins", "http://ok.example,app.example");
+    refused("--allowed-origins '*' would let every web page", "serve", "--package", pkg, "--allowed-origins", "*");
+    refused("served model name 'a' is given twice", "serve", "--package", pkg, "--served-model-name", "a,b,a");
   }
 
   @Test

@@ -27,6 +27,12 @@ public final class TokenizerAdapter implements PromptTokenizer, TokenDecoder, Au
     return tokenizer.decode(count == tokenIds.length ? tokenIds : Arrays.copyOf(tokenIds, count));
   }
 
+  /** One token's text, special tokens by name (as {@code </s>}). */
+  @Override
+  public String tokenText(int tokenId) {
+    return tokenizer.decode(new int[] {tokenId}, false);
+  }
+
   @Override
   public void close() {
     tokenizer.close();

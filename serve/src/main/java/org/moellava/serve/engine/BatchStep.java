@@ -20,8 +20,11 @@ import org.moellava.runtime.ModelInfo;
 final class BatchStep {
   /** Where each row of a finished call goes. */
   interface Rows {
-    /** Row {@code s} sampled {@code token}; {@code experts [moeLayer][k]} produced it. */
-    void emit(Sequence s, int token, int[][] experts);
+    /**
+     * Row {@code s} sampled {@code token}; {@code experts [moeLayer][k]} produced it; {@code logprobs} when the
+     * request asked for them, else null.
+     */
+    void emit(Sequence s, int token, int[][] experts, TokenLogprobs logprobs);
 
     /** Row {@code s} failed after the call. */
     void fail(Sequence s, RuntimeException error);
@@ -121,9 +124,13 @@ final class BatchStep {
       try {
         s.cache.appendNew(out.presentKeys(), out.presentValues(), b, presentLength, newPositions[b]);
         int[][] routed = experts.routed(out, b * seq + seq - 1);
-        int token = sampler.sample(out.logits(), out.lastLogitsOffset(b, seq, info.vocabSize()), info.vocabSize(),
-            s.request.sampling(), s.random, banned);
-        rows.emit(s, token, routed);
+        int offset = out.lastLogitsOffset(b, seq, info.vocabSize());
+        SamplingParams sampling = s.request.sampling();
+        int token = sampler.sample(out.logits(), offset, info.vocabSize(), sampling, s.random, banned, s.generated,
+            s.count);
+        TokenLogprobs logprobs = sampling.wantsLogprobs()
+            ? Sampler.logprobs(out.logits(), offset, info.vocabSize(), token, sampling.logprobs()) : null;
+        rows.emit(s, token, routed, logprobs);
       } catch (RuntimeException e) {
         rows.fail(s, e);
       }

@@ -12,6 +12,7 @@ import java.util.List;
  * @param promptTokens prompt length in tokens
  * @param routedExperts per generated token, {@code [moeLayer][k]} (see {@link GeneratedToken})
  * @param timeToFirstTokenNanos from submission to the first token, or -1 without one
+ * @param logprobs per generated token (as {@code tokenIds}) when the request asked for them, else empty
  */
 public record GenerationResult(
     String requestId,
@@ -20,10 +21,18 @@ public record GenerationResult(
     FinishReason finishReason,
     int promptTokens,
     List<int[][]> routedExperts,
-    long timeToFirstTokenNanos) {
+    long timeToFirstTokenNanos,
+    List<TokenLogprobs> logprobs) {
 
   public GenerationResult {
     routedExperts = List.copyOf(routedExperts);
+    logprobs = List.copyOf(logprobs);
+  }
+
+  /** A result without log probabilities. */
+  public GenerationResult(String requestId, int[] tokenIds, String text, FinishReason finishReason, int promptTokens,
+      List<int[][]> routedExperts, long timeToFirstTokenNanos) {
+    this(requestId, tokenIds, text, finishReason, promptTokens, routedExperts, timeToFirstTokenNanos, List.of());
   }
 
   /** Generated tokens, counted as the OpenAI API's {@code completion_tokens}. */

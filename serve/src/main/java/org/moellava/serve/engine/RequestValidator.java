@@ -24,6 +24,21 @@ final class RequestValidator {
   void check(GenerationRequest request) {
     checkContext(request.promptIds().length, request.sampling().maxTokens());
     checkTokens(request.promptIds(), request.pixelValues());
+    checkLogitBias(request.sampling());
+  }
+
+  /** Every {@code logit_bias} id is in the vocabulary and is not the image placeholder (never generated). */
+  private void checkLogitBias(SamplingParams sampling) {
+    for (int id : sampling.logitBias().keySet()) {
+      if (id >= info.vocabSize()) {
+        throw new InvalidInputException("logit_bias token id " + id + " is outside the vocabulary [0, "
+            + info.vocabSize() + ")");
+      }
+      if (id == info.imageTokenId()) {
+        throw new InvalidInputException("logit_bias token id " + id + " is the image placeholder, which is never "
+            + "generated");
+      }
+    }
   }
 
   /**

@@ -5,8 +5,9 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Picks the next token from one row of logits: greedy, or temperature then top-k then top-p (nucleus)
- * sampling with the request's own random stream. Reuses its scratch arrays, so one instance serves one
+ * Picks the next token from one row of logits: logit bias and penalties applied (when the request has them), then
+ * greedy, or temperature then top-k then top-p (nucleus) sampling with the request's own random stream; and the
+ * log probabilities of the model's own distribution ({@link TokenLogprobs}). Reuses its scratch arrays, so one instance serves one
  * thread (the scheduler).
  *
  * <p>Order of candidates is by logit, descending, ties to the lower token id; softmax is in double. Top-p
@@ -16,6 +17,103 @@ import java.util.SplittableRandom;
 public final class Sampler {
   private long[] order = new long[0];
   private double[] probs = new double[0];
+  private float[] adjusted = new float[0];
+  private FloatBuffer adjustedRow = FloatBuffer.wrap(adjusted);
+  private int[] counts = new int[0];
+
+  /**
+   * The sampled token id, from the logits after {@link SamplingParams#logitBias()} and the frequency and presence
+   * penalties over the tokens generated so far.
+   *
+   * @param generated the tokens this request generated so far, {@code generated[0..count)}
+   */
+  public int sample(FloatBuffer logits, int offset, int vocab, SamplingParams params, SplittableRandom random,
+      int[] banned, int[] generated, int count) {
+    if (!params.adjustsLogits()) {
+      return sample(logits, offset, vocab, params, random, banned);
+    }
+    return sample(adjust(logits, offset, vocab, params, generated, count), 0, vocab, params, random, banned);
+  }
+
+  /**
+   * The row with the bias added and OpenAI's penalties subtracted: {@code logit[j] + bias[j] - count[j] *
+   * frequencyPenalty - (count[j] > 0 ? presencePenalty : 0)}, in double, stored as float. Reused scratch.
+   */
+  FloatBuffer adjust(FloatBuffer logits, int offset, int vocab, SamplingParams params, int[] generated, int count) {
+    if (adjusted.length < vocab) {
+      adjusted = new float[vocab];
+      adjustedRow = FloatBuffer.wrap(adjusted);
+    }
+    for (int v = 0; v < vocab; v++) {
+      adjusted[v] = logits.get(offset + v);
+    }
+    for (java.util.Map.Entry<Integer, Double> bias : params.logitBias().entrySet()) {
+      int id = bias.getKey();
+      if (id < vocab) {
+        adjusted[id] = (float) (adjusted[id] + bias.getValue());
+      }
+    }
+    if ((params.frequencyPenalty() != 0 || params.presencePenalty() != 0) && count > 0) {
+      if (counts.length < vocab) {
+        counts = new int[vocab];
+      }
+      for (int i = 0; i < count; i++) {
+        int t = generated[i];
+        if (t >= 0 && t < vocab) counts[t]++;
+      }
+      for (int i = 0; i < count; i++) {
+        int t = generated[i];
+        if (t >= 0 && t < vocab && counts[t] > 0) { // first occurrence: apply once, then clear
+          adjusted[t] = (float) (adjusted[t] - counts[t] * params.frequencyPenalty() - params.presencePenalty());
+          counts[t] = 0;
+        }
+      }
+    }
+    return adjustedRow;
+  }
+
+  /**
+   * Log probabilities of the model's distribution at this row (log-softmax over the whole vocabulary, in double;
+   * NaN logits count as impossible): {@code token}'s, and the {@code top} most likely tokens', most likely first,
+   * ties to the lower id.
+   */
+  public static TokenLogprobs logprobs(FloatBuffer logits, int offset, int vocab, int token, int top) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int v = 0; v < vocab; v++) {
+      float x = logits.get(offset + v);
+      if (!Float.isNaN(x) && x > max) max = x;
+    }
+    double sum = 0;
+    for (int v = 0; v < vocab; v++) {
+      float x = logits.get(offset + v);
+      if (!Float.isNaN(x)) sum += Math.exp(x - max);
+    }
+    double logZ = max + Math.log(sum);
+    int n = Math.min(top, vocab);
+    int[] ids = new int[n];
+    double[] values = new double[n];
+    int filled = 0;
+    for (int v = 0; v < vocab && n > 0; v++) {
+      float x = logits.get(offset + v);
+      if (Float.isNaN(x)) continue;
+      if (filled == n && x <= values[n - 1]) continue; // not better than the worst kept (ties keep the lower id)
+      int at = filled == n ? n - 1 : filled++;
+      while (at > 0 && x > values[at - 1]) {
+        values[at] = values[at - 1];
+        ids[at] = ids[at - 1];
+        at--;
+      }
+      values[at] = x;
+      ids[at] = v;
+    }
+    double[] topLogprobs = new double[filled];
+    for (int i = 0; i < filled; i++) {
+      topLogprobs[i] = values[i] - logZ;
+    }
+    float chosen = logits.get(offset + token);
+    double logprob = Float.isNaN(chosen) ? Double.NEGATIVE_INFINITY : chosen - logZ;
+    return new TokenLogprobs(token, logprob, java.util.Arrays.copyOf(ids, filled), topLogprobs);
+  }
 
   /**
    * The sampled token id.

@@ -221,15 +221,15 @@ final class Scheduler implements BatchStep.Rows {
 
   /** Streams the token to the request's listener; ends the sequence when the token finishes it. */
   @Override
-  public void emit(Sequence s, int token, int[][] experts) {
-    s.append(token, experts);
+  public void emit(Sequence s, int token, int[][] experts, TokenLogprobs logprobs) {
+    s.append(token, experts, logprobs);
     observer.tokenGenerated();
     if (s.count == 1) {
       s.timeToFirstTokenNanos = System.nanoTime() - s.submittedNanos;
       observer.firstToken(s.timeToFirstTokenNanos);
     }
     String delta = s.settle(info.eosTokenId());
-    s.sendToken(new GeneratedToken(s.count - 1, token, delta, experts));
+    s.sendToken(new GeneratedToken(s.count - 1, token, delta, experts, logprobs));
     if (s.finishReason() != null) {
       release(s);
       s.sendFinish(s.finishReason());

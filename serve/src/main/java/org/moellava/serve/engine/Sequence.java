@@ -20,6 +20,7 @@ final class Sequence implements GenerationHandle {
   final TextAssembler text;
   final int[] generated;
   final List<int[][]> routed = new ArrayList<>();
+  final List<TokenLogprobs> logprobs = new ArrayList<>();
   private final Scheduler scheduler;
   private volatile boolean cancelled;
   private FinishReason finish;
@@ -53,9 +54,12 @@ final class Sequence implements GenerationHandle {
     return generated[count - 1];
   }
 
-  void append(int token, int[][] experts) {
+  void append(int token, int[][] experts, TokenLogprobs tokenLogprobs) {
     generated[count++] = token;
     routed.add(experts);
+    if (tokenLogprobs != null) {
+      logprobs.add(tokenLogprobs);
+    }
   }
 
   /**
@@ -118,6 +122,6 @@ final class Sequence implements GenerationHandle {
   private GenerationResult result(FinishReason reason) {
     int[] tokens = Arrays.copyOf(generated, count);
     return new GenerationResult(request.requestId(), tokens, text.text(), reason, request.promptIds().length,
-        routed, timeToFirstTokenNanos);
+        routed, timeToFirstTokenNanos, logprobs);
   }
 }

@@ -9,4 +9,13 @@ package org.moellava.serve.engine;
 public interface TokenDecoder {
   /** Text of {@code tokenIds[0..count)}, special tokens skipped. */
   String decode(int[] tokenIds, int count);
+
+  /**
+   * The text of one token as log probabilities show it. By default its decoded text (empty for a special token);
+   * a tokenizer that can name special tokens shows them. A token holding part of a multi-byte character decodes
+   * to U+FFFD.
+   */
+  default String tokenText(int tokenId) {
+    return decode(new int[] {tokenId}, 1);
+  }
 }

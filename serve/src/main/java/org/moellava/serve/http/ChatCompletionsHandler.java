@@ -6,6 +6,8 @@ import io.javalin.http.Handler;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
@@ -20,6 +22,7 @@ import org.moellava.serve.engine.GenerationHandle;
 import org.moellava.serve.engine.GenerationRequest;
 import org.moellava.serve.engine.GenerationResult;
 import org.moellava.serve.engine.SamplingParams;
+import org.moellava.serve.engine.TokenDecoder;
 import org.moellava.serve.prompt.ChatTemplate;
 import org.moellava.serve.prompt.ImageDecoder;
 import org.slf4j.Logger;
@@ -52,9 +55,16 @@ final class ChatCompletionsHandler implements Handler {
   private final InFlight inFlight;
   private final BoundedBody bodies;
   private final Executor workers;
+  private final TokenDecoder decoder;
 
+  /**
+   * @param servedNames the names requests may give as {@code model}, the first the one answers carry
+   * @param decoder token texts for log probabilities
+   */
   ChatCompletionsHandler(GenerationEngine engine, ChatTemplate template, ImageDecoder imageDecoder,
-      ServerMetrics metrics, ServerOptions options, InFlight inFlight, BoundedBody bodies, Executor workers) {
+      ServerMetrics metrics, ServerOptions options, InFlight inFlight, BoundedBody bodies, Executor workers,
+      List<String> servedNames, TokenDecoder decoder) {
+    this.decoder = decoder;
     this.inFlight = inFlight;
     this.bodies = bodies;
     this.workers = workers;
@@ -64,7 +74,8 @@ final class ChatCompletionsHandler implements Handler {
     this.metrics = metrics;
     this.options = options;
     this.info = engine.info();
-    this.parser = new ChatRequestParser(options.maxImageBytes());
+    this.parser = new ChatRequestParser(options.maxImageBytes(), servedNames, options.maxN(), info.vocabSize(),
+        info.imageTokenId());
   }
 
   @Override
@@ -135,46 +146,83 @@ final class ChatCompletionsHandler implements Handler {
     int maxTokens = request.maxTokens() != null ? request.maxTokens() : defaultMaxTokens(prompt.length);
     long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextLong();
     SamplingParams sampling = new SamplingParams(request.temperature(), request.topP(), request.topK(), seed,
-        maxTokens, request.stop());
+        maxTokens, request.stop(), request.frequencyPenalty(), request.presencePenalty(), request.logitBias(),
+        request.logprobs());
     String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
     EventQueue events = new EventQueue();
-    GenerationHandle handle;
+    Choices choices = new Choices();
     try {
-      handle = engine.submit(new GenerationRequest(id, prompt, pixels, sampling), events);
+      for (int i = 0; i < request.n(); i++) { // choice i samples with seed + i
+        String requestId = request.n() == 1 ? id : id + "-" + i;
+        choices.add(engine.submit(new GenerationRequest(requestId, prompt, pixels, sampling.withSeed(seed + i)),
+            events.choice(i)));
+      }
     } catch (EngineBusyException e) {
+      choices.cancel();
       throw ApiException.busy(e.getMessage(), options.retryAfterSeconds());
     } catch (ContextLengthExceededException e) {
+      choices.cancel();
       throw ApiException.invalid(e.promptFillsContext() ? "messages" : request.maxTokensParam(),
           "context_length_exceeded", e.getMessage());
     } catch (InvalidInputException e) {
+      choices.cancel();
       throw ApiException.invalid("messages", "invalid_value", e.getMessage());
+    } catch (RuntimeException e) {
+      choices.cancel();
+      throw e;
     }
-    inFlight.started(handle);
+    inFlight.started(choices);
     try {
-      return answer(ctx, request, handle, events, id);
+      return answer(ctx, request, choices, events, id);
     } finally {
-      inFlight.ended(handle);
+      inFlight.ended(choices);
     }
   }
 
-  private String answer(Context ctx, ChatRequest request, GenerationHandle handle, EventQueue events, String id)
+  /** The generations of one request's choices, cancelled together. */
+  private static final class Choices implements GenerationHandle {
+    private final List<GenerationHandle> handles = new ArrayList<>();
+    private volatile boolean cancelled;
+
+    void add(GenerationHandle handle) {
+      handles.add(handle);
+    }
+
+    int size() {
+      return handles.size();
+    }
+
+    @Override
+    public void cancel() {
+      cancelled = true;
+      handles.forEach(GenerationHandle::cancel);
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return cancelled;
+    }
+  }
+
+  private String answer(Context ctx, ChatRequest request, Choices choices, EventQueue events, String id)
       throws InterruptedException {
-    ChatResponses responses = new ChatResponses(id, System.currentTimeMillis() / 1000, info.modelId(),
-        info.moeLayers());
+    ChatResponses responses = new ChatResponses(id, System.currentTimeMillis() / 1000, request.model(),
+        info.moeLayers(), decoder, info.eosTokenId());
     GenerationEvent first;
     try {
       first = events.take();
     } catch (InterruptedException e) {
-      handle.cancel();
+      choices.cancel();
       throw e;
     }
     if (first instanceof GenerationEvent.Failed failed) {
+      choices.cancel();
       throw backendFailure(id, failed.error());
     }
     if (request.stream()) {
-      return stream(ctx, request, handle, events, first, responses);
+      return stream(ctx, request, choices, events, first, responses);
     }
-    return complete(ctx, request, handle, events, first, responses);
+    return complete(ctx, request, choices, events, first, responses);
   }
 
   /**
@@ -185,63 +233,83 @@ final class ChatCompletionsHandler implements Handler {
     return Math.max(1, Math.min(options.defaultMaxTokens(), info.maxContext() - promptTokens));
   }
 
-  private String complete(Context ctx, ChatRequest request, GenerationHandle handle, EventQueue events,
+  private String complete(Context ctx, ChatRequest request, Choices choices, EventQueue events,
       GenerationEvent first, ChatResponses responses) throws InterruptedException {
+    int n = choices.size();
+    GenerationResult[] results = new GenerationResult[n];
+    int finished = 0;
     GenerationEvent event = first;
     ClientConnection client = ClientConnection.of(ctx);
     try {
       long nextCheck = System.nanoTime() + DISCONNECT_CHECK_MILLIS * 1_000_000;
-      while (!event.isLast()) {
-        GenerationEvent next = events.poll(DISCONNECT_CHECK_MILLIS);
-        if (next != null) event = next;
-        if (System.nanoTime() >= nextCheck) {
-          if (client != null && client.isGone()) {
-            handle.cancel(); // nobody will read the answer: free the slot
-            return "499";
+      while (true) {
+        if (event instanceof GenerationEvent.Failed failed) {
+          choices.cancel(); // one choice failed: the answer cannot be whole
+          if (client != null && client.sawData()) ctx.header("Connection", "close");
+          throw backendFailure(responses.id(), failed.error());
+        }
+        if (event instanceof GenerationEvent.Finished done) {
+          results[done.choice()] = done.result();
+          if (++finished == n) break;
+        }
+        event = null;
+        while (event == null) {
+          event = events.poll(DISCONNECT_CHECK_MILLIS);
+          if (System.nanoTime() >= nextCheck) {
+            if (client != null && client.isGone()) {
+              choices.cancel(); // nobody will read the answer: free the slots
+              return "499";
+            }
+            nextCheck = System.nanoTime() + DISCONNECT_CHECK_MILLIS * 1_000_000;
           }
-          nextCheck = System.nanoTime() + DISCONNECT_CHECK_MILLIS * 1_000_000;
         }
       }
     } catch (InterruptedException e) {
-      handle.cancel();
+      choices.cancel();
       throw e;
     }
     if (client != null && client.sawData()) ctx.header("Connection", "close");
-    if (event instanceof GenerationEvent.Failed failed) {
-      throw backendFailure(responses.id(), failed.error());
-    }
-    GenerationResult result = ((GenerationEvent.Finished) event).result();
     ctx.status(200).contentType("application/json")
-        .result(write(responses.completion(result, request.returnRoutedExperts())));
+        .result(write(responses.completion(List.of(results), request.returnRoutedExperts(), request.logprobs() >= 0)));
     return "200";
   }
 
-  private String stream(Context ctx, ChatRequest request, GenerationHandle handle, EventQueue events,
+  private String stream(Context ctx, ChatRequest request, Choices choices, EventQueue events,
       GenerationEvent first, ChatResponses responses) throws InterruptedException {
     ctx.status(200);
     ctx.contentType("text/event-stream; charset=utf-8");
     ctx.header("Cache-Control", "no-cache");
     ctx.header("X-Accel-Buffering", "no");
     boolean routed = request.returnRoutedExperts();
+    boolean logprobs = request.logprobs() >= 0;
+    int n = choices.size();
+    GenerationResult[] results = new GenerationResult[n];
+    int finished = 0;
     try {
       OutputStream out = ctx.res().getOutputStream();
-      send(out, responses.roleChunk(routed));
+      for (int i = 0; i < n; i++) {
+        send(out, responses.roleChunk(i, routed));
+      }
       GenerationEvent event = first;
       while (true) {
         if (event instanceof GenerationEvent.Token t) {
           GeneratedToken token = t.token();
-          if (routed || !token.textDelta().isEmpty()) {
-            send(out, responses.tokenChunk(token, routed));
+          if (responses.hasChunk(token, routed, logprobs)) {
+            send(out, responses.tokenChunk(t.choice(), token, routed, logprobs));
           }
-        } else if (event instanceof GenerationEvent.Finished finished) {
-          send(out, responses.finishChunk(finished.result()));
-          if (request.includeUsage()) {
-            send(out, responses.usageChunk(finished.result()));
+        } else if (event instanceof GenerationEvent.Finished done) {
+          send(out, responses.finishChunk(done.choice(), done.result()));
+          results[done.choice()] = done.result();
+          if (++finished == n) {
+            if (request.includeUsage()) {
+              send(out, responses.usageChunk(List.of(results)));
+            }
+            done(out);
+            return "200";
           }
-          done(out);
-          return "200";
         } else if (event instanceof GenerationEvent.Failed failed) {
           LOG.warn("request failed mid-stream: {}", failed.error().toString());
+          choices.cancel();
           send(out, Json.error(serverError(failed.error())));
           done(out);
           return "500";
@@ -249,10 +317,10 @@ final class ChatCompletionsHandler implements Handler {
         event = next(out, events);
       }
     } catch (IOException e) {
-      handle.cancel(); // the client went away: free its slot
+      choices.cancel(); // the client went away: free its slots
       return "499";
     } catch (InterruptedException e) {
-      handle.cancel();
+      choices.cancel();
       throw e;
     }
   }

@@ -1,12 +1,14 @@
 package org.moellava.serve.http;
 
 import java.util.List;
+import java.util.Map;
 import org.moellava.serve.prompt.ChatMessage;
 
 /**
- * A validated {@code /v1/chat/completions} body.
+ * A validated {@code /v1/chat/completions} body ({@link ChatField} lists every field and what is done with it).
  *
- * @param messages the conversation (roles checked)
+ * @param model the served name the answer carries (the first served name; the request's is checked against all)
+ * @param messages the conversation (roles checked; {@code developer} is given as {@code system})
  * @param image the encoded image from a data URL, or null
  * @param temperature 0..2 (default 1)
  * @param topP (0, 1] (default 1)
@@ -18,8 +20,14 @@ import org.moellava.serve.prompt.ChatMessage;
  * @param stream whether to answer with server-sent events
  * @param includeUsage {@code stream_options.include_usage}
  * @param returnRoutedExperts extension: the experts each generated token used
+ * @param n choices, 1..max n
+ * @param frequencyPenalty [-2, 2]
+ * @param presencePenalty [-2, 2]
+ * @param logitBias token id to bias in [-100, 100], ids within the vocabulary
+ * @param logprobs -1 without {@code logprobs}; else {@code top_logprobs} (0 when not given)
  */
 record ChatRequest(
+    String model,
     List<ChatMessage> messages,
     byte[] image,
     double temperature,
@@ -31,4 +39,9 @@ record ChatRequest(
     List<String> stop,
     boolean stream,
     boolean includeUsage,
-    boolean returnRoutedExperts) {}
+    boolean returnRoutedExperts,
+    int n,
+    double frequencyPenalty,
+    double presencePenalty,
+    Map<Integer, Double> logitBias,
+    int logprobs) {}

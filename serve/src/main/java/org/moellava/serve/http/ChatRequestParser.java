@@ -5,23 +5,42 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.moellava.serve.prompt.ChatMessage;
 
 /**
  * Parses and checks a {@code /v1/chat/completions} body; every problem becomes a 400 {@link ApiException}
- * naming the offending parameter. Unknown fields are ignored, as OpenAI clients send many; JSON nulls count
- * as absent.
+ * naming the offending parameter. Every field is looked up in {@link ChatField}: one it does not list is refused
+ * ({@code unknown_parameter}, as OpenAI does), a refused one given a value is refused
+ * ({@code unsupported_parameter}), an ignored one has its type checked; JSON nulls count as absent. A {@code model}
+ * that is not a served name is a 404 {@code model_not_found}.
  */
 final class ChatRequestParser {
-  private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+  private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
   private static final int MAX_STOP_STRINGS = 4;
 
   private final int maxImageBytes;
+  private final List<String> servedNames;
+  private final int maxN;
+  private final int vocabSize;
+  private final int imageTokenId;
 
-  ChatRequestParser(int maxImageBytes) {
+  /**
+   * @param servedNames the names {@code model} may give, the first the default
+   * @param maxN the largest {@code n}
+   * @param vocabSize the model's vocabulary, for {@code logit_bias} ids
+   * @param imageTokenId the image placeholder, which {@code logit_bias} may not name
+   */
+  ChatRequestParser(int maxImageBytes, List<String> servedNames, int maxN, int vocabSize, int imageTokenId) {
     this.maxImageBytes = maxImageBytes;
+    this.servedNames = List.copyOf(servedNames);
+    this.maxN = maxN;
+    this.vocabSize = vocabSize;
+    this.imageTokenId = imageTokenId;
   }
 
   ChatRequest parse(byte[] body) {
@@ -37,16 +56,20 @@ final class ChatRequestParser {
     if (root == null || !root.isObject()) {
       throw ApiException.invalid(null, "invalid_json", "request body must be a JSON object");
     }
-    Integer n = optionalInt(root, "n");
-    if (n != null && n != 1) {
-      throw ApiException.invalid("n", "invalid_value", "only n = 1 is supported, got " + n);
-    }
+    checkFields(root, ChatField.Scope.REQUEST, "");
+    String model = model(root);
+    int n = n(root);
     List<byte[]> images = new ArrayList<>();
     List<ChatMessage> messages = messages(root, images);
     Integer maxTokens = optionalInt(root, "max_tokens");
+    Integer maxCompletionTokens = optionalInt(root, "max_completion_tokens");
+    if (maxTokens != null && maxCompletionTokens != null && !maxTokens.equals(maxCompletionTokens)) {
+      throw ApiException.invalid("max_completion_tokens", "invalid_value", "max_tokens (" + maxTokens
+          + ") and max_completion_tokens (" + maxCompletionTokens + ") are the same setting; give one of them");
+    }
     String maxTokensParam = "max_tokens";
     if (maxTokens == null) {
-      maxTokens = optionalInt(root, "max_completion_tokens");
+      maxTokens = maxCompletionTokens;
       maxTokensParam = maxTokens == null ? "max_tokens" : "max_completion_tokens";
     }
     if (maxTokens != null && maxTokens < 1) { // the context limit is the engine's to check
@@ -72,11 +95,190 @@ final class ChatRequestParser {
       if (!streamOptions.isObject()) {
         throw ApiException.invalid("stream_options", "invalid_type", "stream_options must be an object");
       }
-      includeUsage = optionalBoolean(streamOptions, "include_usage");
+      if (!stream) {
+        throw ApiException.invalid("stream_options", "invalid_value",
+            "stream_options is only allowed when stream is true");
+      }
+      checkFields(streamOptions, ChatField.Scope.STREAM_OPTIONS, "stream_options.");
+      includeUsage = optionalBoolean(streamOptions, "include_usage", "stream_options.include_usage");
     }
-    return new ChatRequest(messages, images.isEmpty() ? null : images.get(0), temperature, topP,
+    double frequencyPenalty = penalty(root, "frequency_penalty");
+    double presencePenalty = penalty(root, "presence_penalty");
+    Map<Integer, Double> logitBias = logitBias(root);
+    int logprobs = logprobs(root);
+    responseFormat(root);
+    modalities(root);
+    return new ChatRequest(model, messages, images.isEmpty() ? null : images.get(0), temperature, topP,
         topK == null || topK < 1 ? 0 : topK, maxTokens, maxTokensParam, seed, stop(root), stream, includeUsage,
-        optionalBoolean(root, "return_routed_experts"));
+        optionalBoolean(root, "return_routed_experts"), n, frequencyPenalty, presencePenalty, logitBias, logprobs);
+  }
+
+  /**
+   * Every field of {@code node} must be in {@link ChatField} for {@code scope}; a refused one must be null; an
+   * ignored one must have its type.
+   */
+  private static void checkFields(JsonNode node, ChatField.Scope scope, String at) {
+    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> entry = fields.next();
+      String param = at + entry.getKey();
+      ChatField field = ChatField.find(scope, entry.getKey());
+      if (field == null) {
+        throw ApiException.invalid(param, "unknown_parameter", "unknown parameter '" + oneLine(param)
+            + "': this server does not know it (docs/serving.md lists the fields it takes)");
+      }
+      JsonNode value = entry.getValue();
+      if (value.isNull()) {
+        continue;
+      }
+      if (field.handling() == ChatField.Handling.REFUSED) {
+        throw ApiException.invalid(param, "unsupported_parameter",
+            param + " is not supported by this server: " + field.note());
+      }
+      if (field.handling() == ChatField.Handling.IGNORED) {
+        boolean ok = switch (field.kind()) {
+          case STRING -> value.isTextual();
+          case BOOLEAN -> value.isBoolean();
+          case OBJECT -> value.isObject();
+          case ANY -> true;
+        };
+        if (!ok) {
+          throw ApiException.invalid(param, "invalid_type",
+              param + " must be a " + field.kind().name().toLowerCase(java.util.Locale.ROOT));
+        }
+      }
+    }
+  }
+
+  /** The served name the answer carries: the first; a {@code model} that is none of them is a 404. */
+  private String model(JsonNode root) {
+    JsonNode node = root.get("model");
+    if (node == null || node.isNull()) {
+      return servedNames.get(0);
+    }
+    if (!node.isTextual()) {
+      throw ApiException.invalid("model", "invalid_type", "model must be a string");
+    }
+    if (!servedNames.contains(node.asText())) {
+      throw new ApiException(404, "invalid_request_error", "model", "model_not_found",
+          "the model '" + oneLine(node.asText()) + "' does not exist here; this server serves "
+              + String.join(", ", servedNames));
+    }
+    return servedNames.get(0);
+  }
+
+  private int n(JsonNode root) {
+    Integer n = optionalInt(root, "n");
+    if (n == null) {
+      return 1;
+    }
+    if (n < 1 || n > maxN) {
+      throw ApiException.invalid("n", "invalid_value", "n must be in [1, " + maxN + "] (--max-n), got " + n);
+    }
+    return n;
+  }
+
+  private static double penalty(JsonNode root, String name) {
+    double value = optionalDouble(root, name, 0);
+    if (!(value >= -2 && value <= 2)) {
+      throw ApiException.invalid(name, "invalid_value", name + " must be in [-2, 2], got " + value);
+    }
+    return value;
+  }
+
+  /** {@code {"<token id>": bias}}: ids in the vocabulary (not the image placeholder), biases in [-100, 100]. */
+  private Map<Integer, Double> logitBias(JsonNode root) {
+    JsonNode node = root.get("logit_bias");
+    if (node == null || node.isNull()) {
+      return Map.of();
+    }
+    if (!node.isObject()) {
+      throw ApiException.invalid("logit_bias", "invalid_type",
+          "logit_bias must be an object mapping token ids (strings) to biases");
+    }
+    Map<Integer, Double> bias = new LinkedHashMap<>();
+    Iterator<Map.Entry<String, JsonNode>> entries = node.fields();
+    while (entries.hasNext()) {
+      Map.Entry<String, JsonNode> entry = entries.next();
+      String key = entry.getKey();
+      int id;
+      try {
+        id = Integer.parseInt(key.strip());
+      } catch (NumberFormatException e) {
+        throw ApiException.invalid("logit_bias", "invalid_value",
+            "logit_bias keys must be token ids, got '" + oneLine(key) + "'");
+      }
+      if (id < 0 || id >= vocabSize) {
+        throw ApiException.invalid("logit_bias", "invalid_value",
+            "logit_bias token id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
+      }
+      if (id == imageTokenId) {
+        throw ApiException.invalid("logit_bias", "invalid_value",
+            "logit_bias token id " + id + " is the image placeholder, which is never generated");
+      }
+      JsonNode value = entry.getValue();
+      if (!value.isNumber()) {
+        throw ApiException.invalid("logit_bias", "invalid_type", "logit_bias values must be numbers");
+      }
+      double b = value.asDouble();
+      if (!(b >= -100 && b <= 100)) {
+        throw ApiException.invalid("logit_bias", "invalid_value",
+            "logit_bias values must be in [-100, 100], got " + b + " for token " + id);
+      }
+      bias.put(id, b);
+    }
+    return bias;
+  }
+
+  /** -1 without {@code logprobs: true}, else {@code top_logprobs} (0 to 20, default 0). */
+  private static int logprobs(JsonNode root) {
+    boolean logprobs = optionalBoolean(root, "logprobs");
+    Integer top = optionalInt(root, "top_logprobs");
+    if (top != null && !logprobs) {
+      throw ApiException.invalid("top_logprobs", "invalid_value", "top_logprobs needs logprobs: true");
+    }
+    if (top != null && (top < 0 || top > 20)) {
+      throw ApiException.invalid("top_logprobs", "invalid_value", "top_logprobs must be in [0, 20], got " + top);
+    }
+    return logprobs ? (top == null ? 0 : top) : -1;
+  }
+
+  /** Only {@code {"type":"text"}}: the server cannot constrain its output to JSON (yet). */
+  private static void responseFormat(JsonNode root) {
+    JsonNode node = root.get("response_format");
+    if (node == null || node.isNull()) {
+      return;
+    }
+    JsonNode type = node.isObject() ? node.get("type") : null;
+    if (type == null || !type.isTextual()) {
+      throw ApiException.invalid("response_format", "invalid_type",
+          "response_format must be an object with a string type");
+    }
+    if (!type.asText().equals("text") || node.size() != 1) {
+      throw ApiException.invalid("response_format", "unsupported_parameter", "response_format "
+          + oneLine(node.toString()) + " is not supported by this server: it cannot constrain the output to JSON "
+          + "(json_object, json_schema); only {\"type\":\"text\"} is accepted");
+    }
+  }
+
+  /** Only {@code ["text"]}: the model writes text. */
+  private static void modalities(JsonNode root) {
+    JsonNode node = root.get("modalities");
+    if (node == null || node.isNull()) {
+      return;
+    }
+    if (!node.isArray()) {
+      throw ApiException.invalid("modalities", "invalid_type", "modalities must be an array of strings");
+    }
+    for (JsonNode m : node) {
+      if (!m.isTextual()) {
+        throw ApiException.invalid("modalities", "invalid_type", "modalities must be an array of strings");
+      }
+      if (!m.asText().equals("text")) {
+        throw ApiException.invalid("modalities", "unsupported_parameter", "modality '" + oneLine(m.asText())
+            + "' is not supported by this server: it answers with text only");
+      }
+    }
   }
 
   private List<ChatMessage> messages(JsonNode root, List<byte[]> images) {
@@ -98,10 +300,17 @@ final class ChatRequestParser {
         throw ApiException.invalid(at, "invalid_type", at + " must be an object");
       }
       JsonNode role = message.get("role");
-      if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
-        throw ApiException.invalid(at + ".role", "invalid_value", at + ".role must be system, user or assistant");
+      if (role != null && role.isTextual() && (role.asText().equals("tool") || role.asText().equals("function"))) {
+        throw ApiException.invalid(at + ".role", "unsupported_parameter", at + ".role " + role.asText()
+            + " is not supported by this server: tool and function calling are not supported");
       }
-      messages.add(content(message.get("content"), role.asText(), at, images));
+      if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
+        throw ApiException.invalid(at + ".role", "invalid_value",
+            at + ".role must be system, developer, user or assistant");
+      }
+      checkFields(message, ChatField.Scope.MESSAGE, at + ".");
+      String name = role.asText().equals("developer") ? "system" : role.asText(); // OpenAI's newer name for it
+      messages.add(content(message.get("content"), name, at, images));
     }
     if (images.size() > 1) {
       throw ApiException.invalid("messages", "invalid_value",
@@ -251,12 +460,16 @@ final class ChatRequestParser {
   }
 
   private static boolean optionalBoolean(JsonNode root, String name) {
+    return optionalBoolean(root, name, name);
+  }
+
+  private static boolean optionalBoolean(JsonNode root, String name, String param) {
     JsonNode node = root.get(name);
     if (node == null || node.isNull()) {
       return false;
     }
     if (!node.isBoolean()) {
-      throw ApiException.invalid(name, "invalid_type", name + " must be a boolean");
+      throw ApiException.invalid(param, "invalid_type", param + " must be a boolean");
     }
     return node.asBoolean();
   }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.List;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
@@ -53,6 +54,10 @@ public final class ChatServer implements AutoCloseable {
   private final OpenConnections connections = new OpenConnections();
   private volatile boolean draining;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
+  /** Context attribute set once an {@link ApiException} was answered, so that the 404 page does not replace it. */
+  private static final String API_ERROR = "moellava.apiError";
+  /** The names requests may give as {@code model}; the first is the one answers carry. */
+  private final List<String> servedNames;
 
   /**
    * A server over {@code backend} with its own engine and metrics; {@link #close()} closes the engine (not
@@ -70,15 +75,24 @@ public final class ChatServer implements AutoCloseable {
     ServerMetrics metrics = new ServerMetrics(backend.info());
     GenerationEngine engine = new GenerationEngine(backend, decoder, engineConfig, metrics);
     metrics.bind(engine);
-    return new ChatServer(engine, new ChatTemplate(tokenizer, backend.info(), systemPrompt), imageDecoder, metrics,
-        options);
+    try {
+      return new ChatServer(engine, new ChatTemplate(tokenizer, backend.info(), systemPrompt), imageDecoder, decoder,
+          metrics, options);
+    } catch (RuntimeException e) {
+      engine.close();
+      throw e;
+    }
   }
 
-  private ChatServer(GenerationEngine engine, ChatTemplate template, ImageDecoder imageDecoder,
+  private ChatServer(GenerationEngine engine, ChatTemplate template, ImageDecoder imageDecoder, TokenDecoder decoder,
       ServerMetrics metrics, ServerOptions options) {
     this.engine = engine;
     this.metrics = metrics;
     this.options = options;
+    this.servedNames = options.servedModelNames().isEmpty() ? List.of(engine.info().modelId())
+        : options.servedModelNames();
+    checkOptions(options);
+    Cors cors = new Cors(options.allowedOrigins());
     ServerOptions.ClientLimits limits = options.clientLimits();
     workers.setName("moellava-http");
     this.bodies = new BoundedBody(options, workers);
@@ -108,11 +122,16 @@ public final class ChatServer implements AutoCloseable {
       }
     });
     String page = resource("/public/index.html");
+    if (cors.enabled()) {
+      app.before(cors::addHeaders); // before the checks, so that their errors are readable cross-origin too
+    }
     if (options.apiKey() != null) {
       byte[] expected = ("Bearer " + options.apiKey()).getBytes(StandardCharsets.UTF_8);
-      app.before("/v1/*", ctx -> requireKey(ctx, expected));
+      app.before("/v1/*", ctx -> {
+        if (!isPreflight(ctx)) requireKey(ctx, expected); // a browser's preflight carries no credentials
+      });
     } else {
-      LocalRequestGuard guard = new LocalRequestGuard(options.host());
+      LocalRequestGuard guard = new LocalRequestGuard(options.host(), cors);
       app.before(guard::check);
     }
     app.before("/v1/*", ctx -> {
@@ -122,7 +141,11 @@ public final class ChatServer implements AutoCloseable {
       }
     });
     app.post("/v1/chat/completions",
-        new ChatCompletionsHandler(engine, template, imageDecoder, metrics, options, inFlight, bodies, workers));
+        new ChatCompletionsHandler(engine, template, imageDecoder, metrics, options, inFlight, bodies, workers,
+            servedNames, decoder));
+    if (cors.enabled()) {
+      app.options("/*", cors::preflight);
+    }
     app.get("/v1/models", this::models);
     app.get("/health", this::health);
     app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
@@ -132,8 +155,12 @@ public final class ChatServer implements AutoCloseable {
       LOG.error("unexpected failure on {} {}", ctx.method(), ctx.path(), e);
       respond(ctx, new ApiException(500, "server_error", null, "internal_error", "internal server error"));
     });
-    app.error(404, ctx -> respond(ctx, new ApiException(404, "invalid_request_error", null, "not_found",
-        "no route for " + ctx.method() + " " + ctx.path())));
+    app.error(404, ctx -> {
+      if (ctx.attribute(API_ERROR) == null) { // not a 404 of the API's own (model_not_found)
+        respond(ctx, new ApiException(404, "invalid_request_error", null, "not_found",
+            "no route for " + ctx.method() + " " + ctx.path()));
+      }
+    });
   }
 
   /** Starts listening on the configured host and port. */
@@ -144,7 +171,7 @@ public final class ChatServer implements AutoCloseable {
     } catch (RuntimeException e) {
       throw bindFailure(e);
     }
-    LOG.info("serving {} on http://{}:{} with backend {}", engine.info().modelId(), options.host(), port(),
+    LOG.info("serving {} on http://{}:{} with backend {}", String.join(", ", servedNames), options.host(), port(),
         engine.backendName());
     return this;
   }
@@ -190,6 +217,30 @@ public final class ChatServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Refuses options that are valid one by one but not together: {@code --allowed-origins '*'} without an API key
+   * would let every web page in the user's browser use the server. {@link #create} checks them; a command line may
+   * check them before it loads a model.
+   *
+   * @throws InvalidInputException naming the problem
+   */
+  public static void checkOptions(ServerOptions options) {
+    if (options.allowedOrigins().contains(Cors.ANY) && options.apiKey() == null) {
+      throw new InvalidInputException("--allowed-origins '*' would let every web page in a browser use this server; "
+          + "it needs an API key (--api-key-file or MOELLAVA_API_KEY), or name the origins");
+    }
+  }
+
+  /** A CORS preflight: {@code OPTIONS} with {@code Access-Control-Request-Method}. */
+  private static boolean isPreflight(Context ctx) {
+    return "OPTIONS".equals(ctx.method().name()) && ctx.header("Access-Control-Request-Method") != null;
+  }
+
+  /** The names requests may give as {@code model} ({@code --served-model-name}), the first the one answers carry. */
+  public List<String> servedModelNames() {
+    return servedNames;
+  }
+
   /** {@code GET /health} and {@code GET /metrics}: answered even past the connection limit. */
   private static boolean isMonitoring(Context ctx) {
     return "GET".equals(ctx.method().name()) && ("/health".equals(ctx.path()) || "/metrics".equals(ctx.path()));
@@ -199,15 +250,19 @@ public final class ChatServer implements AutoCloseable {
     ModelInfo info = engine.info();
     ObjectNode root = Json.MAPPER.createObjectNode();
     root.put("object", "list");
-    ObjectNode model = root.putArray("data").addObject();
-    model.put("id", info.modelId());
-    model.put("object", "model");
-    model.put("created", startedSeconds);
-    model.put("owned_by", "moellava");
-    model.put("max_model_len", info.maxContext());
-    info.moeLayers().forEach(model.putArray("moe_layers")::add);
-    model.put("num_experts", info.numExperts());
-    model.put("experts_per_token", info.expertsPerToken());
+    com.fasterxml.jackson.databind.node.ArrayNode data = root.putArray("data");
+    for (String name : servedNames) { // one entry per served name, all the same model
+      ObjectNode model = data.addObject();
+      model.put("id", name);
+      model.put("object", "model");
+      model.put("created", startedSeconds);
+      model.put("owned_by", "moellava");
+      model.put("root", info.modelId());
+      model.put("max_model_len", info.maxContext());
+      info.moeLayers().forEach(model.putArray("moe_layers")::add);
+      model.put("num_experts", info.numExperts());
+      model.put("experts_per_token", info.expertsPerToken());
+    }
     ctx.contentType("application/json").result(root.toString());
   }
 
@@ -215,7 +270,7 @@ public final class ChatServer implements AutoCloseable {
     ObjectNode root = Json.MAPPER.createObjectNode();
     root.put("status", draining ? "draining" : "ok");
     if (draining) ctx.status(503);
-    root.put("model", engine.info().modelId());
+    root.put("model", servedNames.get(0));
     root.put("backend", engine.backendName());
     root.put("queue_depth", engine.queueDepth());
     root.put("active_sequences", engine.activeCount());
@@ -235,6 +290,7 @@ public final class ChatServer implements AutoCloseable {
   }
 
   private static void respond(Context ctx, ApiException e) {
+    ctx.attribute(API_ERROR, Boolean.TRUE);
     if (e.retryAfterSeconds() != null) {
       ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
     }

@@ -13,7 +13,8 @@ import java.util.Locale;
  *   <li><b>DNS rebinding</b>: the {@code Host} header must name this server (localhost, the bound address, or an IP
  *       literal of this machine); a rebound name such as {@code evil.example:8000} gets 403;
  *   <li><b>cross-site requests</b>: a browser sends {@code Origin} with every cross-site POST; one that is not this
- *       server's own origin gets 403 (the web page at {@code /} is same-origin);
+ *       server's own origin, nor one of {@code --allowed-origins} ({@link Cors}), gets 403 (the web page at
+ *       {@code /} is same-origin);
  *   <li><b>simple POSTs</b> (a form or {@code text/plain} body, which a page may send cross-site without a CORS
  *       preflight): {@code /v1/*} POSTs must be {@code application/json}, else 415.
  * </ul>
@@ -21,9 +22,11 @@ import java.util.Locale;
  */
 final class LocalRequestGuard {
   private final String boundHost;
+  private final Cors cors;
 
-  LocalRequestGuard(String boundHost) {
+  LocalRequestGuard(String boundHost, Cors cors) {
     this.boundHost = boundHost.toLowerCase(Locale.ROOT);
+    this.cors = cors;
   }
 
   void check(Context ctx) {
@@ -41,8 +44,9 @@ final class LocalRequestGuard {
       } catch (IllegalArgumentException e) {
         originHost = "";
       }
-      if (!originHost.equalsIgnoreCase(host)) {
-        throw forbidden("cross-origin request from '" + origin + "' refused (no --api-key; CORS is off)");
+      if (!originHost.equalsIgnoreCase(host) && !cors.allows(origin)) {
+        throw forbidden("cross-origin request from '" + origin + "' refused (no --api-key; "
+            + (cors.enabled() ? "not in --allowed-origins)" : "CORS is off)"));
       }
     }
     if ("POST".equals(ctx.method().name()) && ctx.path().startsWith("/v1/")) {

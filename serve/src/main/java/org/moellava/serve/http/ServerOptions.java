@@ -14,6 +14,11 @@ import org.moellava.error.InvalidInputException;
  * @param defaultMaxTokens max_tokens when the request gives none (capped by the context left)
  * @param retryAfterSeconds the Retry-After of a 429 (queue full) or 503 (too many bodies or connections)
  * @param clientLimits what slow or numerous clients may hold: timeouts, body rate, bodies and connections at once
+ * @param servedModelNames the names a request's {@code model} may give and {@code /v1/models} lists, the first the
+ *     one answers carry; empty for the model's own id (vLLM's {@code --served-model-name})
+ * @param allowedOrigins browser origins ({@code scheme://host[:port]}) allowed to call the server cross-origin
+ *     (CORS); empty for none, {@code *} for any (only with an api key)
+ * @param maxN the largest {@code n} (choices per request) a request may ask for
  */
 public record ServerOptions(
     String host,
@@ -24,7 +29,15 @@ public record ServerOptions(
     long maxImagePixels,
     int defaultMaxTokens,
     int retryAfterSeconds,
-    ClientLimits clientLimits) {
+    ClientLimits clientLimits,
+    java.util.List<String> servedModelNames,
+    java.util.List<String> allowedOrigins,
+    int maxN) {
+
+  /** Default of {@link #maxN()}. */
+  public static final int DEFAULT_MAX_N = 4;
+  /** Largest {@link #maxN()} accepted. */
+  public static final int MAX_N_LIMIT = 128;
 
   public ServerOptions {
     if (host == null || host.isBlank()) {
@@ -43,40 +56,79 @@ public record ServerOptions(
     if (clientLimits == null) {
       clientLimits = ClientLimits.defaults();
     }
+    servedModelNames = servedModelNames(servedModelNames);
+    allowedOrigins = Cors.normalise(allowedOrigins == null ? java.util.List.of() : allowedOrigins);
+    if (maxN < 1 || maxN > MAX_N_LIMIT) {
+      throw new InvalidInputException("max n must be in [1, " + MAX_N_LIMIT + "], got " + maxN);
+    }
+  }
+
+  private static java.util.List<String> servedModelNames(java.util.List<String> names) {
+    if (names == null) {
+      return java.util.List.of();
+    }
+    java.util.LinkedHashSet<String> unique = new java.util.LinkedHashSet<>();
+    for (String name : names) {
+      String trimmed = name == null ? "" : name.strip();
+      if (trimmed.isEmpty()) {
+        throw new InvalidInputException("served model names must not be blank");
+      }
+      if (!unique.add(trimmed)) {
+        throw new InvalidInputException("served model name '" + trimmed + "' is given twice");
+      }
+    }
+    return java.util.List.copyOf(unique);
   }
 
   /**
    * Loopback on port 8000, no api key, 20 MiB bodies, 10 MiB / 16 Mpixel images, 256 tokens, default
-   * {@link ClientLimits}.
+   * {@link ClientLimits}, the model's id as its name, no CORS, n up to {@link #DEFAULT_MAX_N}.
    */
   public static ServerOptions defaults() {
     return new ServerOptions("127.0.0.1", 8000, null, 20 << 20, 10 << 20, 4096L * 4096, 256, 1,
-        ClientLimits.defaults());
+        ClientLimits.defaults(), java.util.List.of(), java.util.List.of(), DEFAULT_MAX_N);
   }
 
   public ServerOptions withHost(String newHost) {
     return new ServerOptions(newHost, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, clientLimits);
+        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN);
   }
 
   public ServerOptions withPort(int newPort) {
     return new ServerOptions(host, newPort, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, clientLimits);
+        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN);
   }
 
   public ServerOptions withApiKey(String newApiKey) {
     return new ServerOptions(host, port, newApiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, clientLimits);
+        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN);
   }
 
   public ServerOptions withLimits(int newMaxBodyBytes, int newMaxImageBytes, long newMaxImagePixels) {
     return new ServerOptions(host, port, apiKey, newMaxBodyBytes, newMaxImageBytes, newMaxImagePixels,
-        defaultMaxTokens, retryAfterSeconds, clientLimits);
+        defaultMaxTokens, retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN);
   }
 
   public ServerOptions withClientLimits(ClientLimits newClientLimits) {
     return new ServerOptions(host, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, newClientLimits);
+        retryAfterSeconds, newClientLimits, servedModelNames, allowedOrigins, maxN);
+  }
+
+  /** The names requests may use for the model (empty: the model's own id). */
+  public ServerOptions withServedModelNames(java.util.List<String> names) {
+    return new ServerOptions(host, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
+        retryAfterSeconds, clientLimits, names, allowedOrigins, maxN);
+  }
+
+  /** The browser origins allowed cross-origin (CORS); empty turns CORS off. */
+  public ServerOptions withAllowedOrigins(java.util.List<String> origins) {
+    return new ServerOptions(host, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
+        retryAfterSeconds, clientLimits, servedModelNames, origins, maxN);
+  }
+
+  public ServerOptions withMaxN(int newMaxN) {
+    return new ServerOptions(host, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
+        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, newMaxN);
   }
 
   /**

@@ -64,6 +64,51 @@ class SamplerTest {
     assertNotEquals(sequence(values, params, 42), sequence(values, params, 43));
   }
 
+  @Test
+  void logitBiasIsAddedBeforePicking() {
+    Sampler sampler = new Sampler();
+    FloatBuffer logits = Tensors.floatsOf(new float[] {0.5f, 3f, -1f, 2.5f});
+    SamplingParams biased = new SamplingParams(0, 1, 0, 0, 1, List.of(), 0, 0, java.util.Map.of(2, 100.0), -1);
+    assertEquals(2, sampler.sample(logits, 0, 4, biased, new SplittableRandom(1), NONE, new int[0], 0));
+    SamplingParams away = new SamplingParams(0, 1, 0, 0, 1, List.of(), 0, 0, java.util.Map.of(1, -0.6), -1);
+    assertEquals(3, sampler.sample(logits, 0, 4, away, new SplittableRandom(1), NONE, new int[0], 0));
+    // the banned token stays banned whatever its bias
+    assertEquals(2, sampler.sample(logits, 0, 4, biased, new SplittableRandom(1), new int[] {1}, new int[0], 0));
+    assertEquals(3.0f, logits.get(1), "the backend's logits are not changed");
+  }
+
+  @Test
+  void penaltiesFollowOpenAisFormulaOverTheGeneratedTokens() {
+    Sampler sampler = new Sampler();
+    FloatBuffer logits = Tensors.floatsOf(new float[] {1f, 2f, 3f, 0f});
+    int[] generated = {2, 2, 1, 2, 0};
+    SamplingParams params = new SamplingParams(0, 1, 0, 0, 1, List.of(), 0.25, 0.5, java.util.Map.of(), -1);
+    FloatBuffer adjusted = sampler.adjust(logits, 0, 4, params, generated, 4); // counts: 2 x3, 1 x1; 0 not yet
+    assertEquals(1f, adjusted.get(0), 0);
+    assertEquals(2f - 0.25f - 0.5f, adjusted.get(1), 1e-6);
+    assertEquals(3f - 3 * 0.25f - 0.5f, adjusted.get(2), 1e-6);
+    assertEquals(0f, adjusted.get(3), 0);
+    // greedy would pick 2 (3.0); with the penalties 2 is at 1.75 and 1 at 1.25: still 2; a stronger presence penalty
+    // turns the pick to the unseen token 0
+    assertEquals(2, sampler.sample(logits, 0, 4, params, new SplittableRandom(1), NONE, generated, 4));
+    SamplingParams strong = new SamplingParams(0, 1, 0, 0, 1, List.of(), 0, 2, java.util.Map.of(), -1);
+    assertEquals(0, sampler.sample(logits, 0, 4, strong, new SplittableRandom(1), NONE, generated, 4));
+  }
+
+  @Test
+  void logprobsAreTheLogSoftmaxOfTheRawLogitsWithTheTopTokens() {
+    float[] values = {0.5f, 3f, -1f, 3f, 2f};
+    TokenLogprobs lp = Sampler.logprobs(Tensors.floatsOf(values), 0, 5, 4, 3);
+    double z = 0;
+    for (float v : values) z += Math.exp(v);
+    assertEquals(2 - Math.log(z), lp.logprob(), 1e-12);
+    assertEquals(List.of(1, 3, 4), java.util.Arrays.stream(lp.topIds()).boxed().toList(), "ties to the lower id");
+    assertEquals(3 - Math.log(z), lp.topLogprobs()[0], 1e-12);
+    assertEquals(3 - Math.log(z), lp.topLogprobs()[1], 1e-12);
+    assertEquals(2 - Math.log(z), lp.topLogprobs()[2], 1e-12);
+    assertEquals(0, Sampler.logprobs(Tensors.floatsOf(values), 0, 5, 0, 0).topIds().length);
+  }
+
   private static List<Integer> sequence(float[] values, SamplingParams params, long seed) {
     Sampler sampler = new Sampler();
     SplittableRandom random = new SplittableRandom(seed);
