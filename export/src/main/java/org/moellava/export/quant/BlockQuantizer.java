@@ -21,12 +21,26 @@ import org.moellava.error.InvalidInputException;
 public final class BlockQuantizer {
   private BlockQuantizer() {}
 
+  /** How the source matrix is stored. */
+  public enum Layout {
+    /** {@code [K, N]} row-major (TF kernels): element {@code (r, c)} at {@code r * N + c}. */
+    K_BY_N,
+    /** {@code [N, K]} row-major (ONNX Runtime MoE weights {@code [E, out, in]}): element {@code (r, c)} at {@code c * K + r}. */
+    N_BY_K
+  }
+
   /**
    * Quantizes {@code W [K, N]} whose element {@code (r, c)} is {@code w.get(offset + r * N + c)}.
    *
    * @param name the tensor, for errors
    */
   public static QuantizedMatrix quantize(String name, FloatBuffer w, int offset, int k, int n, QuantScheme s) {
+    return quantize(name, w, offset, k, n, Layout.K_BY_N, s);
+  }
+
+  /** Quantizes {@code W [K, N]} stored at {@code offset} of {@code w} in {@code layout}. */
+  public static QuantizedMatrix quantize(String name, FloatBuffer w, int offset, int k, int n, Layout layout,
+      QuantScheme s) {
     int bs = s.blockSize();
     if (k % bs != 0) {
       throw new InvalidInputException("--block-size " + bs + " does not divide K=" + k + " of " + name
@@ -42,7 +56,10 @@ public final class BlockQuantizer {
     int[] codes = new int[bs];
     for (int col = 0; col < n; col++) {
       for (int b = 0; b < kBlocks; b++) {
-        for (int j = 0; j < bs; j++) block[j] = w.get(offset + (b * bs + j) * n + col);
+        for (int j = 0; j < bs; j++) {
+          int r = b * bs + j;
+          block[j] = w.get(offset + (layout == Layout.K_BY_N ? r * n + col : col * k + r));
+        }
         int zp = s.symmetric() ? quantizeSymmetric(block, s, codes, scales, col * kBlocks + b)
             : quantizeAsymmetric(block, s, codes, scales, col * kBlocks + b);
         pack(codes, s.bits(), packed, (col * kBlocks + b) * blob);
