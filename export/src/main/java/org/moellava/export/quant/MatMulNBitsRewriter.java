@@ -143,15 +143,14 @@ public final class MatMulNBitsRewriter {
     return new Expert(stacked, split.getOutputList().indexOf(squeeze.getInput(0)));
   }
 
+  /** Whether {@code squeeze} removes exactly axis 0 (its axes input an int64 initializer holding {@code [0]}). */
   private boolean isAxisZero(NodeProto squeeze) {
     if (squeeze.getInputCount() != 2) return false;
     TensorProto axes = initializers.get(squeeze.getInput(1));
     if (axes == null || axes.getDataType() != TensorProto.DataType.INT64_VALUE) return false;
+    if (axes.getRawData().isEmpty()) return axes.getInt64DataCount() == 1 && axes.getInt64Data(0) == 0;
     java.nio.ByteBuffer raw = axes.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    long[] values = raw.remaining() > 0 ? new long[] {raw.getLong(0)}
-        : axes.getInt64DataList().stream().mapToLong(Long::longValue).toArray();
-    int count = raw.remaining() > 0 ? raw.remaining() / 8 : axes.getInt64DataCount();
-    return count == 1 && values[0] == 0;
+    return raw.remaining() == 8 && raw.getLong(0) == 0;
   }
 
   private static long intAttr(NodeProto n, String name, long fallback) {
