@@ -15,6 +15,9 @@ import org.moellava.export.onnx.lint.LintViolation;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.export.pkg.PackageExporter;
 import org.moellava.export.pkg.Precision;
+import org.moellava.export.quant.QuantScheme;
+import org.moellava.export.quant.QuantizeOptions;
+import org.moellava.runtime.conformance.QuantizedVerdict;
 import org.moellava.export.tensorrt.TensorRtOptions;
 import org.moellava.export.validate.PackageLint;
 import org.moellava.hf.HfExporter;
@@ -75,6 +78,22 @@ public final class ExportCommand implements Callable<Integer> {
   @Option(names = "--trt-timing-cache", description = "Timing cache file (read if present, then updated).")
   Path trtTimingCache;
 
+  @Option(names = "--quantize", paramLabel = "SCHEME",
+      description = "Weight-only quantization: int8 or int4 (com.microsoft.MatMulNBits / QMoE, ONNX Runtime only).")
+  String quantize;
+
+  @Option(names = "--block-size", description = "Quantization block along K: 32, 64 or 128 (default 32).")
+  Integer blockSize;
+
+  @Option(names = "--accuracy-level", description = "MatMulNBits accuracy_level 0..4 (default 4 for int8: int8 activations; 0 for int4: fp32).")
+  Integer accuracyLevel;
+
+  @Option(names = "--zero-points", description = "Store per-block zero points (asymmetric; default symmetric).")
+  boolean zeroPoints;
+
+  @Option(names = "--keep-lm-head-fp32", description = "Leave lm_head in fp32 when quantizing.")
+  boolean keepLmHeadFp32;
+
   @Option(names = "--check-tensorrt", paramLabel = "PKG",
       description = "Lint every .onnx of a package against TensorRT's ONNX parser; exit 1 on any violation.")
   Path checkTensorRt;
@@ -90,12 +109,24 @@ public final class ExportCommand implements Callable<Integer> {
     ExportOptions options = new ExportOptions(opset, Precision.parse(precision), MoeMode.parse(moe), null,
         OnnxModelWriter.DEFAULT_EXTERNAL_THRESHOLD);
     if (tensorRt) options = options.withTensorRt(tensorRtOptions());
+    options = options.withQuantize(quantizeOptions());
     PackageExporter.Result r = new PackageExporter(options).export(checkpoint, out);
     long checks = r.conformance().checks().size();
+    String weights = options.quantize() == null ? options.precision().id()
+        : "weights " + options.quantize().scheme().id() + ", " + r.manifest().quantization().tensors().size()
+            + " tensors quantized";
     o.printf("exported %s to %s (%s, moe %s, opset %d) in %.1f s, %.1f MB%n", checkpoint, r.directory(),
-        options.precision().id(), r.manifest().moeMode(), opset, r.seconds(), r.bytes() / 1e6);
-    o.printf("validated against TensorFlow: %d checks passed (tolerance %s), see %s%n", checks,
-        r.conformance().tolerance(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
+        weights, r.manifest().moeMode(), opset, r.seconds(), r.bytes() / 1e6);
+    QuantizedVerdict q = r.conformance().quantized();
+    if (q != null) {
+      o.printf("validated against TensorFlow fp32: logits cosine >= %.4f, top-1 %.1f %%, routing %.1f %% "
+          + "(%d near ties, %d flips), greedy prefix %.1f of %d; see %s%n", q.minLogitsCosine(),
+          100 * q.top1Agreement(), 100 * q.routingAgreement(), q.routingNearTies(), q.routingFlips(),
+          q.meanGreedyPrefix(), q.greedySteps(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
+    } else {
+      o.printf("validated against TensorFlow: %d checks passed (tolerance %s), see %s%n", checks,
+          r.conformance().tolerance(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
+    }
     if (!r.manifest().files().containsKey("tokenizer")) {
       o.println("note: the checkpoint has no tokenizer.json, so neither has the package");
     }
@@ -103,6 +134,20 @@ public final class ExportCommand implements Callable<Integer> {
       o.printf("  %-16s %s%n", f.getKey(), f.getValue());
     }
     return 0;
+  }
+
+  /** {@code --quantize} and its companions, or null; a companion without {@code --quantize} is refused. */
+  private QuantizeOptions quantizeOptions() {
+    if (quantize == null) {
+      if (blockSize != null || accuracyLevel != null || zeroPoints || keepLmHeadFp32) {
+        throw new InvalidInputException("--block-size, --accuracy-level, --zero-points and --keep-lm-head-fp32 need "
+            + "--quantize int8|int4");
+      }
+      return null;
+    }
+    QuantScheme scheme = QuantScheme.parse(quantize, blockSize == null ? QuantScheme.DEFAULT_BLOCK_SIZE : blockSize,
+        !zeroPoints, accuracyLevel == null ? QuantScheme.defaultAccuracyLevel(quantize) : accuracyLevel);
+    return new QuantizeOptions(scheme, keepLmHeadFp32);
   }
 
   private TensorRtOptions tensorRtOptions() {

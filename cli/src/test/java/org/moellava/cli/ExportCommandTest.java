@@ -65,6 +65,24 @@ class ExportCommandTest {
   }
 
   @Test
+  void quantizeOptionsAreCheckedInOneLineAndWriteNothing() {
+    for (String[] args : List.of(new String[] {"--quantize", "int3"}, new String[] {"--quantize", "int4", "--block-size", "48"},
+        new String[] {"--quantize", "int8", "--precision", "fp16"}, new String[] {"--block-size", "64"},
+        new String[] {"--quantize", "int4"})) { // the last: D = 16 is not divisible by the default block of 32
+      List<String> all = new java.util.ArrayList<>(List.of("export", "--checkpoint", checkpoint.toString(), "--out",
+          dir.resolve("q").toString()));
+      all.addAll(List.of(args));
+      CliRunner r = CliRunner.run(all.toArray(String[]::new));
+      assertEquals(2, r.exitCode(), String.join(" ", args) + ": " + r.out() + r.err());
+      assertEquals(1, r.err().strip().lines().count(), r.err());
+      assertFalse(Files.exists(dir.resolve("q")), String.join(" ", args));
+    }
+    CliRunner last = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("q").toString(),
+        "--quantize", "int4");
+    assertTrue(last.err().contains("--block-size 32 does not divide K=16"), last.err());
+  }
+
+  @Test
   void badOptionsAreOneLineErrors() {
     CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("x").toString(),
         "--opset", "21");

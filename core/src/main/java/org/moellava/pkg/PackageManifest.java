@@ -33,6 +33,7 @@ import org.moellava.config.ModelConfig;
  * @param tensorrt the TensorRT optimisation profiles the engines were built with, or null (written as
  *     {@code null}: the strict reader requires every creator property to be present)
  * @param config the full model config
+ * @param quantization the blockwise integer weights of a quantized package, or null (not written) for fp32 and fp16
  * @param sha256 package file (relative path) to the SHA-256 of its bytes, every file but {@code model.json}; filled by
  *     {@link PackageManifestIO#write} and checked by {@link PackageManifestIO#read}; null in a manifest being built
  */
@@ -57,6 +58,7 @@ public record PackageManifest(
     @JsonProperty(value = "files", required = true) Map<String, String> files,
     @JsonInclude(JsonInclude.Include.ALWAYS) @JsonProperty(value = "tensorrt") TensorRtProfiles tensorrt,
     @JsonProperty(value = "config", required = true) ModelConfig config,
+    @JsonProperty(value = "quantization") PackageQuantization quantization,
     @JsonInclude(JsonInclude.Include.ALWAYS) @JsonProperty(value = "sha256") Map<String, String> sha256) {
 
   /** The current {@code model.json} format. */
@@ -81,14 +83,37 @@ public record PackageManifest(
       String precision, int opset, Map<String, String> files, TensorRtProfiles tensorrt, ModelConfig config) {
     this(formatVersion, modelId, imageSize, imageMean, imageStd, imageAspectMode, numImageTokens, imageTokenId,
         eosTokenId, padTokenId, systemPrompt, chatTemplate, moeLayers, moeMode, precision, opset, files, tensorrt,
-        config, null);
+        config, null, null);
+  }
+
+  /** An unquantized manifest with the given file hashes. */
+  public PackageManifest(int formatVersion, String modelId, int imageSize, List<Double> imageMean,
+      List<Double> imageStd, String imageAspectMode, int numImageTokens, int imageTokenId, int eosTokenId,
+      int padTokenId, String systemPrompt, String chatTemplate, List<Integer> moeLayers, String moeMode,
+      String precision, int opset, Map<String, String> files, TensorRtProfiles tensorrt, ModelConfig config,
+      Map<String, String> sha256) {
+    this(formatVersion, modelId, imageSize, imageMean, imageStd, imageAspectMode, numImageTokens, imageTokenId,
+        eosTokenId, padTokenId, systemPrompt, chatTemplate, moeLayers, moeMode, precision, opset, files, tensorrt,
+        config, null, sha256);
+  }
+
+  /** This manifest with {@code quantization} (null for none). */
+  public PackageManifest withQuantization(PackageQuantization q) {
+    return new PackageManifest(formatVersion, modelId, imageSize, imageMean, imageStd, imageAspectMode,
+        numImageTokens, imageTokenId, eosTokenId, padTokenId, systemPrompt, chatTemplate, moeLayers, moeMode,
+        precision, opset, files, tensorrt, config, q, sha256);
+  }
+
+  /** Whether the package stores quantized weights. */
+  public boolean quantized() {
+    return quantization != null;
   }
 
   /** This manifest with the given file hashes. */
   public PackageManifest withSha256(Map<String, String> hashes) {
     return new PackageManifest(formatVersion, modelId, imageSize, imageMean, imageStd, imageAspectMode,
         numImageTokens, imageTokenId, eosTokenId, padTokenId, systemPrompt, chatTemplate, moeLayers, moeMode,
-        precision, opset, files, tensorrt, config, hashes);
+        precision, opset, files, tensorrt, config, quantization, hashes);
   }
 
   /**

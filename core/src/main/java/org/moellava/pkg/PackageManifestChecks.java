@@ -56,6 +56,7 @@ final class PackageManifestChecks {
     if (!PackageManifest.CHAT_TEMPLATE.equals(m.chatTemplate())) {
       fail(file, "chat_template", "is not the template this version renders: " + PackageManifest.CHAT_TEMPLATE);
     }
+    if (m.quantization() != null) m.quantization().check(file, m.precision());
     for (String role : List.of("vision", "embed", "decoder")) {
       if (!m.files().containsKey(role)) fail(file, "files", "has no '" + role + "' entry");
     }

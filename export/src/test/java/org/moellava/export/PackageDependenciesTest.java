@@ -17,18 +17,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packages of the export pipeline depend one way: {@code spec} (the package graphs' boundary) below
- * {@code validate} and {@code tensorrt}, which sit below {@code pkg} (the exporter that runs them). Read from the
+ * {@code validate} and {@code tensorrt}, which sit below {@code pkg} (the exporter that runs them); {@code quant} (the
+ * ModelProto rewrites of {@code --quantize}) is below {@code pkg} too. Read from the
  * main sources' imports and qualified names.
  */
 class PackageDependenciesTest {
   private static final Path SOURCES = Path.of("src/main/java/org/moellava/export");
-  private static final Pattern REFERENCE = Pattern.compile("org\\.moellava\\.export\\.(pkg|spec|validate|tensorrt)\\.([A-Z]|\\*)");
+  private static final Pattern REFERENCE = Pattern.compile("org\\.moellava\\.export\\.(pkg|spec|validate|tensorrt|quant)\\.([A-Z]|\\*)");
 
   /** Package to the export packages it must not reference. */
   private static final Map<String, Set<String>> FORBIDDEN = Map.of(
       "spec", Set.of("pkg", "validate", "tensorrt"),
       "validate", Set.of("pkg", "tensorrt"),
-      "tensorrt", Set.of("pkg", "validate"));
+      "tensorrt", Set.of("pkg", "validate"),
+      "quant", Set.of("pkg", "validate", "tensorrt"));
 
   @Test
   void specIsBelowValidateAndTensorRtWhichAreBelowPkg() throws IOException {

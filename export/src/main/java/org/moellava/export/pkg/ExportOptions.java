@@ -5,6 +5,7 @@ import org.moellava.export.moe.MoeMode;
 import org.moellava.export.onnx.ExportSpec;
 import org.moellava.export.onnx.handlers.OpHandlerRegistry;
 import org.moellava.export.onnx.io.OnnxModelWriter;
+import org.moellava.export.quant.QuantizeOptions;
 import org.moellava.export.tensorrt.TensorRtOptions;
 
 /**
@@ -15,9 +16,10 @@ import org.moellava.export.tensorrt.TensorRtOptions;
  * @param moeMode how MoE layers are expressed
  * @param tensorRt engines to build, or null for none
  * @param externalDataThreshold models whose weights exceed this many bytes store them as external data
+ * @param quantize weight-only int8/int4 quantization, or null for none (fp32 or fp16 weights)
  */
 public record ExportOptions(int opset, Precision precision, MoeMode moeMode, TensorRtOptions tensorRt,
-    long externalDataThreshold) {
+    long externalDataThreshold, QuantizeOptions quantize) {
 
   public ExportOptions {
     if (opset < OpHandlerRegistry.MIN_OPSET || opset > OpHandlerRegistry.MAX_OPSET) {
@@ -27,6 +29,20 @@ public record ExportOptions(int opset, Precision precision, MoeMode moeMode, Ten
     if (tensorRt != null && moeMode == MoeMode.ORT_FUSED) {
       throw new InvalidInputException("--tensorrt needs --moe standard: TensorRT has no com.microsoft.MoE");
     }
+    if (quantize != null && precision != Precision.FP32) {
+      throw new InvalidInputException("--quantize needs --precision fp32: the weights are quantized from fp32 and "
+          + "activations stay fp32 (nothing was written)");
+    }
+    if (quantize != null && tensorRt != null) {
+      throw new InvalidInputException("--quantize cannot be combined with --tensorrt: TensorRT has no "
+          + "com.microsoft.MatMulNBits (nothing was written)");
+    }
+  }
+
+  /** Without quantization. */
+  public ExportOptions(int opset, Precision precision, MoeMode moeMode, TensorRtOptions tensorRt,
+      long externalDataThreshold) {
+    this(opset, precision, moeMode, tensorRt, externalDataThreshold, null);
   }
 
   /** opset 17, fp32, standard MoE, no engines, external data over 2 GB. */
@@ -36,22 +52,26 @@ public record ExportOptions(int opset, Precision precision, MoeMode moeMode, Ten
   }
 
   public ExportOptions withPrecision(Precision p) {
-    return new ExportOptions(opset, p, moeMode, tensorRt, externalDataThreshold);
+    return new ExportOptions(opset, p, moeMode, tensorRt, externalDataThreshold, quantize);
   }
 
   public ExportOptions withMoeMode(MoeMode m) {
-    return new ExportOptions(opset, precision, m, tensorRt, externalDataThreshold);
+    return new ExportOptions(opset, precision, m, tensorRt, externalDataThreshold, quantize);
   }
 
   public ExportOptions withOpset(int o) {
-    return new ExportOptions(o, precision, moeMode, tensorRt, externalDataThreshold);
+    return new ExportOptions(o, precision, moeMode, tensorRt, externalDataThreshold, quantize);
   }
 
   public ExportOptions withTensorRt(TensorRtOptions t) {
-    return new ExportOptions(opset, precision, moeMode, t, externalDataThreshold);
+    return new ExportOptions(opset, precision, moeMode, t, externalDataThreshold, quantize);
   }
 
   public ExportOptions withExternalDataThreshold(long bytes) {
-    return new ExportOptions(opset, precision, moeMode, tensorRt, bytes);
+    return new ExportOptions(opset, precision, moeMode, tensorRt, bytes, quantize);
+  }
+
+  public ExportOptions withQuantize(QuantizeOptions q) {
+    return new ExportOptions(opset, precision, moeMode, tensorRt, externalDataThreshold, q);
   }
 }

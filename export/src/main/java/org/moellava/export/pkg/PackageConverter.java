@@ -15,6 +15,10 @@ import org.moellava.export.onnx.TfToOnnxConverter;
 import org.moellava.export.onnx.handlers.OpHandlerRegistry;
 import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.precision.Fp16Converter;
+import org.moellava.export.quant.MatMulNBitsRewriter;
+import org.moellava.export.quant.QMoeRewriter;
+import org.moellava.export.quant.QuantTargets;
+import org.moellava.error.InvalidInputException;
 import org.moellava.export.spec.PackageGraphs;
 import org.moellava.graph.DecoderGraph;
 import org.moellava.graph.EmbedGraph;
@@ -24,11 +28,13 @@ import org.moellava.graph.VisionGraph;
 
 /**
  * Builds the three inference graphs of a model and converts each to the ONNX model of the package: weights
- * frozen into initializers, int64 integer inputs, the chosen MoE form and precision.
+ * frozen into initializers, int64 integer inputs, the chosen MoE form and precision, and with {@code --quantize} the
+ * dense linears as {@code com.microsoft.MatMulNBits} and the experts blockwise quantized ({@link QuantTargets}).
  */
 public final class PackageConverter {
   private final ModelConfig config;
   private final ExportOptions options;
+  private final Map<String, String> quantized = new java.util.TreeMap<>();
 
   public PackageConverter(ModelConfig config, ExportOptions options) {
     this.config = config;
@@ -44,7 +50,32 @@ public final class PackageConverter {
         PackageGraphs.embed(config, weights, options.opset())));
     out.put(PackageGraphs.DECODER, convert(DecoderGraph.build(config),
         PackageGraphs.decoder(config, weights, options.opset())));
+    if (options.quantize() != null) {
+      Set<String> missing = new java.util.TreeSet<>(targets().dense());
+      missing.addAll(targets().experts());
+      if (options.moeMode() == MoeMode.ORT_FUSED) {
+        for (int layer : PackageGraphs.moeLayers(config)) {
+          missing.addAll(List.of(VariableNames.expertsGate(layer), VariableNames.expertsUp(layer),
+              VariableNames.expertsDown(layer)));
+        }
+      }
+      missing.removeAll(quantized.keySet());
+      if (!missing.isEmpty()) {
+        throw new InvalidInputException("--quantize: no MatMul of the converted graphs reads " + missing
+            + " as its weight; cannot quantize (nothing was written)");
+      }
+    }
     return out;
+  }
+
+  /** After {@link #convert}: each quantized variable to its scheme id ({@code int4-b32-sym}); empty without. */
+  public Map<String, String> quantizedTensors() {
+    return Map.copyOf(quantized);
+  }
+
+  private QuantTargets targets() {
+    QuantTargets t = QuantTargets.of(config, options.quantize().keepLmHeadFp32());
+    return options.moeMode() == MoeMode.ORT_FUSED ? t.withoutExperts() : t;
   }
 
   private ModelProto convert(ModelGraph graph, ExportSpec spec) {
@@ -57,6 +88,16 @@ public final class PackageConverter {
       Set<String> routers = new HashSet<>();
       for (int layer : PackageGraphs.moeLayers(config)) routers.add(VariableNames.routerKernel(layer));
       model = Fp16Converter.convert(model, routers);
+    }
+    if (options.quantize() != null) {
+      MatMulNBitsRewriter.Result r = MatMulNBitsRewriter.rewrite(model, targets(), options.quantize().scheme());
+      model = r.model();
+      quantized.putAll(r.tensors());
+      if (options.moeMode() == MoeMode.ORT_FUSED) {
+        r = QMoeRewriter.rewrite(model, options.quantize().scheme());
+        model = r.model();
+        quantized.putAll(r.tensors());
+      }
     }
     return OnnxBoundary.importCustomDomains(model);
   }

@@ -19,6 +19,10 @@ import org.moellava.export.tensorrt.EngineBuilder;
 import org.moellava.export.validate.ConformanceCheck;
 import org.moellava.export.validate.ConformanceReport;
 import org.moellava.export.validate.OnnxFileValidator;
+import org.moellava.export.validate.QuantizedConformanceCheck;
+import org.moellava.export.quant.QuantScheme;
+import org.moellava.pkg.PackageQuantization;
+import org.moellava.runtime.conformance.QuantizedTolerance;
 import org.moellava.io.AtomicFiles;
 import org.moellava.pkg.PackageManifest;
 import org.moellava.pkg.PackageManifestIO;
@@ -72,6 +76,7 @@ public final class PackageExporter {
         throw new org.moellava.error.BackendUnavailableException("TensorRT unavailable: " + trt.reason());
       }
     }
+    refusePackageAsCheckpoint(checkpoint);
     CheckpointReader reader = CheckpointReader.open(checkpoint);
     ModelConfig config = reader.config();
     List<String> names = CheckpointConsistency.check(reader, config);
@@ -81,7 +86,8 @@ public final class PackageExporter {
     Path staging = AtomicFiles.stagingDirectoryFor(out);
     try {
       Map<String, String> files = new LinkedHashMap<>();
-      Map<String, ModelProto> models = new PackageConverter(config, options).convert(weights);
+      PackageConverter converter = new PackageConverter(config, options);
+      Map<String, ModelProto> models = converter.convert(weights);
       OnnxModelWriter writer = new OnnxModelWriter(options.externalDataThreshold());
       for (Map.Entry<String, ModelProto> e : models.entrySet()) {
         String file = e.getKey() + ".onnx";
@@ -96,6 +102,11 @@ public final class PackageExporter {
       for (String f : List.of("vision.onnx", "embed.onnx", "decoder.onnx")) OnnxFileValidator.check(staging.resolve(f));
       ConformanceReport report = conform(config, weights, staging, modelId(checkpoint));
       Files.writeString(staging.resolve(CONFORMANCE_FILE), JSON.writeValueAsString(report) + "\n");
+      if (!report.passed() && report.quantized() != null) {
+        throw new InvalidInputException("export failed validation against TensorFlow: quantized "
+            + options.quantize().scheme().id() + ": " + String.join("; ", report.quantized().failures())
+            + "; nothing was written to " + out);
+      }
       if (!report.passed()) {
         ConformanceReport.Check c = report.firstFailure();
         throw new InvalidInputException("export failed validation against TensorFlow: " + c.name()
@@ -107,7 +118,8 @@ public final class PackageExporter {
         files.putAll(new EngineBuilder(options.tensorRt()).buildAll(staging, config));
         profiles = options.tensorRt().profiles();
       }
-      PackageManifestIO.write(manifest(config, modelId(checkpoint), files, profiles), staging);
+      PackageManifestIO.write(manifest(config, modelId(checkpoint), files, profiles)
+          .withQuantization(quantization(converter.quantizedTensors())), staging);
       PackageManifest manifest = PackageManifestIO.read(staging);
       AtomicFiles.publishDirectory(staging, out);
       return new Result(out, manifest, report, (System.nanoTime() - start) / 1e9, sizeOf(out));
@@ -123,6 +135,11 @@ public final class PackageExporter {
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
     try (TfBackend tf = new TfBackend(config, weights, modelId);
          OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
+      if (options.quantize() != null) {
+        QuantizedTolerance t = options.quantize().effectiveTolerance();
+        return new QuantizedConformanceCheck(config, t).run(tf, pkg, options.precision().id(),
+            options.moeMode().id());
+      }
       return new ConformanceCheck(config, options.precision().tolerance()).run(tf, pkg, options.precision().id(),
           options.moeMode().id());
     }
@@ -137,6 +154,28 @@ public final class PackageExporter {
         config.systemPrompt(), PackageManifest.CHAT_TEMPLATE, moeLayers,
         moeLayers.isEmpty() ? "dense" : options.moeMode().id(), options.precision().id(), options.opset(), files,
         profiles, config);
+  }
+
+  /** The manifest's {@code quantization}, or null without {@code --quantize}. */
+  private PackageQuantization quantization(Map<String, String> tensors) {
+    if (options.quantize() == null) return null;
+    QuantScheme s = options.quantize().scheme();
+    return new PackageQuantization(s.name(), s.bits(), s.blockSize(), s.symmetric(), s.accuracyLevel(), tensors);
+  }
+
+  /** A model package given as the checkpoint: refused, naming its quantization if it has one. */
+  private static void refusePackageAsCheckpoint(Path checkpoint) {
+    if (!Files.isRegularFile(checkpoint.resolve(PackageManifest.FILE_NAME))) return;
+    String what;
+    try {
+      PackageManifest m = PackageManifestIO.read(checkpoint, PackageManifestIO.Integrity.SKIP);
+      what = m.quantized() ? "an already quantized model package (" + m.quantization().id() + ")"
+          : "a model package (" + m.precision() + ")";
+    } catch (RuntimeException e) {
+      what = "a model package";
+    }
+    throw new InvalidInputException(checkpoint + ": is " + what + ", not a checkpoint; export (and quantize) from "
+        + "the checkpoint it was exported from (nothing was written)");
   }
 
   private static String modelId(Path checkpoint) {

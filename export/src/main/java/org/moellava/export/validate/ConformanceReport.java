@@ -1,5 +1,6 @@
 package org.moellava.export.validate;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
@@ -15,7 +16,10 @@ import java.util.List;
  * @param greedyTokensTf tokens TF chose, greedily, per decode step and row
  * @param greedyTokensPackage tokens the package chose on the same inputs
  * @param passed whether every check is within tolerance
+ * @param quantized for a quantized package, the agreement measured against the fp32 reference and its thresholds
+ *     (then {@code tolerance} is the scheme's near-tie scale and {@code checks} summarise it); null otherwise
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record ConformanceReport(
     @JsonProperty("precision") String precision,
     @JsonProperty("moe_mode") String moeMode,
@@ -24,7 +28,14 @@ public record ConformanceReport(
     @JsonProperty("checks") List<Check> checks,
     @JsonProperty("greedy_tokens_tf") List<List<Integer>> greedyTokensTf,
     @JsonProperty("greedy_tokens_package") List<List<Integer>> greedyTokensPackage,
-    @JsonProperty("passed") boolean passed) {
+    @JsonProperty("passed") boolean passed,
+    @JsonProperty("quantized") org.moellava.runtime.conformance.QuantizedVerdict quantized) {
+
+  /** A report of an unquantized package. */
+  public ConformanceReport(String precision, String moeMode, double tolerance, long seed, List<Check> checks,
+      List<List<Integer>> greedyTokensTf, List<List<Integer>> greedyTokensPackage, boolean passed) {
+    this(precision, moeMode, tolerance, seed, checks, greedyTokensTf, greedyTokensPackage, passed, null);
+  }
 
   /**
    * One comparison.

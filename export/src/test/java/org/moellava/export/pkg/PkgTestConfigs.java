@@ -20,4 +20,18 @@ final class PkgTestConfigs {
     return ConfigValidator.validate(new ModelConfig("llava", 2, -2, "gelu", vision, text, tiny.imageMean(),
         tiny.imageStd(), "pad", tiny.training(), tiny.systemPrompt()), "test micro");
   }
+
+  /**
+   * {@link #micro} with every linear's K a multiple of 128, so that each block size quantizes it: CLIP 4 layers D128
+   * (the graph computes layers 0..2: 0 and 2 stay fp32, layer 1 is quantized) on 16x16 (P=16); text
+   * V64 D128 I256, 3 layers (MoE 0 and 2), GQA 4:2, E=4 k=2.
+   */
+  static ModelConfig quantMicro() {
+    ModelConfig tiny = Presets.get(Presets.TINY);
+    VisionConfig vision = new VisionConfig(128, 256, 4, 4, 3, 16, 4, 1e-5, "quick_gelu");
+    TextConfig text = new TextConfig(64, 128, 256, 256, 3, 4, 2, 256, 10000.0, 1e-6, "silu", false,
+        4, 2, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1);
+    return ConfigValidator.validate(new ModelConfig("llava", 2, -2, "gelu", vision, text, tiny.imageMean(),
+        tiny.imageStd(), "pad", tiny.training(), tiny.systemPrompt()), "test quant micro");
+  }
 }
