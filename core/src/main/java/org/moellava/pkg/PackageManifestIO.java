@@ -59,6 +59,7 @@ public final class PackageManifestIO {
       if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode object && !object.has("sha256")) {
         object.putNull("sha256"); // an older export: refused below with a message that says so
       }
+      if (tree != null) org.moellava.config.ModelConfigIO.withArchitectureDefaults(tree.get("config"));
       m = MAPPER.treeToValue(tree, PackageManifest.class);
     } catch (JsonProcessingException e) {
       throw new InvalidInputException(file + ": invalid model.json: " + JsonErrors.describe(e), e);

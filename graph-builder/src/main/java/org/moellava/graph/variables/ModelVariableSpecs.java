@@ -67,6 +67,10 @@ public final class ModelVariableSpecs {
    */
   public static List<VariableSpec> decoder(ModelConfig config) {
     TextConfig t = config.textConfig();
+    if (t.decoderStyle() != org.moellava.config.DecoderStyle.QWEN2_MOE) {
+      throw new org.moellava.error.ConfigException("text_config.decoder_style: \"" + t.decoderStyle()
+          + "\" decoders cannot be built yet (only qwen2_moe)");
+    }
     long d = t.hiddenSize();
     long hd = t.headDim();
     List<VariableSpec> out = new ArrayList<>();
