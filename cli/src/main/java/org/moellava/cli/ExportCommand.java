@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
  * {@code export hf} writes the transformers layout.
  */
 @Command(name = "export", description = "Export a checkpoint to a model package (or lint one with --check-tensorrt).",
-    subcommands = {ExportCommand.Hf.class})
+    subcommands = {ExportCommand.Hf.class, ExportCommand.MoeLlava.class})
 public final class ExportCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -190,6 +190,25 @@ public final class ExportCommand implements Callable<Integer> {
         throw new InvalidInputException(out + ": already exists; choose a new --out directory (nothing was written)");
       }
       Path written = new HfExporter().export(checkpoint, out);
+      spec.commandLine().getOut().println("exported " + checkpoint + " to " + written);
+    }
+  }
+
+  /** A folder in the published MoE-LLaVA layout of the checkpoint's family. */
+  @Command(name = "moellava", description = "Write a stablelm, phi or qwen checkpoint in the published MoE-LLaVA layout "
+      + "(config.json, safetensors, tokenizer files); an imported checkpoint is written back bit for bit.")
+  static final class MoeLlava implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, description = "The checkpoint directory.")
+    Path checkpoint;
+
+    @Option(names = "--out", required = true, description = "The folder to write (must not exist).")
+    Path out;
+
+    @Override
+    public void run() {
+      Path written = new org.moellava.hf.MoeLlavaExporter().export(checkpoint, out);
       spec.commandLine().getOut().println("exported " + checkpoint + " to " + written);
     }
   }

@@ -14,7 +14,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code moellava forward}: one forward pass on given tensors, outputs under the Hugging Face fixtures' names. */
 @Command(name = "forward", description = "Run one forward pass on pixel_values, input_ids and attention_mask from a "
-    + "safetensors file; write image_features, logits, router_logits.{layer} (and greedy_tokens) as safetensors.")
+    + "safetensors file; write image_features, logits, router_logits.{layer} (and greedy_tokens) as safetensors. "
+    + "input_ids holding MoE-LLaVA's image placeholder -200 (once per image row) are expanded as MoE-LLaVA does; the "
+    + "outputs then cover the expanded sequence, with expanded_attention_mask.")
 public final class ForwardCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -29,6 +31,10 @@ public final class ForwardCommand implements Runnable {
 
   @Option(names = "--inputs", required = true, description = "safetensors with pixel_values f32 [B,3,H,W], input_ids i64 [B,S], attention_mask i64 [B,S].")
   Path inputs;
+
+  @Option(names = "--prefix", defaultValue = "", description = "Read <prefix>input_ids etc. (a case of a reference "
+      + "file holding several, e.g. b2.).")
+  String prefix;
 
   @Option(names = "--out", required = true, description = "The safetensors file to write (replaced atomically).")
   Path out;
@@ -47,7 +53,7 @@ public final class ForwardCommand implements Runnable {
           ? "checkpoint (use --backend tf)" : "package (use --backend ort)"));
     }
     if (generate < 0) throw new InvalidInputException("--generate must be >= 0, got " + generate);
-    ForwardTool.Inputs in = ForwardTool.read(inputs);
+    ForwardTool.Inputs in = ForwardTool.read(inputs, prefix);
     long start = System.nanoTime();
     ForwardTool.Outputs result;
     try (EvalModel model = checkpoint != null ? CheckpointModel.open(checkpoint) : PackageModel.open(packageDir)) {

@@ -1,6 +1,7 @@
 package org.moellava.config;
 
 import java.util.List;
+import java.util.Map;
 import org.moellava.error.ConfigException;
 
 /** Checks a {@link ModelConfig} for consistency; the first problem found is thrown as a one-line error. */
@@ -78,8 +79,7 @@ public final class ConfigValidator {
     c.require(t.headDim() % 2 == 0, p + "hidden_size", "head_dim " + t.headDim() + " must be even for RoPE");
     c.require(t.ropeTheta() > 0, p + "rope_theta", "must be > 0, got " + t.ropeTheta());
     c.require(t.rmsNormEps() > 0, p + "rms_norm_eps", "must be > 0, got " + t.rmsNormEps());
-    c.require(t.hiddenAct().equals("silu"), p + "hidden_act",
-        "unsupported activation \"" + t.hiddenAct() + "\" (supported: silu)");
+    validateArchitecture(c, t);
     c.positive(p + "num_experts", t.numExperts());
     c.positive(p + "num_experts_per_tok", t.numExpertsPerTok());
     c.require(t.numExpertsPerTok() <= t.numExperts(), p + "num_experts_per_tok",
@@ -97,6 +97,40 @@ public final class ConfigValidator {
         "must be in [0, vocab_size=" + t.vocabSize() + "), got " + t.padTokenId());
     c.require(t.eosTokenId() >= 0 && t.eosTokenId() < t.vocabSize(), p + "eos_token_id",
         "must be in [0, vocab_size=" + t.vocabSize() + "), got " + t.eosTokenId());
+  }
+
+  /** The architecture fields: each consistent on its own, then with the family of {@code decoder_style}. */
+  private static void validateArchitecture(Check c, TextConfig t) {
+    String p = "text_config.";
+    c.require(t.decoderStyle() != null, p + "decoder_style", "must be qwen2_moe, stablelm, phi or qwen");
+    c.require(t.normType() != null, p + "norm_type", "must be rms_norm or layer_norm");
+    c.require(t.mlpType() != null, p + "mlp_type", "must be swiglu or fc");
+    c.require(!t.normBias() || t.normType() == NormType.LAYER_NORM, p + "norm_bias",
+        "only layer_norm has a bias; must be false with norm_type rms_norm");
+    c.require(!t.mlpBias() || t.mlpType() == MlpType.FC, p + "mlp_bias",
+        "only the fc MLP has biases; must be false with mlp_type swiglu");
+    c.require(t.mlpType() != MlpType.SWIGLU || t.hiddenAct().equals("silu"), p + "hidden_act",
+        "unsupported activation \"" + t.hiddenAct() + "\" for mlp_type swiglu (supported: silu)");
+    c.require(t.mlpType() != MlpType.FC || t.hiddenAct().equals("gelu_new") || t.hiddenAct().equals("gelu"),
+        p + "hidden_act", "unsupported activation \"" + t.hiddenAct() + "\" for mlp_type fc (supported: gelu_new, gelu)");
+    double f = t.partialRotaryFactor();
+    c.require(f > 0 && f <= 1, p + "partial_rotary_factor", "must be in (0, 1], got " + f);
+    c.require(t.rotaryDim() >= 2 && t.rotaryDim() % 2 == 0, p + "partial_rotary_factor",
+        "rotates int(head_dim " + t.headDim() + " x " + f + ") = " + t.rotaryDim() + " dims, which must be even and >= 2");
+    DecoderStyle style = t.decoderStyle();
+    Map<String, Object> actual = t.architecture().fields();
+    for (Map.Entry<String, Object> family : style.defaults().fields().entrySet()) {
+      String key = family.getKey();
+      if (style.freeFields().contains(key)) continue;
+      Object got = actual.get(key);
+      c.require(family.getValue().equals(got), p + key, "decoder_style \"" + style + "\" fixes it to "
+          + family.getValue() + ", got " + got);
+    }
+    if (style == DecoderStyle.QWEN) {
+      c.require(t.numKeyValueHeads() == t.numAttentionHeads(), p + "num_key_value_heads",
+          "decoder_style \"qwen\" has no grouped-query attention; must equal num_attention_heads "
+              + t.numAttentionHeads() + ", got " + t.numKeyValueHeads());
+    }
   }
 
   private static void validateStats(Check c, String field, List<Double> values, boolean strictlyPositive) {

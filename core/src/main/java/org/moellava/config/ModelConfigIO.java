@@ -16,6 +16,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.stream.Collectors;
 import org.moellava.error.ConfigException;
 import org.moellava.io.AtomicFiles;
@@ -52,7 +55,9 @@ public final class ModelConfigIO {
   public static ModelConfig parse(String json, String source) {
     ModelConfig config;
     try {
-      config = MAPPER.readValue(json, ModelConfig.class);
+      JsonNode tree = MAPPER.readTree(json);
+      withArchitectureDefaults(tree);
+      config = MAPPER.treeToValue(tree, ModelConfig.class);
     } catch (ValueInstantiationException e) {
       if (e.getCause() instanceof ConfigException ce) {
         throw new ConfigException(source + ": " + ce.getMessage(), ce);
@@ -80,6 +85,35 @@ public final class ModelConfigIO {
           + e.getLocation().getColumnNr() + ": " + firstLine(e.getOriginalMessage()), e);
     }
     return ConfigValidator.validate(config, source);
+  }
+
+  /**
+   * Gives the {@code text_config} of a config tree the architecture fields it leaves out: those of its
+   * {@code decoder_style} ({@code qwen2_moe} when that is absent too), so configs written before the fields existed
+   * (checkpoints, packages' {@code model.json}) read unchanged. A {@code decoder_style} that is not a known name is
+   * left for the mapper to report. Anything that is not a config object is left as it is.
+   */
+  public static void withArchitectureDefaults(JsonNode root) {
+    if (root == null || !(root.get("text_config") instanceof ObjectNode text)) return;
+    DecoderStyle style = DecoderStyle.QWEN2_MOE;
+    JsonNode given = text.get("decoder_style");
+    if (given != null) {
+      if (!given.isTextual()) return;
+      try {
+        style = DecoderStyle.parse(given.asText());
+      } catch (ConfigException e) {
+        return;
+      }
+    } else {
+      text.put("decoder_style", style.id());
+    }
+    for (Map.Entry<String, Object> f : style.defaults().fields().entrySet()) {
+      if (text.has(f.getKey())) continue;
+      Object v = f.getValue();
+      if (v instanceof Boolean b) text.put(f.getKey(), b);
+      else if (v instanceof Double d) text.put(f.getKey(), d);
+      else text.put(f.getKey(), v instanceof NormType n ? n.id() : ((MlpType) v).id());
+    }
   }
 
   /** The config as pretty-printed JSON. */

@@ -39,24 +39,36 @@ public record ParameterCount(Map<String, Long> total, Map<String, Long> activate
     put(total, activated, "projector", projector, projector);
 
     long hd = t.headDim();
-    long q = d * t.numAttentionHeads() * hd + t.numAttentionHeads() * hd;
-    long kv = 2 * (d * t.numKeyValueHeads() * hd + t.numKeyValueHeads() * hd);
-    long o = t.numAttentionHeads() * hd * d;
+    long qkvBias = t.qkvBias() ? 1 : 0;
+    long q = d * t.numAttentionHeads() * hd + qkvBias * t.numAttentionHeads() * hd;
+    long kv = 2 * (d * t.numKeyValueHeads() * hd + qkvBias * t.numKeyValueHeads() * hd);
+    long o = t.numAttentionHeads() * hd * d + (t.oProjBias() ? d : 0);
     int layers = t.numHiddenLayers();
     int moeLayers = t.moeLayerIndices().size();
     int denseLayers = layers - moeLayers;
-    long expert = 3 * d * t.moeIntermediateSize();
+    long expert = mlp(t, t.moeIntermediateSize());
+    long norm = t.normBias() ? 2 * d : d; // gain, and bias for LayerNorm with bias
+    long normsPerLayer = t.parallelResidual() ? 1 : 2;
 
     put(total, activated, "embeddings", t.vocabSize() * d, t.vocabSize() * d);
     put(total, activated, "attention", layers * (q + kv + o), layers * (q + kv + o));
-    put(total, activated, "norms", (2L * layers + 1) * d, (2L * layers + 1) * d);
-    long ffn = denseLayers * 3 * d * t.intermediateSize();
+    put(total, activated, "norms", (normsPerLayer * layers + 1) * norm, (normsPerLayer * layers + 1) * norm);
+    long ffn = denseLayers * mlp(t, t.intermediateSize());
     put(total, activated, "ffn", ffn, ffn);
     put(total, activated, "experts", moeLayers * t.numExperts() * expert, moeLayers * t.numExpertsPerTok() * expert);
     put(total, activated, "routers", moeLayers * t.numExperts() * d, moeLayers * t.numExperts() * d);
-    long lmHead = t.tieWordEmbeddings() ? 0 : t.vocabSize() * d;
+    long lmHead = (t.tieWordEmbeddings() ? 0 : t.vocabSize() * d) + (t.lmHeadBias() ? t.vocabSize() : 0);
     put(total, activated, "lm_head", lmHead, lmHead);
     return new ParameterCount(total, activated);
+  }
+
+  /** Parameters of one FFN of width {@code width}: SwiGLU {@code 3·D·I}; fc {@code 2·D·I} plus biases {@code I + D}. */
+  private static long mlp(TextConfig t, long width) {
+    long d = t.hiddenSize();
+    return switch (t.mlpType()) {
+      case SWIGLU -> 3 * d * width;
+      case FC -> 2 * d * width + (t.mlpBias() ? width + d : 0);
+    };
   }
 
   /** Total parameters of the LLM alone (the paper's convention). */

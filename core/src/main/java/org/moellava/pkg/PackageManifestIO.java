@@ -62,6 +62,7 @@ public final class PackageManifestIO {
       if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode object && !object.has("quantization")) {
         object.putNull("quantization"); // optional: absent in fp32 and fp16 packages
       }
+      if (tree != null) org.moellava.config.ModelConfigIO.withArchitectureDefaults(tree.get("config"));
       m = MAPPER.treeToValue(tree, PackageManifest.class);
     } catch (JsonProcessingException e) {
       throw new InvalidInputException(file + ": invalid model.json: " + JsonErrors.describe(e), e);

@@ -24,7 +24,7 @@ import org.moellava.error.InvalidInputException;
 import org.moellava.tensor.TensorValue;
 
 /**
- * Writes a safetensors file of F32 and I64 tensors, atomically (a hidden temporary sibling, then a rename).
+ * Writes a safetensors file of F32, F16, BF16 and I64 tensors, atomically (a hidden temporary sibling, then a rename).
  *
  * <p>Layout follows the reference implementation: {@code __metadata__} first, then the tensors ordered by
  * element width (widest first) and then by key, data in the same order without gaps, and the header padded
@@ -47,6 +47,19 @@ public final class SafetensorsWriter {
     put(name, tensor);
     return this;
   }
+
+  /**
+   * Adds a floating-point tensor stored as {@code dtype} (F32, F16 or BF16), rounding to nearest even: a value read
+   * from a tensor of that dtype is written back bit for bit.
+   */
+  public SafetensorsWriter addFloat(String name, TensorValue tensor, SafetensorsDType dtype) {
+    if (!dtype.isFloatingPoint()) throw new IllegalArgumentException(dtype + " is not a floating-point dtype");
+    put(name, dtype == SafetensorsDType.F32 ? tensor : new Narrowed(tensor, dtype));
+    return this;
+  }
+
+  /** A float tensor to be written as F16 or BF16. */
+  private record Narrowed(TensorValue tensor, SafetensorsDType dtype) {}
 
   /** Adds an I64 tensor. */
   public SafetensorsWriter addLong(String name, LongTensorValue tensor) {
@@ -118,8 +131,9 @@ public final class SafetensorsWriter {
     for (String name : order) {
       Object t = tensors.get(name);
       SafetensorsDType dtype = dtypeOf(t);
-      long[] shape = t instanceof TensorValue f ? f.shape() : ((LongTensorValue) t).shape();
-      long bytes = (t instanceof TensorValue f ? f.numElements() : ((LongTensorValue) t).numElements())
+      Object v = t instanceof Narrowed n ? n.tensor() : t;
+      long[] shape = v instanceof TensorValue f ? f.shape() : ((LongTensorValue) v).shape();
+      long bytes = (v instanceof TensorValue f ? f.numElements() : ((LongTensorValue) v).numElements())
           * dtype.bytesPerElement();
       ObjectNode entry = root.putObject(name);
       entry.put("dtype", dtype.name());
@@ -140,12 +154,25 @@ public final class SafetensorsWriter {
   }
 
   private static SafetensorsDType dtypeOf(Object tensor) {
+    if (tensor instanceof Narrowed n) return n.dtype();
     return tensor instanceof TensorValue ? SafetensorsDType.F32 : SafetensorsDType.I64;
   }
 
   private static void writeData(OutputStream out, Object tensor) throws IOException {
     final int chunk = 1 << 16;
-    if (tensor instanceof TensorValue f) {
+    if (tensor instanceof Narrowed n) {
+      float[] data = n.tensor().data();
+      ByteBuffer buf = ByteBuffer.allocate(chunk * 2).order(ByteOrder.LITTLE_ENDIAN);
+      for (int start = 0; start < data.length; start += chunk) {
+        int count = Math.min(chunk, data.length - start);
+        buf.clear();
+        for (int i = 0; i < count; i++) {
+          float x = data[start + i];
+          buf.putShort(n.dtype() == SafetensorsDType.F16 ? HalfFloats.floatToFloat16(x) : HalfFloats.floatToBfloat16(x));
+        }
+        out.write(buf.array(), 0, count * 2);
+      }
+    } else if (tensor instanceof TensorValue f) {
       float[] data = f.data();
       ByteBuffer buf = ByteBuffer.allocate(chunk * 4).order(ByteOrder.LITTLE_ENDIAN);
       for (int start = 0; start < data.length; start += chunk) {

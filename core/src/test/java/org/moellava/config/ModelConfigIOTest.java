@@ -180,4 +180,104 @@ class ModelConfigIOTest {
     assertThrows(RuntimeException.class, () -> ModelConfigIO.write(Presets.get(Presets.TINY), target));
     assertEquals("x", Files.readString(blocker));
   }
+
+  private static final List<String> ARCHITECTURE_KEYS = List.of("decoder_style", "norm_type", "norm_bias", "qkv_bias",
+      "o_proj_bias", "partial_rotary_factor", "parallel_residual", "mlp_type", "mlp_bias", "lm_head_bias");
+
+  @Test
+  void configWithoutArchitectureFieldsReadsAsQwen2Moe() throws Exception {
+    ObjectNode root = tinyJson();
+    for (String key : ARCHITECTURE_KEYS) {
+      assertTrue(text(root).has(key), "written explicitly: " + key);
+      text(root).remove(key);
+    }
+    ModelConfig read = ModelConfigIO.parse(JSON.writeValueAsString(root), "old.json");
+    assertEquals(Presets.get(Presets.TINY), read);
+    assertEquals(DecoderStyle.QWEN2_MOE.defaults(), read.textConfig().architecture());
+  }
+
+  @Test
+  void absentArchitectureFieldsTakeTheStylesValues() throws Exception {
+    ObjectNode root = tinyJson();
+    ARCHITECTURE_KEYS.forEach(text(root)::remove);
+    text(root).put("decoder_style", "phi").put("hidden_act", "gelu_new").put("partial_rotary_factor", 0.5);
+    TextConfig t = ModelConfigIO.parse(JSON.writeValueAsString(root), "phi.json").textConfig();
+    assertEquals(DecoderStyle.PHI.defaults().withPartialRotaryFactor(0.5), t.architecture());
+    assertEquals(16, t.rotaryDim());
+
+    root = tinyJson();
+    ARCHITECTURE_KEYS.forEach(text(root)::remove);
+    text(root).put("decoder_style", "stablelm");
+    t = ModelConfigIO.parse(JSON.writeValueAsString(root), "stablelm.json").textConfig();
+    assertEquals(DecoderStyle.STABLELM.defaults(), t.architecture());
+    assertEquals(8, t.rotaryDim(), "int(32 x 0.25)");
+  }
+
+  @Test
+  void everyStyleRoundTripsThroughJson() {
+    ModelConfig tiny = Presets.get(Presets.TINY);
+    for (DecoderStyle style : DecoderStyle.values()) {
+      TextConfig t = tiny.textConfig().withStyle(style);
+      if (style == DecoderStyle.QWEN) t = withKvHeads(t, t.numAttentionHeads());
+      if (style == DecoderStyle.PHI) t = t.withArchitecture(t.architecture().withPartialRotaryFactor(0.5));
+      ModelConfig config = ConfigValidator.validate(tiny.withTextConfig(t), style.id());
+      assertEquals(config, ModelConfigIO.parse(ModelConfigIO.toJson(config), style.id()), style.id());
+    }
+  }
+
+  private static TextConfig withKvHeads(TextConfig t, int kv) {
+    return new TextConfig(t.vocabSize(), t.hiddenSize(), t.intermediateSize(), t.moeIntermediateSize(),
+        t.numHiddenLayers(), t.numAttentionHeads(), kv, t.maxPositionEmbeddings(), t.ropeTheta(), t.rmsNormEps(),
+        t.hiddenAct(), t.tieWordEmbeddings(), t.numExperts(), t.numExpertsPerTok(), t.normTopkProb(), t.moeLayers(),
+        t.capacityFactor(), t.evalCapacityFactor(), t.routerAuxLossCoef(), t.routerGumbelNoise(), t.padTokenId(),
+        t.eosTokenId(), t.architecture());
+  }
+
+  /** text_config with the architecture fields removed and {@code decoder_style} set. */
+  private static ObjectNode fresh(ObjectNode root, String style) {
+    ARCHITECTURE_KEYS.forEach(text(root)::remove);
+    return text(root).put("decoder_style", style);
+  }
+
+  @Test
+  void unknownDecoderStyle() throws Exception {
+    String m = errorAfter(r -> text(r).put("decoder_style", "llama"));
+    assertTrue(m.contains("text_config.decoder_style") && m.contains("'llama'")
+        && m.contains("qwen2_moe, stablelm, phi or qwen"), m);
+  }
+
+  @Test
+  void unknownNormAndMlpTypes() throws Exception {
+    String m = errorAfter(r -> text(r).put("norm_type", "batch_norm"));
+    assertTrue(m.contains("text_config.norm_type") && m.contains("'batch_norm'"), m);
+    m = errorAfter(r -> text(r).put("mlp_type", "geglu"));
+    assertTrue(m.contains("text_config.mlp_type") && m.contains("'geglu'"), m);
+  }
+
+  @Test
+  void styleFixesItsFamilysFields() throws Exception {
+    String m = errorAfter(r -> fresh(r, "stablelm").put("parallel_residual", true));
+    assertEquals("config.json: text_config.parallel_residual: decoder_style \"stablelm\" fixes it to false, got true", m);
+    m = errorAfter(r -> text(r).put("o_proj_bias", true));
+    assertTrue(m.contains("text_config.o_proj_bias") && m.contains("\"qwen2_moe\" fixes it to false"), m);
+    m = errorAfter(r -> fresh(r, "phi").put("hidden_act", "gelu_new")
+        .put("partial_rotary_factor", 0.5).put("mlp_bias", false));
+    assertTrue(m.contains("text_config.mlp_bias") && m.contains("\"phi\" fixes it to true"), m);
+    m = errorAfter(r -> fresh(r, "qwen"));
+    assertTrue(m.contains("text_config.num_key_value_heads") && m.contains("no grouped-query attention"), m);
+  }
+
+  @Test
+  void architectureFieldsAreCheckedOnTheirOwn() throws Exception {
+    String m = errorAfter(r -> text(r).put("norm_bias", true));
+    assertTrue(m.contains("text_config.norm_bias") && m.contains("only layer_norm has a bias"), m);
+    m = errorAfter(r -> fresh(r, "phi").put("hidden_act", "silu"));
+    assertTrue(m.contains("text_config.hidden_act") && m.contains("for mlp_type fc"), m);
+    m = errorAfter(r -> fresh(r, "stablelm").put("partial_rotary_factor", 0.0));
+    assertTrue(m.contains("text_config.partial_rotary_factor") && m.contains("(0, 1]"), m);
+    m = errorAfter(r -> fresh(r, "stablelm").put("partial_rotary_factor", 0.1));
+    assertTrue(m.contains("text_config.partial_rotary_factor") && m.contains("int(head_dim 32 x 0.1) = 3"), m);
+    m = errorAfter(r -> text(r).put("qkv_bias", "yes"));
+    assertTrue(m.contains("text_config.qkv_bias") && m.contains("wrong type"), m);
+  }
 }

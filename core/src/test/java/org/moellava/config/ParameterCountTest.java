@@ -33,6 +33,72 @@ class ParameterCountTest {
     assertEquals(pc.llmTotal() - 2 * 3 * 8 * 5, pc.llmActivated());
   }
 
+  /** D=16, V=10, L=2 (layer 0 MoE), 2 heads of 8, FFN and expert FFN 6, E=4, k=2, untied; in the given style. */
+  private static ParameterCount countOf(DecoderStyle style, int kvHeads, DecoderArchitecture arch) {
+    TextConfig t = new TextConfig(10, 16, 6, 6, 2, 2, kvHeads, 32, 1e4, 1e-5, "silu", false, 4, 2, true,
+        MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1).withStyle(style);
+    if (arch != null) t = t.withArchitecture(arch);
+    ModelConfig config = ConfigValidator.validate(Presets.get(Presets.TINY).withTextConfig(t), "test");
+    return ParameterCount.of(config);
+  }
+
+  @Test
+  void countsByHandForStableLm() {
+    // LayerNorm with bias, q/k/v biases, no o bias, SwiGLU without biases; rope_pct 0.25 of hd 8 = 2 dims
+    ParameterCount pc = countOf(DecoderStyle.STABLELM, 1, null);
+    long attentionPerLayer = (16 * 16 + 16) + 2 * (16 * 8 + 8) + 16 * 16;
+    assertEquals(2 * attentionPerLayer, pc.total().get("attention"));
+    assertEquals((2 * 2 + 1) * (16 + 16), pc.total().get("norms")); // gamma and beta, 2 per layer + final
+    assertEquals(3 * 16 * 6, pc.total().get("ffn"));
+    assertEquals(4 * 3 * 16 * 6, pc.total().get("experts"));
+    assertEquals(2 * 3 * 16 * 6, pc.activated().get("experts"));
+    assertEquals(4 * 16, pc.total().get("routers"));
+    assertEquals(160, pc.total().get("lm_head"));
+    assertEquals(800 * 2 + 160 + 288 + 1152 + 64 + 160 + 160, pc.llmTotal());
+
+    ParameterCount noQkvBias = countOf(DecoderStyle.STABLELM, 1,
+        DecoderStyle.STABLELM.defaults().withQkvBias(false));
+    assertEquals(2 * (16 + 8 + 8), pc.llmTotal() - noQkvBias.llmTotal()); // StableLM-3B has none
+  }
+
+  @Test
+  void countsByHandForPhi() {
+    // one LayerNorm per layer (parallel residual), biases on q/k/v and dense, fc1/fc2 with biases, lm_head bias
+    ParameterCount pc = countOf(DecoderStyle.PHI, 1,
+        DecoderStyle.PHI.defaults().withPartialRotaryFactor(0.5).withLmHeadBias(true));
+    long attentionPerLayer = (16 * 16 + 16) + 2 * (16 * 8 + 8) + (16 * 16 + 16);
+    assertEquals(2 * attentionPerLayer, pc.total().get("attention"));
+    assertEquals((2 + 1) * (16 + 16), pc.total().get("norms"));
+    long fc = (16 * 6 + 6) + (6 * 16 + 16);
+    assertEquals(fc, pc.total().get("ffn"));
+    assertEquals(4 * fc, pc.total().get("experts"));
+    assertEquals(2 * fc, pc.activated().get("experts"));
+    assertEquals(160 + 10, pc.total().get("lm_head"));
+    assertEquals(2 * attentionPerLayer + 96 + 214 + 856 + 64 + 160 + 170, pc.llmTotal());
+    assertEquals(pc.llmTotal() - 2 * fc, pc.llmActivated());
+  }
+
+  @Test
+  void countsByHandForQwen() {
+    // c_attn = q, k, v with biases (no GQA), c_proj without bias, RMSNorm, w1/w2/c_proj without biases
+    ParameterCount pc = countOf(DecoderStyle.QWEN, 2, null);
+    long attentionPerLayer = 3 * (16 * 16 + 16) + 16 * 16;
+    assertEquals(2 * attentionPerLayer, pc.total().get("attention"));
+    assertEquals(5 * 16, pc.total().get("norms"));
+    assertEquals(3 * 16 * 6, pc.total().get("ffn"));
+    assertEquals(4 * 3 * 16 * 6, pc.total().get("experts"));
+    assertEquals(160, pc.total().get("lm_head"));
+    assertEquals(2144 + 80 + 288 + 1152 + 64 + 160 + 160, pc.llmTotal());
+  }
+
+  @Test
+  void defaultStyleCountsAsBefore() {
+    // the qwen2_moe count of countsByHandOnASmallDecoder's config, through the style
+    ParameterCount pc = countOf(DecoderStyle.QWEN2_MOE, 1, null);
+    assertEquals(2 * ((16 * 16 + 16) + 2 * (16 * 8 + 8) + 16 * 16), pc.total().get("attention"));
+    assertEquals(5 * 16, pc.total().get("norms"));
+  }
+
   @Test
   void smallPresetIsBenchmarkScale() {
     long total = ParameterCount.of(Presets.get(Presets.SMALL)).grandTotal();

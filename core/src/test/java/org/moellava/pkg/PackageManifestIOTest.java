@@ -60,6 +60,22 @@ class PackageManifestIOTest {
   }
 
   @Test
+  void aManifestWrittenBeforeTheDecoderArchitectureFieldsReadsAsQwen2Moe() throws IOException {
+    PackageManifestIO.write(manifest(FILES), dir);
+    Path file = dir.resolve(PackageManifest.FILE_NAME);
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    var root = mapper.readTree(file.toFile());
+    var text = (com.fasterxml.jackson.databind.node.ObjectNode) root.get("config").get("text_config");
+    for (String key : new String[] {"decoder_style", "norm_type", "norm_bias", "qkv_bias", "o_proj_bias",
+        "partial_rotary_factor", "parallel_residual", "mlp_type", "mlp_bias", "lm_head_bias"}) {
+      assertTrue(text.remove(key) != null, key + " was written");
+    }
+    String json = mapper.writeValueAsString(root);
+    Files.writeString(file, json);
+    assertEquals(config, PackageManifestIO.read(dir).config());
+  }
+
+  @Test
   void aManifestWithoutHashesIsRefusedUnlessAsked() throws IOException {
     Files.writeString(dir.resolve("model.json"), PackageManifestIO.toJson(manifest(FILES)));
     InvalidInputException e = assertThrows(InvalidInputException.class, () -> PackageManifestIO.read(dir));

@@ -61,4 +61,44 @@ class SafetensorsWriterTest {
     writer.write(file);
     assertArrayEquals(Files.readAllBytes(SafetensorsFileTest.FIXTURE), Files.readAllBytes(file));
   }
+
+  /** Every 16-bit pattern read as F16 or BF16 and written back as the same dtype gives the same bits. */
+  @Test
+  void halfPrecisionRoundTripsEveryBitPatternExactly() throws IOException {
+    for (SafetensorsDType dtype : new SafetensorsDType[] {SafetensorsDType.F16, SafetensorsDType.BF16}) {
+      ByteBuffer raw = ByteBuffer.allocate(65536 * 2).order(ByteOrder.LITTLE_ENDIAN);
+      for (int b = 0; b < 65536; b++) raw.putShort((short) b);
+      float[] widened = new float[65536];
+      for (int b = 0; b < 65536; b++) {
+        widened[b] = dtype == SafetensorsDType.F16 ? HalfFloats.float16ToFloat((short) b)
+            : HalfFloats.bfloat16ToFloat((short) b);
+      }
+      Path file = tmp.resolve(dtype + ".safetensors");
+      new SafetensorsWriter().addFloat("t", new TensorValue(new long[] {65536}, widened), dtype).write(file);
+      try (SafetensorsFile st = SafetensorsFile.open(file)) {
+        assertEquals(dtype, st.entry("t").dtype());
+        byte[] back = st.readRawBytes("t");
+        for (int b = 0; b < 65536; b++) {
+          int got = (back[2 * b] & 0xFF) | (back[2 * b + 1] & 0xFF) << 8;
+          boolean nan = Float.isNaN(widened[b]);
+          if (nan) {
+            assertTrue(Float.isNaN(dtype == SafetensorsDType.F16 ? HalfFloats.float16ToFloat((short) got)
+                : HalfFloats.bfloat16ToFloat((short) got)), dtype + " NaN stays NaN");
+          }
+          assertEquals(b, got, dtype + " bits 0x" + Integer.toHexString(b));
+        }
+      }
+    }
+  }
+
+  @Test
+  void narrowingRoundsToNearestEven() {
+    // 1 + 2^-11 is halfway between binary16 1.0 and its successor: ties to even (1.0); 1 + 3*2^-12 rounds up
+    assertEquals(0x3C00, HalfFloats.floatToFloat16(1f + 0x1p-11f) & 0xFFFF);
+    assertEquals(0x3C01, HalfFloats.floatToFloat16(1f + 3 * 0x1p-12f) & 0xFFFF);
+    assertEquals(0x7C00, HalfFloats.floatToFloat16(70000f) & 0xFFFF, "overflow to infinity");
+    assertEquals(0x0001, HalfFloats.floatToFloat16(0x1p-24f) & 0xFFFF, "smallest subnormal");
+    assertEquals(0x3F80, HalfFloats.floatToBfloat16(1f + 0x1p-8f) & 0xFFFF, "bf16 tie to even");
+    assertEquals(0x3F81, HalfFloats.floatToBfloat16(1f + 0x1p-8f + 0x1p-20f) & 0xFFFF);
+  }
 }

@@ -15,7 +15,9 @@ public enum HfTransform {
    * One {@code nn.Linear} weight {@code [out, in]} per expert to the stacked kernel {@code [E, in, out]}:
    * gate/up {@code [I, D]} each to {@code [E, D, I]}, down {@code [D, I]} each to {@code [E, I, D]}.
    */
-  EXPERTS_LINEAR;
+  EXPERTS_LINEAR,
+  /** One vector {@code [n]} per expert (an expert's bias) to the stacked {@code [E, n]}, values as they are. */
+  EXPERTS_STACK;
 
   /** The project shape of a tensor whose (per-expert) Hugging Face shape is {@code hf}. */
   public long[] projectShape(long[] hf, int numExperts) {
@@ -24,6 +26,7 @@ public enum HfTransform {
       case LINEAR -> new long[] {hf[1], hf[0]};
       case CONV_OIHW_TO_HWIO -> new long[] {hf[2], hf[3], hf[1], hf[0]};
       case EXPERTS_LINEAR -> new long[] {numExperts, hf[1], hf[0]};
+      case EXPERTS_STACK -> new long[] {numExperts, hf[0]};
     };
   }
 
@@ -34,6 +37,7 @@ public enum HfTransform {
       case LINEAR -> transpose2d(single(hf));
       case CONV_OIHW_TO_HWIO -> permute(single(hf), new int[] {2, 3, 1, 0});
       case EXPERTS_LINEAR -> stackTransposed(hf);
+      case EXPERTS_STACK -> stack(hf);
     };
   }
 
@@ -45,6 +49,7 @@ public enum HfTransform {
       // HWIO [p, p, 3, Dv] -> OIHW [Dv, 3, p, p]: output axis j takes input axis perm[j]
       case CONV_OIHW_TO_HWIO -> List.of(permute(project, new int[] {3, 2, 0, 1}));
       case EXPERTS_LINEAR -> unstackTransposed(project);
+      case EXPERTS_STACK -> unstack(project);
     };
   }
 
@@ -111,6 +116,25 @@ public enum HfTransform {
       float[] slice = new float[block];
       System.arraycopy(stacked.data(), e * block, slice, 0, block);
       out[e] = transpose2d(new TensorValue(new long[] {s[1], s[2]}, slice));
+    }
+    return List.of(out);
+  }
+
+  private static TensorValue stack(List<TensorValue> perExpert) {
+    int n = perExpert.get(0).data().length;
+    float[] out = new float[n * perExpert.size()];
+    for (int e = 0; e < perExpert.size(); e++) System.arraycopy(perExpert.get(e).data(), 0, out, e * n, n);
+    return new TensorValue(new long[] {perExpert.size(), n}, out);
+  }
+
+  private static List<TensorValue> unstack(TensorValue stacked) {
+    long[] s = stacked.shape(); // [E, n]
+    int n = (int) s[1];
+    TensorValue[] out = new TensorValue[(int) s[0]];
+    for (int e = 0; e < out.length; e++) {
+      float[] slice = new float[n];
+      System.arraycopy(stacked.data(), e * n, slice, 0, n);
+      out[e] = new TensorValue(new long[] {n}, slice);
     }
     return List.of(out);
   }

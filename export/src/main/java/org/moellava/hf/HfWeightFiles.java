@@ -37,8 +37,17 @@ final class HfWeightFiles implements AutoCloseable {
     this.byKey = byKey;
   }
 
-  /** Opens and validates every weight file of {@code dir}. */
+  /** Opens and validates every weight file of {@code dir}, keys canonicalised by {@link HfKeyLayout}. */
   static HfWeightFiles open(Path dir) {
+    return open(dir, HfKeyLayout::canonical);
+  }
+
+  /**
+   * Opens and validates every weight file of {@code dir}, exposing each key as {@code canonical} rewrites it. A folder
+   * with only PyTorch pickle weights ({@code *.bin}, {@code *.pt}, {@code *.pth}) is refused with how to convert it:
+   * unpickling can run arbitrary code, and this project reads safetensors only.
+   */
+  static HfWeightFiles open(Path dir, java.util.function.UnaryOperator<String> canonical) {
     Path single = dir.resolve(SINGLE);
     Path index = dir.resolve(INDEX);
     List<SafetensorsFile> opened = new ArrayList<>();
@@ -47,7 +56,7 @@ final class HfWeightFiles implements AutoCloseable {
       if (Files.isRegularFile(single)) {
         SafetensorsFile f = SafetensorsFile.open(single);
         opened.add(f);
-        for (String key : f.names()) add(byKey, f, key);
+        for (String key : f.names()) add(byKey, f, key, canonical);
       } else if (Files.isRegularFile(index)) {
         Map<String, List<String>> keysByShard = readIndex(index);
         if (keysByShard.isEmpty()) throw new InvalidInputException(index + ": 'weight_map' lists no tensors");
@@ -64,7 +73,7 @@ final class HfWeightFiles implements AutoCloseable {
               throw new InvalidInputException(index + ": weight_map puts tensor '" + key + "' in " + shard.getKey()
                   + ", but that file has no such tensor");
             }
-            add(byKey, f, key);
+            add(byKey, f, key, canonical);
           }
           for (String key : f.names()) {
             if (!shard.getValue().contains(key)) {
@@ -73,6 +82,7 @@ final class HfWeightFiles implements AutoCloseable {
           }
         }
       } else {
+        refusePickle(dir);
         throw new InvalidInputException(dir + ": missing " + SINGLE + " (or " + INDEX + " with its shards)");
       }
       return new HfWeightFiles(opened, byKey);
@@ -82,8 +92,27 @@ final class HfWeightFiles implements AutoCloseable {
     }
   }
 
-  private static void add(Map<String, Location> byKey, SafetensorsFile f, String key) {
-    String canonical = HfKeyLayout.canonical(key);
+  /** A folder whose weights are PyTorch pickles: one line saying so and how to convert them. */
+  private static void refusePickle(Path dir) {
+    List<String> pickles = new ArrayList<>();
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      files.map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".bin") || n.endsWith(".pt") || n.endsWith(".pth") || n.endsWith(".bin.index.json"))
+          .sorted().forEach(pickles::add);
+    } catch (IOException e) {
+      return;
+    }
+    if (pickles.isEmpty()) return;
+    throw new InvalidInputException(dir + ": " + pickles.get(0) + " is a PyTorch pickle checkpoint, which is not read"
+        + " (unpickling can run code); convert it to safetensors first, e.g. with transformers: "
+        + "AutoModelForCausalLM.from_pretrained(DIR, trust_remote_code=True).save_pretrained(OUT, "
+        + "safe_serialization=True), or for a plain state dict safetensors.torch.save_file(torch.load(FILE), "
+        + "'model.safetensors')");
+  }
+
+  private static void add(Map<String, Location> byKey, SafetensorsFile f, String key,
+      java.util.function.UnaryOperator<String> canonicalizer) {
+    String canonical = canonicalizer.apply(key);
     Location previous = byKey.put(canonical, new Location(f, key));
     if (previous != null) {
       throw new InvalidInputException(f.file() + ": tensor '" + key + "' duplicates '" + previous.key() + "' in "
@@ -134,6 +163,21 @@ final class HfWeightFiles implements AutoCloseable {
   String describe(String canonicalKey) {
     Location l = byKey.get(canonicalKey);
     return l.file().file() + ": tensor '" + l.key() + "'";
+  }
+
+  /** The file name (within the folder) a canonical key is stored in. */
+  String fileName(String canonicalKey) {
+    return byKey.get(canonicalKey).file().file().getFileName().toString();
+  }
+
+  /** The {@code __metadata__} of the file a canonical key is stored in. */
+  Map<String, String> metadata(String canonicalKey) {
+    return byKey.get(canonicalKey).file().metadata();
+  }
+
+  /** Whether the weights came from shards listed in {@code model.safetensors.index.json}. */
+  boolean sharded() {
+    return !files.isEmpty() && !files.get(0).file().getFileName().toString().equals(SINGLE);
   }
 
   /** Reads a tensor as float32. */

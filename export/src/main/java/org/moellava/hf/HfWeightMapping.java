@@ -223,6 +223,10 @@ public final class HfWeightMapping {
 
   private static List<Resolved> resolve(List<Rule> rules, ModelConfig config) {
     TextConfig text = config.textConfig();
+    if (text.decoderStyle() != org.moellava.config.DecoderStyle.QWEN2_MOE) {
+      throw new org.moellava.error.InvalidInputException("text_config.decoder_style \"" + text.decoderStyle()
+          + "\": the transformers LLaVA layout holds qwen2_moe decoders only");
+    }
     List<Resolved> out = new ArrayList<>();
     for (Rule rule : rules) {
       for (int layer : layersOf(rule.scope(), config)) {

@@ -148,4 +148,43 @@ class BlockGradientTest {
               MoeOptions.inference().withDispatch(dispatch)).output());
     }
   }
+
+  /** Phi-2's MLP: {@code fc2(gelu_new(fc1(x) + b1)) + b2} (Tanh has a TF gradient; the fused Gelu has none). */
+  @Test
+  void geluNewFcMlpWithBiases() {
+    double[] fc1 = asFloat32(gaussian(random, 4 * 6, 0.7));
+    double[] b1 = asFloat32(gaussian(random, 6, 0.5));
+    double[] fc2 = asFloat32(gaussian(random, 6 * 4, 0.7));
+    double[] b2 = asFloat32(gaussian(random, 4, 0.5));
+    check("fc gelu_new", asFloat32(gaussian(random, 2 * 3 * 4, 1)), new long[] {2, 3, 4},
+        (tf, x) -> org.moellava.graph.layers.FeedForward.fc(tf, x, constant(tf, fc1, 4, 6), constant(tf, b1, 6),
+            constant(tf, fc2, 6, 4), constant(tf, b2, 4), "gelu_new"));
+  }
+
+  @Test
+  void partialRopeAndLayerNormWithoutBias() {
+    int[] pos = {1, 0, 1, 2, 0, 1, 2, 3};
+    check("partial rope", asFloat32(gaussian(random, 2 * 2 * 4 * 6, 1)), new long[] {2, 2, 4, 6},
+        (tf, x) -> Rope.create(tf, constant(tf, pos, 2, 4), 6, 2, 10000.0).apply(tf, x));
+    double[] gamma = asFloat32(gaussian(random, 5, 1));
+    check("layer norm without bias", asFloat32(gaussian(random, 2 * 5, 1)), new long[] {2, 5},
+        (tf, x) -> Norms.layerNorm(tf, x, constant(tf, gamma, 5), null, 1e-5));
+  }
+
+  @Test
+  void fcExpertsMoeBlockWithRespectToItsInput() {
+    int d = 4, e = 4, inter = 5;
+    double[] router = asFloat32(gaussian(random, d * e, 0.5));
+    double[] fc1 = asFloat32(gaussian(random, e * d * inter, 0.5));
+    double[] b1 = asFloat32(gaussian(random, e * inter, 0.5));
+    double[] fc2 = asFloat32(gaussian(random, e * inter * d, 0.5));
+    double[] b2 = asFloat32(gaussian(random, e * d, 0.5));
+    for (MoeOptions.Dispatch dispatch : MoeOptions.Dispatch.values()) {
+      check("fc moe " + dispatch, asFloat32(gaussian(random, 2 * 3 * d, 1)), new long[] {2, 3, d}, 1e-3,
+          (tf, x) -> MoeBlock.apply(tf, x, constant(tf, router, d, e),
+              org.moellava.graph.moe.ExpertWeights.fc(constant(tf, fc1, e, d, inter), constant(tf, b1, e, inter),
+                  constant(tf, fc2, e, inter, d), constant(tf, b2, e, d), "gelu_new"), e, 2, true,
+              MoeOptions.inference().withDispatch(dispatch)).output());
+    }
+  }
 }

@@ -164,4 +164,81 @@ class BlocksTest {
     org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {2, 3, 4}, out.shape());
     assertClose("linear", Reference.linear(x, 5, w, 4, null), out.data(), RTOL);
   }
+
+  @Test
+  void layerNormWithoutBiasMatchesReference() {
+    int d = 12;
+    double[] x = asFloat32(gaussian(random, 3 * 4 * d, 1.5));
+    double[] gamma = asFloat32(gaussian(random, d, 1));
+    TensorValue out = TfTest.run1(tf -> Norms.layerNorm(tf, constant(tf, x, 3, 4, d), constant(tf, gamma, d), null,
+        1e-5));
+    assertClose("layer norm without bias", Reference.layerNorm(x, d, gamma, null, 1e-5), out.data(), RTOL);
+  }
+
+  @Test
+  void geluNewIsTheTanhApproximation() {
+    double[] x = asFloat32(gaussian(random, 64, 3));
+    TensorValue[] out = TfTest.run(tf -> new Operand<?>[] {Activations.geluNew(tf, constant(tf, x, 64)),
+        Activations.byName(tf, "gelu_new", constant(tf, x, 64))});
+    double[] expected = new double[64];
+    for (int i = 0; i < 64; i++) expected[i] = Reference.geluNew(x[i]);
+    assertClose("gelu_new", expected, out[0].data(), RTOL);
+    assertClose("gelu_new by name", expected, out[1].data(), RTOL);
+    // it is not exact GELU: they differ by up to ~1e-3 around |x| = 2
+    double maxDiff = 0;
+    for (int i = 0; i < 64; i++) maxDiff = Math.max(maxDiff, Math.abs(Reference.geluNew(x[i]) - Reference.gelu(x[i])));
+    org.junit.jupiter.api.Assertions.assertTrue(maxDiff > 1e-5, "gelu_new vs gelu " + maxDiff);
+  }
+
+  @Test
+  void partialRopeRotatesOnlyTheLeadingDims() {
+    int b = 2, h = 3, s = 5, hd = 10;
+    double[] x = asFloat32(gaussian(random, b * h * s * hd, 1));
+    int[] positions = {0, 1, 2, 3, 4, 7, 8, 9, 30, 31};
+    for (int rd : new int[] {2, 4, 10}) {
+      TensorValue out = TfTest.run1(tf -> Rope.create(tf, constant(tf, positions, b, s), hd, rd, 10000.0)
+          .apply(tf, constant(tf, x, b, h, s, hd)));
+      double[] expected = Reference.partialRope(x, b, h, s, hd, rd, positions, 10000.0);
+      assertClose("rope rd=" + rd, expected, out.data(), 2e-5);
+      if (rd < hd) {
+        for (int i = rd; i < hd; i++) {
+          org.junit.jupiter.api.Assertions.assertEquals((float) x[i], out.data()[i], "pass-through dim " + i);
+        }
+      }
+    }
+    // full rotary through the partial path equals the original rotate-half reference
+    double[] full = Reference.rope(x, b, h, s, hd, positions, 10000.0);
+    double[] viaPartial = Reference.partialRope(x, b, h, s, hd, hd, positions, 10000.0);
+    for (int i = 0; i < full.length; i++) {
+      org.junit.jupiter.api.Assertions.assertEquals(full[i], viaPartial[i], 1e-12, "rope full " + i);
+    }
+  }
+
+  @Test
+  void fcMlpWithBiasesMatchesReference() {
+    int d = 8, inter = 12, n = 6;
+    double[] x = asFloat32(gaussian(random, n * d, 1));
+    double[] fc1 = asFloat32(gaussian(random, d * inter, 0.3));
+    double[] b1 = asFloat32(gaussian(random, inter, 0.3));
+    double[] fc2 = asFloat32(gaussian(random, inter * d, 0.3));
+    double[] b2 = asFloat32(gaussian(random, d, 0.3));
+    for (String act : new String[] {"gelu_new", "gelu"}) {
+      TensorValue out = TfTest.run1(tf -> FeedForward.fc(tf, constant(tf, x, 2, 3, d), constant(tf, fc1, d, inter),
+          constant(tf, b1, inter), constant(tf, fc2, inter, d), constant(tf, b2, d), act));
+      assertClose("fc " + act, Reference.fc(x, d, fc1, b1, fc2, b2, inter, act), out.data(), RTOL);
+    }
+  }
+
+  /** Qwen-1's {@code c_proj(w1(x) * silu(w2(x)))} is the SwiGLU block with gate = w2, up = w1, down = c_proj. */
+  @Test
+  void qwenMlpIsSwiGluWithGateW2AndUpW1() {
+    int d = 8, inter = 10, n = 6;
+    double[] x = asFloat32(gaussian(random, n * d, 1));
+    double[] w1 = asFloat32(gaussian(random, d * inter, 0.3));
+    double[] w2 = asFloat32(gaussian(random, d * inter, 0.3));
+    double[] cProj = asFloat32(gaussian(random, inter * d, 0.3));
+    TensorValue out = TfTest.run1(tf -> FeedForward.swiGlu(tf, constant(tf, x, 2, 3, d), constant(tf, w2, d, inter),
+        constant(tf, w1, d, inter), constant(tf, cProj, inter, d)));
+    assertClose("qwen mlp", Reference.qwenMlp(x, d, w1, w2, cProj, inter), out.data(), RTOL);
+  }
 }

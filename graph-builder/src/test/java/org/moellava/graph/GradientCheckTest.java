@@ -35,7 +35,27 @@ class GradientCheckTest {
   @Test
   void routerExpertAttentionAndProjectorGradientsMatchFiniteDifferences() {
     ModelConfig config = TestConfigs.micro();
-    Map<String, TensorValue> weights = TestData.weights(config, 4, 10f);
+    check(config, TestData.weights(config, 4, 10f), List.of(VariableNames.routerKernel(0),
+        VariableNames.expertsGate(2), VariableNames.expertsDown(0),
+        VariableNames.decoderLayer(1) + "/self_attn/q_proj/kernel",
+        VariableNames.decoderLayer(0) + "/self_attn/v_proj/bias", VariableNames.PROJECTOR_LINEAR_1 + "/kernel",
+        VariableNames.PROJECTOR_LINEAR_2 + "/bias", VariableNames.EMBED_TOKENS, VariableNames.LM_HEAD_KERNEL,
+        VariableNames.visionLayer(0) + "/mlp/fc1/kernel"));
+  }
+
+  /** Phi-2's layer: parallel residual, LayerNorm with bias, dense bias, fc1/fc2 experts with biases, lm_head bias. */
+  @Test
+  void phiParallelLayerFcExpertsAndBiasesGradientsMatchFiniteDifferences() {
+    ModelConfig config = TestConfigs.micro(org.moellava.config.DecoderStyle.PHI);
+    check(config, TestData.perturbedWeights(config, 4, 10f), List.of(VariableNames.routerKernel(2),
+        VariableNames.expertsFc1(0), VariableNames.expertsFc1Bias(2), VariableNames.expertsFc2Bias(0),
+        VariableNames.denseFc1(1) + "/bias", VariableNames.denseFc2(1) + "/kernel",
+        VariableNames.decoderLayer(1) + "/input_layernorm/beta", VariableNames.decoderLayer(0) + "/self_attn/o_proj/bias",
+        VariableNames.decoderLayer(2) + "/self_attn/k_proj/kernel", VariableNames.FINAL_NORM + "/gamma",
+        VariableNames.LM_HEAD_BIAS));
+  }
+
+  private static void check(ModelConfig config, Map<String, TensorValue> weights, List<String> checked) {
     Random random = new Random(2);
     int b = 2, s = 9;
     int[] ids = TestData.ids(config, b, s, 1, random);
@@ -45,11 +65,6 @@ class GradientCheckTest {
     int[] labels = new int[b * s];
     for (int i = 0; i < labels.length; i++) labels[i] = i % s < 5 || mask[i] == 0 ? -100 : ids[i];
     TensorValue pixels = TestData.pixels(config, b, random);
-    List<String> checked = List.of(VariableNames.routerKernel(0), VariableNames.expertsGate(2),
-        VariableNames.expertsDown(0), VariableNames.decoderLayer(1) + "/self_attn/q_proj/kernel",
-        VariableNames.decoderLayer(0) + "/self_attn/v_proj/bias", VariableNames.PROJECTOR_LINEAR_1 + "/kernel",
-        VariableNames.PROJECTOR_LINEAR_2 + "/bias", VariableNames.EMBED_TOKENS, VariableNames.LM_HEAD_KERNEL,
-        VariableNames.visionLayer(0) + "/mlp/fc1/kernel");
 
     try (TrainingGraph g = TrainingGraph.build(config); Session session = new Session(g.graph());
          TFloat32 px = Tensors.floats(pixels); TInt32 idT = Tensors.ints(ids, b, s);

@@ -9,7 +9,7 @@ import java.util.Arrays;
 final class Reference {
   private Reference() {}
 
-  /** LayerNorm over rows of width d. */
+  /** LayerNorm over rows of width d; {@code beta} null for a LayerNorm without bias. */
   static double[] layerNorm(double[] x, int d, double[] gamma, double[] beta, double eps) {
     double[] out = new double[x.length];
     for (int r = 0; r < x.length / d; r++) {
@@ -19,7 +19,9 @@ final class Reference {
       double var = 0;
       for (int j = 0; j < d; j++) var += (x[r * d + j] - mean) * (x[r * d + j] - mean);
       var /= d;
-      for (int j = 0; j < d; j++) out[r * d + j] = (x[r * d + j] - mean) / Math.sqrt(var + eps) * gamma[j] + beta[j];
+      for (int j = 0; j < d; j++) {
+        out[r * d + j] = (x[r * d + j] - mean) / Math.sqrt(var + eps) * gamma[j] + (beta == null ? 0 : beta[j]);
+      }
     }
     return out;
   }
@@ -67,6 +69,63 @@ final class Reference {
       result = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
     }
     return x < 0 ? -result : result;
+  }
+
+  /** {@code gelu_new}: {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. */
+  static double geluNew(double x) {
+    return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+  }
+
+  static double activation(String name, double x) {
+    return switch (name) {
+      case "silu" -> silu(x);
+      case "gelu_new" -> geluNew(x);
+      case "gelu" -> gelu(x);
+      default -> throw new IllegalArgumentException(name);
+    };
+  }
+
+  /** {@code fc2(act(x·fc1 + b1)) + b2} with {@code fc1 [d, i]}, {@code fc2 [i, d]}, biases possibly null. */
+  static double[] fc(double[] x, int d, double[] fc1, double[] b1, double[] fc2, double[] b2, int inter, String act) {
+    double[] h = linear(x, d, fc1, inter, b1);
+    for (int j = 0; j < h.length; j++) h[j] = activation(act, h[j]);
+    return linear(h, inter, fc2, d, b2);
+  }
+
+  /**
+   * Qwen-1's MLP as QWenMLP writes it: {@code c_proj(w1(x) * silu(w2(x)))}, {@code w1/w2 [d, i]},
+   * {@code cProj [i, d]}, no biases.
+   */
+  static double[] qwenMlp(double[] x, int d, double[] w1, double[] w2, double[] cProj, int inter) {
+    double[] a1 = linear(x, d, w1, inter, null);
+    double[] a2 = linear(x, d, w2, inter, null);
+    double[] h = new double[a1.length];
+    for (int j = 0; j < h.length; j++) h[j] = a1[j] * silu(a2[j]);
+    return linear(h, inter, cProj, d, null);
+  }
+
+  /**
+   * Partial RoPE (StableLM/Phi/Qwen): the first {@code rd} dims of each head rotate (rotate-half over those
+   * {@code rd}, frequencies {@code theta^(-2f/rd)}), the rest pass through. {@code x [B, H, S, hd]}.
+   */
+  static double[] partialRope(double[] x, int b, int h, int s, int hd, int rd, int[] positions, double theta) {
+    double[] out = x.clone();
+    int half = rd / 2;
+    for (int bi = 0; bi < b; bi++) {
+      for (int hi = 0; hi < h; hi++) {
+        for (int si = 0; si < s; si++) {
+          int base = ((bi * h + hi) * s + si) * hd;
+          double pos = positions[bi * s + si];
+          for (int j = 0; j < rd; j++) {
+            int f = j % half;
+            double angle = pos * Math.pow(theta, -2.0 * f / rd);
+            double rotated = j < half ? -x[base + j + half] : x[base + j - half];
+            out[base + j] = x[base + j] * Math.cos(angle) + rotated * Math.sin(angle);
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /** {@code x [n, in] · w [in, out] + b}. */
@@ -195,6 +254,20 @@ final class Reference {
    */
   static Moe moe(double[] x, int n, int d, double[] router, double[] gate, double[] up, double[] down, int e,
       int inter, int k, boolean norm, double[] tokenMask, double capacityFactor) {
+    return moe(x, n, d, router, e, k, norm, tokenMask, capacityFactor,
+        (row, ex) -> swiGlu(row, d, Arrays.copyOfRange(gate, ex * d * inter, (ex + 1) * d * inter),
+            Arrays.copyOfRange(up, ex * d * inter, (ex + 1) * d * inter),
+            Arrays.copyOfRange(down, ex * inter * d, (ex + 1) * inter * d), inter));
+  }
+
+  /** One expert's FFN on one token row {@code [D]}. */
+  interface ExpertFn {
+    double[] apply(double[] row, int expert);
+  }
+
+  /** The MoE block as above with any expert FFN. */
+  static Moe moe(double[] x, int n, int d, double[] router, int e, int k, boolean norm, double[] tokenMask,
+      double capacityFactor, ExpertFn expert) {
     double[] logits = linear(x, d, router, e, null);
     double[] probs = new double[n * e];
     int[][] chosen = new int[n][k];
@@ -250,9 +323,7 @@ final class Reference {
         int ex = chosen[r][c];
         counts[ex]++;
         double weight = norm ? w[c] / denom : w[c];
-        double[] y = swiGlu(row, d, Arrays.copyOfRange(gate, ex * d * inter, (ex + 1) * d * inter),
-            Arrays.copyOfRange(up, ex * d * inter, (ex + 1) * d * inter),
-            Arrays.copyOfRange(down, ex * inter * d, (ex + 1) * inter * d), inter);
+        double[] y = expert.apply(row, ex);
         for (int j = 0; j < d; j++) out[r * d + j] += weight * y[j];
       }
     }

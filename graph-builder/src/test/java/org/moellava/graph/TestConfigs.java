@@ -1,6 +1,7 @@
 package org.moellava.graph;
 
 import org.moellava.config.ConfigValidator;
+import org.moellava.config.DecoderStyle;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.MoeLayers;
 import org.moellava.config.Presets;
@@ -23,6 +24,20 @@ final class TestConfigs {
         experts, topK, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1);
     return ConfigValidator.validate(new ModelConfig("llava", 2, -2, "gelu", vision, text, tiny.imageMean(),
         tiny.imageStd(), "pad", tiny.training()), "test micro");
+  }
+
+  /**
+   * A micro model of the decoder family {@code style}: CLIP as {@link #micro()}; text V40 D40, 3 layers (MoE 0 and
+   * 2), 4 heads of 10 (GQA 4:2, none for qwen), FFN 48, E=4 k=2. Head dim 10 makes the rotary partial in earnest:
+   * stablelm rotates int(10 x 0.25) = 2 dims, phi int(10 x 0.4) = 4; phi's lm_head has a bias here.
+   */
+  static ModelConfig micro(DecoderStyle style) {
+    ModelConfig base = micro();
+    int kv = style == DecoderStyle.QWEN ? 4 : 2;
+    TextConfig text = new TextConfig(40, 40, 48, 48, 3, 4, kv, 64, 10000.0, 1e-5, "silu", false,
+        4, 2, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1).withStyle(style);
+    if (style == DecoderStyle.PHI) text = text.withArchitecture(text.architecture().withLmHeadBias(true));
+    return ConfigValidator.validate(base.withTextConfig(text), "test micro " + style);
   }
 
   /** The same model with Gumbel noise on the second router choice in training. */

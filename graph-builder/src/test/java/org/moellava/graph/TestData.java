@@ -28,6 +28,22 @@ final class TestData {
     return out;
   }
 
+  /**
+   * {@link #weights} with the biases and norm offsets (zero at init) drawn from N(0, 0.1) and the norm gains from
+   * 1 + N(0, 0.1), so that every bias and every LayerNorm parameter of a decoder family is exercised.
+   */
+  static Map<String, TensorValue> perturbedWeights(ModelConfig config, long seed, float scale) {
+    Map<String, TensorValue> out = weights(config, seed, scale);
+    Random random = new Random(seed * 31 + 7);
+    for (VariableSpec spec : ModelVariableSpecs.all(config)) {
+      if (spec.init() == VariableSpec.Init.NORMAL) continue;
+      float[] d = out.get(spec.name()).data().clone();
+      for (int i = 0; i < d.length; i++) d[i] += (float) (random.nextGaussian() * 0.1);
+      out.put(spec.name(), new TensorValue(spec.shape(), d));
+    }
+    return out;
+  }
+
   static TensorValue pixels(ModelConfig config, int batch, Random random) {
     int size = config.visionConfig().imageSize();
     float[] d = new float[batch * 3 * size * size];

@@ -79,6 +79,12 @@ public final class PackageExporter {
     refusePackageAsCheckpoint(checkpoint);
     CheckpointReader reader = CheckpointReader.open(checkpoint);
     ModelConfig config = reader.config();
+    if (options.moeMode() == org.moellava.export.moe.MoeMode.ORT_FUSED
+        && config.textConfig().mlpType() != org.moellava.config.MlpType.SWIGLU) {
+      throw new InvalidInputException(checkpoint + ": --moe ort-fused needs SwiGLU experts, but this checkpoint's "
+          + "decoder_style \"" + config.textConfig().decoderStyle() + "\" has fc1/fc2 experts (text_config.mlp_type "
+          + config.textConfig().mlpType() + "); export with --moe standard (nothing was written)");
+    }
     List<String> names = CheckpointConsistency.check(reader, config);
     byte[] tokenizer = reader.tokenizerJson().orElse(null); // an imported checkpoint may have none
     Map<String, TensorValue> weights = reader.readVariables(names);

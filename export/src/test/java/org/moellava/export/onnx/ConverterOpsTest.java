@@ -202,6 +202,36 @@ class ConverterOpsTest {
     }
   }
 
+  /**
+   * The ops the decoder families add, as graph-builder builds them: gelu_new (Tanh of a cubic), partial rotary
+   * (SplitV of the head dims, rotate-half of the first part, Concat) with dynamic batch and sequence, and a
+   * LayerNorm without bias.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {17, 20})
+  void decoderFamilyBlocksGeluNewPartialRopeAndBiaslessLayerNorm(int opset) throws Exception {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> x = floatInput(tf, "x", -1, 2, -1, 10); // [B, H, S, hd]
+      Operand<TInt32> pos = intInput(tf, "pos", -1, -1); // [B, S]
+      tf.withName("gelu_new").identity(org.moellava.graph.layers.Activations.geluNew(tf, x));
+      tf.withName("rope").identity(org.moellava.graph.layers.Rope.create(tf, pos, 10, 4, 10000.0).apply(tf, x));
+      float[] gamma = Arrays2.randomFloats(rnd, 10);
+      tf.withName("layer_norm").identity(org.moellava.graph.layers.Norms.layerNorm(tf, x,
+          tf.constant(gamma), null, 1e-5));
+      ExportSpec spec = spec("families",
+          List.of(ExportSpec.Input.of("x", Dim.named("batch"), Dim.of(2), Dim.named("sequence"), Dim.of(10)),
+              ExportSpec.Input.of("pos", Dim.named("batch"), Dim.named("sequence"))),
+          List.of(ExportSpec.Output.of("gelu_new", "gelu_new"), ExportSpec.Output.of("rope", "rope"),
+              ExportSpec.Output.of("layer_norm", "layer_norm")), opset);
+      ModelProto model = ConversionCheck.check(g, spec,
+          List.of(floats("x", 2, 2, 5, 10), Feed.ints("pos", new long[] {2, 5}, new int[] {0, 1, 2, 3, 4, 9, 10, 11, 12, 13})),
+          List.of(floats("x", 1, 2, 1, 10), Feed.ints("pos", new long[] {1, 1}, new int[] {40})));
+      List<String> ops = model.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
+      assertTrue(ops.contains("Tanh") && ops.contains("Split"), ops.toString());
+    }
+  }
+
   @Test
   void elementwiseMath() throws Exception {
     try (Graph g = new Graph()) {

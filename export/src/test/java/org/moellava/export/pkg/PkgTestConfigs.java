@@ -34,4 +34,19 @@ final class PkgTestConfigs {
     return ConfigValidator.validate(new ModelConfig("llava", 2, -2, "gelu", vision, text, tiny.imageMean(),
         tiny.imageStd(), "pad", tiny.training(), tiny.systemPrompt()), "test quant micro");
   }
+
+  /**
+   * The micro model in the decoder family {@code style}: text D40, 4 heads of 10 (GQA 4:2, none for qwen), FFN 48;
+   * stablelm rotates 2 of 10 dims, phi 4 of 10 with an lm_head bias.
+   */
+  static ModelConfig micro(org.moellava.config.DecoderStyle style) {
+    ModelConfig base = micro();
+    int kv = style == org.moellava.config.DecoderStyle.QWEN ? 4 : 2;
+    TextConfig text = new TextConfig(40, 40, 48, 48, 3, 4, kv, 256, 10000.0, 1e-5, "silu", false,
+        4, 2, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1).withStyle(style);
+    if (style == org.moellava.config.DecoderStyle.PHI) {
+      text = text.withArchitecture(text.architecture().withLmHeadBias(true));
+    }
+    return ConfigValidator.validate(base.withTextConfig(text), "test micro " + style);
+  }
 }

@@ -59,9 +59,20 @@ public final class Attention {
    */
   public static Result decoder(Ops tf, ModelVariables vars, String prefix, Operand<TFloat32> x, Rope rope,
       Operand<TFloat32> mask, KeyValue past, int numHeads, int numKvHeads, int headDim) {
-    Operand<TFloat32> q = splitHeads(tf, Linear.apply(tf, vars, prefix + "/q_proj", x, true), numHeads, headDim);
-    Operand<TFloat32> k = splitHeads(tf, Linear.apply(tf, vars, prefix + "/k_proj", x, true), numKvHeads, headDim);
-    Operand<TFloat32> v = splitHeads(tf, Linear.apply(tf, vars, prefix + "/v_proj", x, true), numKvHeads, headDim);
+    return decoder(tf, vars, prefix, x, rope, mask, past, numHeads, numKvHeads, headDim, true, false);
+  }
+
+  /**
+   * Decoder self-attention with the biases of the decoder family: q/k/v ({@code qkvBias}) and o ({@code oBias});
+   * otherwise as {@link #decoder(Ops, ModelVariables, String, Operand, Rope, Operand, KeyValue, int, int, int)}.
+   * The cache holds the keys after RoPE (all {@code hd} dims, rotated or not).
+   */
+  public static Result decoder(Ops tf, ModelVariables vars, String prefix, Operand<TFloat32> x, Rope rope,
+      Operand<TFloat32> mask, KeyValue past, int numHeads, int numKvHeads, int headDim, boolean qkvBias,
+      boolean oBias) {
+    Operand<TFloat32> q = splitHeads(tf, Linear.apply(tf, vars, prefix + "/q_proj", x, qkvBias), numHeads, headDim);
+    Operand<TFloat32> k = splitHeads(tf, Linear.apply(tf, vars, prefix + "/k_proj", x, qkvBias), numKvHeads, headDim);
+    Operand<TFloat32> v = splitHeads(tf, Linear.apply(tf, vars, prefix + "/v_proj", x, qkvBias), numKvHeads, headDim);
     q = rope.apply(tf, q); // [B,Hq,S,hd]
     k = rope.apply(tf, k); // [B,Hkv,S,hd]
     if (past != null) {
@@ -69,7 +80,7 @@ public final class Attention {
       v = tf.concat(java.util.List.of(past.value(), v), tf.constant(2));
     }
     Operand<TFloat32> context = scaledDotProduct(tf, q, k, v, mask, numHeads, numKvHeads, headDim); // [B,S,Hq*hd]
-    Operand<TFloat32> out = Linear.apply(tf, vars, prefix + "/o_proj", context, false); // [B,S,D]
+    Operand<TFloat32> out = Linear.apply(tf, vars, prefix + "/o_proj", context, oBias); // [B,S,D]
     return new Result(out, new KeyValue(k, v));
   }
 

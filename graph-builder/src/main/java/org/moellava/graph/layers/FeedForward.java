@@ -3,11 +3,15 @@ package org.moellava.graph.layers;
 import org.moellava.graph.variables.ModelVariables;
 import org.moellava.graph.variables.VariableNames;
 
+import org.moellava.config.TextConfig;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
-/** The feed-forward blocks: SwiGLU (decoder FFN and each expert), CLIP MLP, and the projector. */
+/**
+ * The feed-forward blocks: the decoder FFN and each expert (SwiGLU, or fc1/fc2 for Phi-2), the CLIP MLP, and the
+ * projector.
+ */
 public final class FeedForward {
   private FeedForward() {}
 
@@ -19,10 +23,32 @@ public final class FeedForward {
     return Linear.apply(tf, tf.math.mul(g, u), down, null); // [..., D]
   }
 
-  /** The dense decoder FFN of layer {@code layer}. */
+  /**
+   * {@code fc2(act(x·fc1 + b1)) + b2} for {@code x [..., D]}, {@code fc1 [D, I]}, {@code fc2 [I, D]}; the biases
+   * {@code b1 [I]}, {@code b2 [D]} may be null.
+   */
+  public static Operand<TFloat32> fc(Ops tf, Operand<TFloat32> x, Operand<TFloat32> fc1, Operand<TFloat32> bias1,
+      Operand<TFloat32> fc2, Operand<TFloat32> bias2, String activation) {
+    Operand<TFloat32> h = Activations.byName(tf, activation, Linear.apply(tf, x, fc1, bias1)); // [..., I]
+    return Linear.apply(tf, h, fc2, bias2); // [..., D]
+  }
+
+  /** The dense decoder FFN (SwiGLU) of layer {@code layer}. */
   public static Operand<TFloat32> denseDecoderFfn(Ops tf, ModelVariables vars, int layer, Operand<TFloat32> x) {
     return swiGlu(tf, x, vars.get(VariableNames.denseGate(layer)), vars.get(VariableNames.denseUp(layer)),
         vars.get(VariableNames.denseDown(layer)));
+  }
+
+  /** The dense decoder FFN of layer {@code layer} in the MLP type of {@code config}, on {@code x [B, S, D]}. */
+  public static Operand<TFloat32> denseDecoderFfn(Ops tf, ModelVariables vars, int layer, Operand<TFloat32> x,
+      TextConfig config) {
+    return switch (config.mlpType()) {
+      case SWIGLU -> denseDecoderFfn(tf, vars, layer, x);
+      case FC -> fc(tf, x, vars.get(VariableNames.denseFc1(layer) + "/kernel"),
+          config.mlpBias() ? vars.get(VariableNames.denseFc1(layer) + "/bias") : null,
+          vars.get(VariableNames.denseFc2(layer) + "/kernel"),
+          config.mlpBias() ? vars.get(VariableNames.denseFc2(layer) + "/bias") : null, config.hiddenAct());
+    };
   }
 
   /** CLIP MLP {@code fc2(quick_gelu(fc1(x)))}, both with biases. */

@@ -1,5 +1,6 @@
 package org.moellava.graph.layers;
 
+import org.moellava.config.TextConfig;
 import org.moellava.graph.variables.ModelVariables;
 
 import org.tensorflow.Operand;
@@ -11,7 +12,10 @@ import org.tensorflow.types.TFloat32;
 public final class Norms {
   private Norms() {}
 
-  /** {@code (x - mean) / sqrt(var + eps) * gamma + beta}, biased variance, for {@code x [..., D]}. */
+  /**
+   * {@code (x - mean) / sqrt(var + eps) * gamma + beta}, biased variance, for {@code x [..., D]}; {@code beta} null
+   * for a LayerNorm without bias.
+   */
   public static Operand<TFloat32> layerNorm(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gamma,
       Operand<TFloat32> beta, double eps) {
     Operand<org.tensorflow.types.TInt32> last = tf.constant(-1);
@@ -19,7 +23,8 @@ public final class Norms {
     Operand<TFloat32> centered = tf.math.sub(x, mean); // [..., D]
     Operand<TFloat32> variance = tf.math.mean(tf.math.square(centered), last, Mean.keepDims(true)); // [..., 1]
     Operand<TFloat32> normed = tf.math.mul(centered, tf.math.rsqrt(tf.math.add(variance, tf.constant((float) eps))));
-    return tf.math.add(tf.math.mul(normed, gamma), beta);
+    Operand<TFloat32> scaled = tf.math.mul(normed, gamma);
+    return beta == null ? scaled : tf.math.add(scaled, beta);
   }
 
   /** LayerNorm with the variables {@code prefix/gamma} and {@code prefix/beta}. */
@@ -39,5 +44,20 @@ public final class Norms {
   public static Operand<TFloat32> rmsNorm(Ops tf, ModelVariables vars, String prefix, Operand<TFloat32> x,
       double eps) {
     return rmsNorm(tf, x, vars.get(prefix + "/gamma"), eps);
+  }
+
+  /**
+   * A decoder norm ({@code input_layernorm}, {@code post_attention_layernorm}, the final norm) of the kind
+   * {@code config} names: RMSNorm with {@code prefix/gamma}, or LayerNorm with {@code prefix/gamma} and, when
+   * {@code norm_bias}, {@code prefix/beta}; epsilon {@code rms_norm_eps}.
+   */
+  public static Operand<TFloat32> decoderNorm(Ops tf, ModelVariables vars, String prefix, Operand<TFloat32> x,
+      TextConfig config) {
+    double eps = config.rmsNormEps();
+    return switch (config.normType()) {
+      case RMS_NORM -> rmsNorm(tf, vars, prefix, x, eps);
+      case LAYER_NORM -> layerNorm(tf, x, vars.get(prefix + "/gamma"),
+          config.normBias() ? vars.get(prefix + "/beta") : null, eps);
+    };
   }
 }

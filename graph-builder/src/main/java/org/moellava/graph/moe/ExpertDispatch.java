@@ -1,7 +1,5 @@
 package org.moellava.graph.moe;
 
-import org.moellava.graph.layers.Activations;
-import org.moellava.graph.layers.FeedForward;
 import org.moellava.graph.layers.TensorOps;
 
 import java.util.ArrayList;
@@ -14,7 +12,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
-/** Computes {@code out = sum_e combine[:, e] * expert_e(x)} for stacked SwiGLU experts. */
+/** Computes {@code out = sum_e combine[:, e] * expert_e(x)} for stacked experts ({@link ExpertWeights}). */
 public final class ExpertDispatch {
   private ExpertDispatch() {}
 
@@ -38,12 +36,16 @@ public final class ExpertDispatch {
   public static Operand<TFloat32> sparse(Ops tf, Operand<TFloat32> x, Operand<TFloat32> assigned,
       Operand<TFloat32> combine, Operand<TFloat32> gate, Operand<TFloat32> up, Operand<TFloat32> down,
       int numExperts) {
+    return sparse(tf, x, assigned, combine, ExpertWeights.swiGlu(gate, up, down), numExperts);
+  }
+
+  /** {@link #sparse(Ops, Operand, Operand, Operand, Operand, Operand, Operand, int)} for experts of any MLP type. */
+  public static Operand<TFloat32> sparse(Ops tf, Operand<TFloat32> x, Operand<TFloat32> assigned,
+      Operand<TFloat32> combine, ExpertWeights experts, int numExperts) {
     Unstack.Options byColumn = Unstack.axis(1L);
     List<Output<TFloat32>> assignedColumns = tf.unstack(assigned, (long) numExperts, byColumn).output(); // E x [N]
     List<Output<TFloat32>> weightColumns = tf.unstack(combine, (long) numExperts, byColumn).output(); // E x [N]
-    List<Output<TFloat32>> gates = tf.unstack(gate, (long) numExperts).output(); // E x [D,I]
-    List<Output<TFloat32>> ups = tf.unstack(up, (long) numExperts).output(); // E x [D,I]
-    List<Output<TFloat32>> downs = tf.unstack(down, (long) numExperts).output(); // E x [I,D]
+    List<ExpertWeights> perExpertWeights = experts.unstack(tf, numExperts); // E x 2-D weights
     Operand<TInt32> numTokens = TensorOps.dim(tf, x, 0);
     List<Operand<TFloat32>> perExpert = new ArrayList<>();
     for (int e = 0; e < numExperts; e++) {
@@ -51,7 +53,7 @@ public final class ExpertDispatch {
           tf.constant(new int[] {-1})); // [n_e], each token at most once
       Operand<TFloat32> xe = tf.gather(x, tokens, tf.constant(0)); // [n_e, D]
       Operand<TFloat32> we = tf.expandDims(tf.gather(weightColumns.get(e), tokens, tf.constant(0)), tf.constant(1));
-      Operand<TFloat32> ye = FeedForward.swiGlu(tf, xe, gates.get(e), ups.get(e), downs.get(e)); // [n_e, D]
+      Operand<TFloat32> ye = perExpertWeights.get(e).apply(tf, xe); // [n_e, D]
       perExpert.add(tf.math.unsortedSegmentSum(tf.math.mul(ye, we), tokens, numTokens)); // [N, D]
     }
     return tf.math.addN(perExpert); // [N, D]
@@ -60,10 +62,14 @@ public final class ExpertDispatch {
   /** Dense-masked dispatch: every expert on every token, weighted by {@code combine} (benchmark baseline only). */
   public static Operand<TFloat32> denseMasked(Ops tf, Operand<TFloat32> x, Operand<TFloat32> combine,
       Operand<TFloat32> gate, Operand<TFloat32> up, Operand<TFloat32> down, int numExperts) {
+    return denseMasked(tf, x, combine, ExpertWeights.swiGlu(gate, up, down), numExperts);
+  }
+
+  /** Dense-masked dispatch for experts of any MLP type (benchmark baseline only). */
+  public static Operand<TFloat32> denseMasked(Ops tf, Operand<TFloat32> x, Operand<TFloat32> combine,
+      ExpertWeights experts, int numExperts) {
     Operand<TFloat32> xs = tf.tile(tf.expandDims(x, tf.constant(0)), tf.constant(new int[] {numExperts, 1, 1})); // [E,N,D]
-    Operand<TFloat32> g = Activations.silu(tf, tf.train.batchMatMul(xs, gate, TFloat32.class)); // [E,N,I]
-    Operand<TFloat32> u = tf.train.batchMatMul(xs, up, TFloat32.class); // [E,N,I]
-    Operand<TFloat32> y = tf.train.batchMatMul(tf.math.mul(g, u), down, TFloat32.class); // [E,N,D]
+    Operand<TFloat32> y = experts.applyAll(tf, xs); // [E,N,D]
     Operand<TFloat32> w = tf.expandDims(TensorOps.transpose(tf, combine, 1, 0), tf.constant(-1)); // [E,N,1]
     return tf.reduceSum(tf.math.mul(y, w), tf.constant(0)); // [N,D]
   }

@@ -72,31 +72,58 @@ public final class ModelVariableSpecs {
     List<VariableSpec> out = new ArrayList<>();
     for (int i = 0; i < t.numHiddenLayers(); i++) {
       String p = VariableNames.decoderLayer(i);
-      out.add(new VariableSpec(p + "/input_layernorm/gamma", new long[] {d}, Init.ONES));
-      linear(out, p + "/self_attn/q_proj", d, t.numAttentionHeads() * hd, true);
-      linear(out, p + "/self_attn/k_proj", d, t.numKeyValueHeads() * hd, true);
-      linear(out, p + "/self_attn/v_proj", d, t.numKeyValueHeads() * hd, true);
-      linear(out, p + "/self_attn/o_proj", t.numAttentionHeads() * hd, d, false);
-      out.add(new VariableSpec(p + "/post_attention_layernorm/gamma", new long[] {d}, Init.ONES));
+      norm(out, p + "/input_layernorm", d, t);
+      linear(out, p + "/self_attn/q_proj", d, t.numAttentionHeads() * hd, t.qkvBias());
+      linear(out, p + "/self_attn/k_proj", d, t.numKeyValueHeads() * hd, t.qkvBias());
+      linear(out, p + "/self_attn/v_proj", d, t.numKeyValueHeads() * hd, t.qkvBias());
+      linear(out, p + "/self_attn/o_proj", t.numAttentionHeads() * hd, d, t.oProjBias());
+      if (!t.parallelResidual()) norm(out, p + "/post_attention_layernorm", d, t);
       if (t.isMoeLayer(i)) {
         long e = t.numExperts();
         long im = t.moeIntermediateSize();
         out.add(new VariableSpec(VariableNames.routerKernel(i), new long[] {d, e}, Init.NORMAL));
-        out.add(new VariableSpec(VariableNames.expertsGate(i), new long[] {e, d, im}, Init.NORMAL));
-        out.add(new VariableSpec(VariableNames.expertsUp(i), new long[] {e, d, im}, Init.NORMAL));
-        out.add(new VariableSpec(VariableNames.expertsDown(i), new long[] {e, im, d}, Init.NORMAL));
+        switch (t.mlpType()) {
+          case SWIGLU -> {
+            out.add(new VariableSpec(VariableNames.expertsGate(i), new long[] {e, d, im}, Init.NORMAL));
+            out.add(new VariableSpec(VariableNames.expertsUp(i), new long[] {e, d, im}, Init.NORMAL));
+            out.add(new VariableSpec(VariableNames.expertsDown(i), new long[] {e, im, d}, Init.NORMAL));
+          }
+          case FC -> {
+            out.add(new VariableSpec(VariableNames.expertsFc1(i), new long[] {e, d, im}, Init.NORMAL));
+            if (t.mlpBias()) out.add(new VariableSpec(VariableNames.expertsFc1Bias(i), new long[] {e, im}, Init.ZEROS));
+            out.add(new VariableSpec(VariableNames.expertsFc2(i), new long[] {e, im, d}, Init.NORMAL));
+            if (t.mlpBias()) out.add(new VariableSpec(VariableNames.expertsFc2Bias(i), new long[] {e, d}, Init.ZEROS));
+          }
+        }
       } else {
         long im = t.intermediateSize();
-        out.add(new VariableSpec(VariableNames.denseGate(i), new long[] {d, im}, Init.NORMAL));
-        out.add(new VariableSpec(VariableNames.denseUp(i), new long[] {d, im}, Init.NORMAL));
-        out.add(new VariableSpec(VariableNames.denseDown(i), new long[] {im, d}, Init.NORMAL));
+        switch (t.mlpType()) {
+          case SWIGLU -> {
+            out.add(new VariableSpec(VariableNames.denseGate(i), new long[] {d, im}, Init.NORMAL));
+            out.add(new VariableSpec(VariableNames.denseUp(i), new long[] {d, im}, Init.NORMAL));
+            out.add(new VariableSpec(VariableNames.denseDown(i), new long[] {im, d}, Init.NORMAL));
+          }
+          case FC -> {
+            linear(out, VariableNames.denseFc1(i), d, im, t.mlpBias());
+            linear(out, VariableNames.denseFc2(i), im, d, t.mlpBias());
+          }
+        }
       }
     }
-    out.add(new VariableSpec(VariableNames.FINAL_NORM + "/gamma", new long[] {d}, Init.ONES));
+    norm(out, VariableNames.FINAL_NORM, d, t);
     if (!t.tieWordEmbeddings()) {
       out.add(new VariableSpec(VariableNames.LM_HEAD_KERNEL, new long[] {d, t.vocabSize()}, Init.NORMAL));
     }
+    if (t.lmHeadBias()) {
+      out.add(new VariableSpec(VariableNames.LM_HEAD_BIAS, new long[] {t.vocabSize()}, Init.ZEROS));
+    }
     return List.copyOf(out);
+  }
+
+  /** A decoder norm: {@code gamma}, and {@code beta} for a LayerNorm with bias. */
+  private static void norm(List<VariableSpec> out, String prefix, long d, TextConfig t) {
+    out.add(new VariableSpec(prefix + "/gamma", new long[] {d}, Init.ONES));
+    if (t.normBias()) out.add(new VariableSpec(prefix + "/beta", new long[] {d}, Init.ZEROS));
   }
 
   private static void linear(List<VariableSpec> out, String prefix, long in, long outDim, boolean bias) {

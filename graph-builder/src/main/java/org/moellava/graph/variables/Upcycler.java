@@ -12,7 +12,8 @@ import org.moellava.error.InvalidInputException;
 
 /**
  * MoE-Tuning stage III initialisation ("sparse upcycling"): from a dense model's weights, every expert of a MoE
- * layer is an exact copy of that layer's dense FFN; routers are seeded random. Every other weight is copied.
+ * layer is an exact copy of that layer's dense FFN (SwiGLU gate/up/down, or fc1/fc2 with their biases); routers are
+ * seeded random. Every other weight is copied.
  */
 public final class Upcycler {
   private Upcycler() {}
@@ -45,9 +46,25 @@ public final class Upcycler {
     for (int layer : t.moeLayerIndices()) {
       out.put(VariableNames.routerKernel(layer),
           WeightInitializer.normal(new long[] {t.hiddenSize(), experts}, random.split()));
-      out.put(VariableNames.expertsGate(layer), stack(denseWeight(dense, VariableNames.denseGate(layer)), experts));
-      out.put(VariableNames.expertsUp(layer), stack(denseWeight(dense, VariableNames.denseUp(layer)), experts));
-      out.put(VariableNames.expertsDown(layer), stack(denseWeight(dense, VariableNames.denseDown(layer)), experts));
+      switch (t.mlpType()) {
+        case SWIGLU -> {
+          out.put(VariableNames.expertsGate(layer), stack(denseWeight(dense, VariableNames.denseGate(layer)), experts));
+          out.put(VariableNames.expertsUp(layer), stack(denseWeight(dense, VariableNames.denseUp(layer)), experts));
+          out.put(VariableNames.expertsDown(layer), stack(denseWeight(dense, VariableNames.denseDown(layer)), experts));
+        }
+        case FC -> {
+          out.put(VariableNames.expertsFc1(layer),
+              stack(denseWeight(dense, VariableNames.denseFc1(layer) + "/kernel"), experts));
+          out.put(VariableNames.expertsFc2(layer),
+              stack(denseWeight(dense, VariableNames.denseFc2(layer) + "/kernel"), experts));
+          if (t.mlpBias()) {
+            out.put(VariableNames.expertsFc1Bias(layer),
+                stack(denseWeight(dense, VariableNames.denseFc1(layer) + "/bias"), experts));
+            out.put(VariableNames.expertsFc2Bias(layer),
+                stack(denseWeight(dense, VariableNames.denseFc2(layer) + "/bias"), experts));
+          }
+        }
+      }
     }
     Map<String, TensorValue> ordered = new LinkedHashMap<>();
     for (VariableSpec spec : ModelVariableSpecs.all(moeConfig)) {
@@ -67,7 +84,7 @@ public final class Upcycler {
     return v;
   }
 
-  /** {@code copies} copies of {@code w [a, b]} stacked to {@code [copies, a, b]}. */
+  /** {@code copies} copies of {@code w} (a kernel {@code [a, b]} or a bias {@code [a]}) stacked to {@code [copies, ...]}. */
   private static TensorValue stack(TensorValue w, int copies) {
     float[] data = new float[w.data().length * copies];
     for (int e = 0; e < copies; e++) System.arraycopy(w.data(), 0, data, e * w.data().length, w.data().length);

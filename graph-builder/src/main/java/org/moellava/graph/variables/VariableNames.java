@@ -6,8 +6,16 @@ package org.moellava.graph.variables;
  *
  * <p>Layouts are TensorFlow's: a linear layer computes {@code x·kernel + bias} with {@code kernel [in, out]}
  * (Hugging Face stores {@code weight [out, in]}); the patch convolution kernel is HWIO {@code [p, p, 3, Dv]};
- * the stacked experts are {@code gate_proj/up_proj [E, D, I]} and {@code down_proj [E, I, D]}; the router
- * kernel is {@code [D, E]}; LayerNorm has {@code gamma}/{@code beta}, RMSNorm has {@code gamma}.
+ * the stacked experts are {@code gate_proj/up_proj [E, D, I]} and {@code down_proj [E, I, D]} (SwiGLU) or
+ * {@code fc1 [E, D, I]}, {@code fc1_bias [E, I]}, {@code fc2 [E, I, D]}, {@code fc2_bias [E, D]} (fc MLP); the router
+ * kernel is {@code [D, E]}; LayerNorm has {@code gamma}/{@code beta} ({@code beta} only with a bias), RMSNorm has
+ * {@code gamma}.
+ *
+ * <p>Which names a decoder has depends on its architecture ({@code text_config}): {@code norm_bias} adds the norms'
+ * {@code beta}, {@code qkv_bias} the q/k/v {@code bias}, {@code o_proj_bias} {@code o_proj/bias},
+ * {@code parallel_residual} drops {@code post_attention_layernorm}, {@code mlp_type fc} uses {@code fc1}/{@code fc2}
+ * (with {@code bias} when {@code mlp_bias}) instead of {@code gate_proj}/{@code up_proj}/{@code down_proj}, and
+ * {@code lm_head_bias} adds {@link #LM_HEAD_BIAS}.
  */
 public final class VariableNames {
   private VariableNames() {}
@@ -36,12 +44,14 @@ public final class VariableNames {
   public static final String EMBED_TOKENS = "llm/embed_tokens/embeddings"; // [V, D]
   public static final String FINAL_NORM = "llm/norm"; // /gamma [D]
   public static final String LM_HEAD_KERNEL = "lm_head/kernel"; // [D, V]
+  public static final String LM_HEAD_BIAS = "lm_head/bias"; // [V], only with lm_head_bias
 
   /**
    * Prefix of decoder layer {@code i}: {@code /input_layernorm}, {@code /post_attention_layernorm},
-   * {@code /self_attn/{q,k,v}_proj/{kernel,bias}}, {@code /self_attn/o_proj/kernel}, and either the dense FFN
-   * {@code /mlp/{gate,up,down}_proj/kernel} or the MoE block {@code /mlp/gate/kernel} (router) and
-   * {@code /mlp/experts/{gate,up,down}_proj}.
+   * {@code /self_attn/{q,k,v}_proj/{kernel,bias}}, {@code /self_attn/o_proj/kernel} (and {@code /bias}), and either
+   * the dense FFN {@code /mlp/{gate,up,down}_proj/kernel} or {@code /mlp/fc{1,2}/{kernel,bias}}, or the MoE block
+   * {@code /mlp/gate/kernel} (router) and {@code /mlp/experts/{gate,up,down}_proj} or
+   * {@code /mlp/experts/fc{1,2}}, {@code /mlp/experts/fc{1,2}_bias}.
    */
   public static String decoderLayer(int i) {
     return "llm/layers_" + i;
@@ -73,6 +83,32 @@ public final class VariableNames {
 
   public static String denseDown(int layer) {
     return decoderLayer(layer) + "/mlp/down_proj/kernel"; // [I, D]
+  }
+
+  /** The dense fc MLP's first layer of decoder layer {@code layer}: {@code /kernel [D, I]}, {@code /bias [I]}. */
+  public static String denseFc1(int layer) {
+    return decoderLayer(layer) + "/mlp/fc1";
+  }
+
+  /** The dense fc MLP's second layer of decoder layer {@code layer}: {@code /kernel [I, D]}, {@code /bias [D]}. */
+  public static String denseFc2(int layer) {
+    return decoderLayer(layer) + "/mlp/fc2";
+  }
+
+  public static String expertsFc1(int layer) {
+    return decoderLayer(layer) + "/mlp/experts/fc1"; // [E, D, I]
+  }
+
+  public static String expertsFc1Bias(int layer) {
+    return decoderLayer(layer) + "/mlp/experts/fc1_bias"; // [E, I]
+  }
+
+  public static String expertsFc2(int layer) {
+    return decoderLayer(layer) + "/mlp/experts/fc2"; // [E, I, D]
+  }
+
+  public static String expertsFc2Bias(int layer) {
+    return decoderLayer(layer) + "/mlp/experts/fc2_bias"; // [E, D]
   }
 
   /** Prefix of the vision-pretraining head, dropped after the {@code vision} stage. */

@@ -29,6 +29,35 @@ final class TfTestModels {
         tiny.imageStd(), "pad", tiny.training()), "test micro");
   }
 
+  /**
+   * The micro model in the decoder family {@code style}: text V40 D40, 3 layers (MoE 0 and 2), 4 heads of 10 (GQA
+   * 4:2, none for qwen), FFN 48, E=4 k=2; partial rotary for stablelm (2 of 10 dims) and phi (4 of 10), phi's
+   * lm_head with a bias.
+   */
+  static ModelConfig micro(org.moellava.config.DecoderStyle style) {
+    ModelConfig base = micro();
+    int kv = style == org.moellava.config.DecoderStyle.QWEN ? 4 : 2;
+    TextConfig text = new TextConfig(40, 40, 48, 48, 3, 4, kv, 64, 10000.0, 1e-5, "silu", false,
+        4, 2, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1).withStyle(style);
+    if (style == org.moellava.config.DecoderStyle.PHI) {
+      text = text.withArchitecture(text.architecture().withLmHeadBias(true));
+    }
+    return ConfigValidator.validate(base.withTextConfig(text), "test micro " + style);
+  }
+
+  /** {@link #weights} with biases and norm offsets from N(0, 0.1) and norm gains from 1 + N(0, 0.1). */
+  static Map<String, TensorValue> perturbedWeights(ModelConfig config, long seed, float scale) {
+    Map<String, TensorValue> out = weights(config, seed, scale);
+    Random random = new Random(seed * 31 + 7);
+    for (VariableSpec spec : ModelVariableSpecs.all(config)) {
+      if (spec.init() == VariableSpec.Init.NORMAL) continue;
+      float[] d = out.get(spec.name()).data().clone();
+      for (int i = 0; i < d.length; i++) d[i] += (float) (random.nextGaussian() * 0.1);
+      out.put(spec.name(), new TensorValue(spec.shape(), d));
+    }
+    return out;
+  }
+
   /** The same model without MoE layers (stage II). */
   static ModelConfig dense(ModelConfig config) {
     return config.withTextConfig(config.textConfig().withMoeLayers(MoeLayers.of(MoeLayers.Mode.NONE)));

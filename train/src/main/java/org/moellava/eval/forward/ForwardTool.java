@@ -24,6 +24,13 @@ import org.moellava.safetensors.SafetensorsWriter;
  * {@code router_logits.{layer} [B*S,E]} and, when asked, {@code greedy_tokens i64 [B,N]}. Positions are
  * {@code cumsum(mask)-1} (1 on padding), as transformers' {@code generate} uses with left padding; greedy decoding
  * appends the argmax N times through the KV cache, without stopping at eos.
+ *
+ * <p>Input ids holding MoE-LLaVA's placeholder {@code -200} once per image row follow MoE-LLaVA's convention
+ * ({@link ImagePlaceholders}): the sequence is expanded (each placeholder becomes the row's P image features, rows
+ * re-padded on the left to {@code S' = max(real length + P - 1 for image rows)}), the outputs cover the expanded
+ * sequence ({@code logits [B,S',V]}, {@code router_logits.{layer} [B*S',E]}, batch-major), hold 0 at its padding
+ * positions, and {@code expanded_attention_mask i64 [B,S']} says which positions are real. Row b's image is
+ * {@code pixel_values[b]} (a row without a placeholder has one too, unused).
  */
 public final class ForwardTool {
   /** Output name of the greedy continuation. */
@@ -41,14 +48,27 @@ public final class ForwardTool {
    */
   public record Inputs(TensorValue pixelValues, IntTensorValue inputIds, IntTensorValue attentionMask) {}
 
+  /** Output name of the expanded sequence's mask (MoE-LLaVA's convention only). */
+  public static final String EXPANDED_ATTENTION_MASK = "expanded_attention_mask";
+
   /** Reads the inputs from a safetensors file. */
   public static Inputs read(Path file) {
+    return read(file, "");
+  }
+
+  /**
+   * Reads the inputs {@code <prefix>input_ids}, {@code <prefix>attention_mask} and {@code <prefix>pixel_values} from a
+   * safetensors file (a reference file may hold several cases, such as {@code b2.input_ids}).
+   */
+  public static Inputs read(Path file, String prefix) {
     try (SafetensorsFile f = SafetensorsFile.open(file)) {
       for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK)) {
-        if (!f.contains(name)) throw new InvalidInputException(file + ": missing input tensor '" + name + "'");
+        if (!f.contains(prefix + name)) {
+          throw new InvalidInputException(file + ": missing input tensor '" + prefix + name + "'");
+        }
       }
-      IntTensorValue ids = ints(file, GraphNames.INPUT_IDS, f.readLong(GraphNames.INPUT_IDS));
-      IntTensorValue mask = ints(file, GraphNames.ATTENTION_MASK, f.readLong(GraphNames.ATTENTION_MASK));
+      IntTensorValue ids = ints(file, GraphNames.INPUT_IDS, f.readLong(prefix + GraphNames.INPUT_IDS));
+      IntTensorValue mask = ints(file, GraphNames.ATTENTION_MASK, f.readLong(prefix + GraphNames.ATTENTION_MASK));
       if (ids.shape().length != 2 || !java.util.Arrays.equals(ids.shape(), mask.shape())) {
         throw new InvalidInputException(file + ": input_ids " + ids.shapeText() + " and attention_mask "
             + mask.shapeText() + " must both be [B, S]");
@@ -56,7 +76,8 @@ public final class ForwardTool {
       for (int m : mask.data()) {
         if (m != 0 && m != 1) throw new InvalidInputException(file + ": attention_mask holds " + m + "; only 0 and 1 are allowed");
       }
-      TensorValue pixels = f.contains(GraphNames.PIXEL_VALUES) ? f.readFloat(GraphNames.PIXEL_VALUES) : null;
+      TensorValue pixels = f.contains(prefix + GraphNames.PIXEL_VALUES) ? f.readFloat(prefix + GraphNames.PIXEL_VALUES)
+          : null;
       return new Inputs(pixels, ids, mask);
     }
   }
@@ -77,7 +98,16 @@ public final class ForwardTool {
       features = TensorValue.filled(0f, b, info.numImageTokens(), info.hiddenSize());
     }
     GreedyDecoder decoder = new GreedyDecoder(backend);
-    PaddedBatch batch = PaddedBatch.of(in.inputIds(), in.attentionMask());
+    ImagePlaceholders.Expanded expanded = ImagePlaceholders.uses(in.inputIds())
+        ? ImagePlaceholders.expand(in.inputIds(), in.attentionMask(), info.numImageTokens(), info.imageTokenId(),
+            info.padTokenId())
+        : null;
+    if (expanded != null && in.pixelValues() == null) {
+      throw new InvalidInputException("input_ids hold the image placeholder " + ImagePlaceholders.IMAGE_TOKEN_INDEX
+          + " but there are no pixel_values");
+    }
+    PaddedBatch batch = expanded == null ? PaddedBatch.of(in.inputIds(), in.attentionMask())
+        : PaddedBatch.of(expanded.ids(), expanded.mask());
     Tensors.Decoded out = decoder.prefill(batch, features);
     LongTensorValue greedy = null;
     if (generate > 0) {
@@ -88,7 +118,30 @@ public final class ForwardTool {
       }
       greedy = new LongTensorValue(new long[] {b, generate}, data);
     }
-    return new Outputs(in.pixelValues() == null ? null : features, out.logits(), out.routerLogits(), greedy);
+    TensorValue logits = out.logits();
+    Map<Integer, TensorValue> routers = out.routerLogits();
+    LongTensorValue expandedMask = null;
+    if (expanded != null) {
+      int[] mask = expanded.mask().data();
+      logits = zeroPadding(logits, mask);
+      Map<Integer, TensorValue> zeroed = new LinkedHashMap<>();
+      routers.forEach((layer, r) -> zeroed.put(layer, zeroPadding(r, mask)));
+      routers = zeroed;
+      long[] m = new long[mask.length];
+      for (int i = 0; i < m.length; i++) m[i] = mask[i];
+      expandedMask = new LongTensorValue(expanded.mask().shape().clone(), m);
+    }
+    return new Outputs(in.pixelValues() == null ? null : features, logits, routers, greedy, expandedMask);
+  }
+
+  /** {@code t} ({@code [B, S, ...]} or {@code [B*S, ...]}) with the rows of padding positions set to 0. */
+  private static TensorValue zeroPadding(TensorValue t, int[] mask) {
+    float[] d = t.data().clone();
+    int width = d.length / mask.length;
+    for (int i = 0; i < mask.length; i++) {
+      if (mask[i] == 0) java.util.Arrays.fill(d, i * width, (i + 1) * width, 0f);
+    }
+    return new TensorValue(t.shape().clone(), d);
   }
 
   /**
@@ -98,9 +151,10 @@ public final class ForwardTool {
    * @param logits {@code [B,S,V]}
    * @param routerLogits per MoE layer {@code [B*S,E]}
    * @param greedyTokens {@code [B,N]}, or null without {@code --generate}
+   * @param expandedAttentionMask {@code [B,S']} with MoE-LLaVA's placeholder convention, otherwise null
    */
   public record Outputs(TensorValue imageFeatures, TensorValue logits, Map<Integer, TensorValue> routerLogits,
-      LongTensorValue greedyTokens) {
+      LongTensorValue greedyTokens, LongTensorValue expandedAttentionMask) {
     public Outputs {
       routerLogits = new LinkedHashMap<>(routerLogits);
     }
@@ -112,6 +166,7 @@ public final class ForwardTool {
       w.addFloat(GraphNames.LOGITS, logits);
       routerLogits.forEach((layer, t) -> w.addFloat(ROUTER_PREFIX + layer, t));
       if (greedyTokens != null) w.addLong(GREEDY_TOKENS, greedyTokens);
+      if (expandedAttentionMask != null) w.addLong(EXPANDED_ATTENTION_MASK, expandedAttentionMask);
       w.write(target);
     }
   }

@@ -1,0 +1,141 @@
+package org.moellava.hf;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.moellava.checkpoint.CheckpointReader;
+import org.moellava.config.ModelConfig;
+import org.moellava.error.InvalidInputException;
+import org.moellava.io.AtomicFiles;
+import org.moellava.safetensors.SafetensorsDType;
+import org.moellava.safetensors.SafetensorsWriter;
+import org.moellava.tensor.TensorValue;
+
+/**
+ * Exports a project checkpoint of a MoE-LLaVA family (decoder_style stablelm, phi or qwen) as the published
+ * MoE-LLaVA layout ({@link MoeLlavaWeightMapping}): {@code config.json}, the weights, the tokenizer files. A checkpoint
+ * imported by {@link MoeLlavaImporter} is written back as it came ({@link MoeLlavaSource}): the same config.json, each
+ * tensor in its original dtype and file (shards and index alike), the same tokenizer files, the tower only if the
+ * checkpoint had it; so an import followed by an export reproduces every tensor bit for bit. Any other checkpoint is
+ * written as one F32 {@code model.safetensors} with the tower, and its {@code tokenizer.json}. The folder is written
+ * atomically.
+ */
+public final class MoeLlavaExporter {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Exports the checkpoint in {@code checkpointDir} to the new folder {@code target}. */
+  public Path export(Path checkpointDir, Path target) {
+    if (Files.exists(target)) {
+      throw new InvalidInputException(target + ": already exists; choose a new --out directory (nothing was written)");
+    }
+    CheckpointReader reader = CheckpointReader.open(checkpointDir);
+    ModelConfig config = reader.config();
+    MoeLlavaFamily family = MoeLlavaFamily.ofStyle(config.textConfig().decoderStyle());
+    if (family == null) {
+      throw new InvalidInputException(checkpointDir + ": text_config.decoder_style \""
+          + config.textConfig().decoderStyle() + "\" is not a MoE-LLaVA family (stablelm, phi, qwen); use "
+          + "'moellava export hf' for qwen2_moe");
+    }
+    MoeLlavaSource source = reader.extraFile(MoeLlavaSource.FILE)
+        .map(b -> MoeLlavaSource.parse(b, checkpointDir.resolve(MoeLlavaSource.FILE).toString()))
+        .filter(s -> s.family().equals(family.modelType())).orElse(null);
+    List<MoeLlavaWeightMapping.Resolved> rules = MoeLlavaWeightMapping.resolve(family, config);
+    boolean withTower = source == null || source.towerInCheckpoint();
+    List<String> names = rules.stream()
+        .filter(r -> withTower || !MoeLlavaWeightMapping.isTowerKey(family, r.hfKeys().get(0)))
+        .map(MoeLlavaWeightMapping.Resolved::projectName).distinct().toList();
+    Map<String, TensorValue> variables = reader.readVariables(names);
+
+    Map<String, byte[]> tokenizerFiles = new LinkedHashMap<>();
+    if (source != null) {
+      for (String name : source.tokenizerFiles()) {
+        Optional<byte[]> kept = reader.extraFile(MoeLlavaSource.TOKENIZER_PREFIX + name);
+        kept.ifPresent(b -> tokenizerFiles.put(name, b));
+      }
+    }
+    if (tokenizerFiles.isEmpty()) reader.tokenizerJson().ifPresent(b -> tokenizerFiles.put(HfImporter.TOKENIZER, b));
+    return write(family, config, variables, rules, withTower, source, tokenizerFiles, target);
+  }
+
+  private static Path write(MoeLlavaFamily family, ModelConfig config, Map<String, TensorValue> variables,
+      List<MoeLlavaWeightMapping.Resolved> rules, boolean withTower, MoeLlavaSource source,
+      Map<String, byte[]> tokenizerFiles, Path target) {
+    Map<String, TensorValue> tensors = new LinkedHashMap<>(); // checkpoint key -> value
+    Map<String, float[]> fused = new LinkedHashMap<>();
+    for (MoeLlavaWeightMapping.Resolved r : rules) {
+      if (!withTower && MoeLlavaWeightMapping.isTowerKey(family, r.hfKeys().get(0))) continue;
+      TensorValue value = variables.get(r.projectName());
+      if (value == null) {
+        throw new InvalidInputException("missing variable '" + r.projectName() + "' needed for " + r.hfKeys().get(0));
+      }
+      if (!Arrays.equals(value.shape(), r.projectShape())) {
+        throw new InvalidInputException("variable '" + r.projectName() + "' has shape " + Arrays.toString(value.shape())
+            + " but the config needs " + Arrays.toString(r.projectShape()));
+      }
+      List<TensorValue> hf = r.transform().toHf(value);
+      if (r.parts() == 1) {
+        for (int i = 0; i < hf.size(); i++) tensors.put(r.hfKeys().get(i), hf.get(i));
+        continue;
+      }
+      String key = r.hfKeys().get(0);
+      long total = Arrays.stream(r.hfShape()).reduce(1, (a, b) -> a * b);
+      float[] buffer = fused.computeIfAbsent(key, k -> new float[(int) total]);
+      float[] part = hf.get(0).data();
+      System.arraycopy(part, 0, buffer, r.part() * part.length, part.length);
+      tensors.put(key, new TensorValue(r.hfShape(), buffer));
+    }
+
+    Map<String, SafetensorsWriter> files = new TreeMap<>();
+    Map<String, String> weightMap = new TreeMap<>();
+    long totalBytes = 0;
+    boolean sharded = source != null && source.sharded();
+    String defaultFile = sharded ? source.files().values().iterator().next() : HfWeightFiles.SINGLE;
+    for (Map.Entry<String, TensorValue> e : tensors.entrySet()) {
+      String key = e.getKey();
+      String file = source != null && source.files().containsKey(key) ? source.files().get(key) : defaultFile;
+      SafetensorsDType dtype = source != null && source.dtypes().containsKey(key)
+          ? SafetensorsDType.valueOf(source.dtypes().get(key)) : SafetensorsDType.F32;
+      Map<String, String> metadata = source != null && source.fileMetadata().containsKey(file)
+          ? source.fileMetadata().get(file) : MoeLlavaConfigWriter.defaultMetadata();
+      files.computeIfAbsent(file, f -> {
+        SafetensorsWriter w = new SafetensorsWriter();
+        metadata.forEach(w::metadata);
+        return w;
+      }).addFloat(key, e.getValue(), dtype);
+      weightMap.put(key, file);
+      totalBytes += e.getValue().data().length * (long) dtype.bytesPerElement();
+    }
+
+    Path staging = AtomicFiles.stagingDirectoryFor(target);
+    try {
+      Files.writeString(staging.resolve(HfConfigReader.CONFIG),
+          MoeLlavaConfigWriter.write(family, config, source == null ? null : source.config()));
+      for (Map.Entry<String, SafetensorsWriter> f : files.entrySet()) f.getValue().write(staging.resolve(f.getKey()));
+      if (sharded) {
+        ObjectNode index = JSON.createObjectNode();
+        index.putObject("metadata").put("total_size", totalBytes);
+        ObjectNode map = index.putObject("weight_map");
+        weightMap.forEach(map::put);
+        Files.writeString(staging.resolve(HfWeightFiles.INDEX), JSON.writeValueAsString(index) + "\n");
+      }
+      for (Map.Entry<String, byte[]> t : tokenizerFiles.entrySet()) Files.write(staging.resolve(t.getKey()), t.getValue());
+      AtomicFiles.publishDirectory(staging, target);
+      return target;
+    } catch (IOException e) {
+      AtomicFiles.deleteRecursively(staging);
+      throw new InvalidInputException(target + ": cannot write the MoE-LLaVA folder: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      AtomicFiles.deleteRecursively(staging);
+      throw e;
+    }
+  }
+}
