@@ -35,9 +35,11 @@ public final class HfConfigReader {
   static final String PREPROCESSOR = "preprocessor_config.json";
 
   private final Path file;
+  private final ConfigFields fields;
 
   private HfConfigReader(Path file) {
     this.file = file;
+    this.fields = new ConfigFields(file);
   }
 
   /** Reads {@code dir/config.json} (and {@code dir/preprocessor_config.json} if present). */
@@ -73,34 +75,34 @@ public final class HfConfigReader {
 
   private ModelConfig map(JsonNode root) {
     requireEquals(root, "model_type", "llava");
-    JsonNode visionNode = object(root, "vision_config");
-    JsonNode textNode = object(root, "text_config");
+    JsonNode visionNode = fields.object(root, "vision_config");
+    JsonNode textNode = fields.object(root, "text_config");
     requireEquals(visionNode, "vision_config.model_type", "clip_vision_model");
     requireEquals(textNode, "text_config.model_type", "qwen2_moe");
 
-    String strategy = optionalText(root, "vision_feature_select_strategy", "default");
+    String strategy = fields.optionalText(root, "vision_feature_select_strategy", "default");
     if (!strategy.equals("default")) {
-      unsupported("vision_feature_select_strategy", "\"" + strategy + "\" (only \"default\", which drops the class"
+      fields.unsupported("vision_feature_select_strategy", "\"" + strategy + "\" (only \"default\", which drops the class"
           + " token, is supported)");
     }
-    if (!optionalBool(root, "multimodal_projector_bias", true)) {
-      unsupported("multimodal_projector_bias", "false (the projector has biases)");
+    if (!fields.optionalBool(root, "multimodal_projector_bias", true)) {
+      fields.unsupported("multimodal_projector_bias", "false (the projector has biases)");
     }
-    int imageToken = root.has("image_token_index") ? integer(root, "image_token_index")
-        : integer(root, "image_token_id");
-    int featureLayer = root.has("vision_feature_layer") ? integer(root, "vision_feature_layer") : -2;
-    String projectorAct = optionalText(root, "projector_hidden_act", "gelu");
+    int imageToken = root.has("image_token_index") ? fields.integer(root, "image_token_index")
+        : fields.integer(root, "image_token_id");
+    int featureLayer = root.has("vision_feature_layer") ? fields.integer(root, "vision_feature_layer") : -2;
+    String projectorAct = fields.optionalText(root, "projector_hidden_act", "gelu");
 
     VisionConfig vision = new VisionConfig(
-        integer(visionNode, "vision_config.hidden_size"),
-        integer(visionNode, "vision_config.intermediate_size"),
-        integer(visionNode, "vision_config.num_hidden_layers"),
-        integer(visionNode, "vision_config.num_attention_heads"),
-        visionNode.has("num_channels") ? integer(visionNode, "vision_config.num_channels") : 3,
-        integer(visionNode, "vision_config.image_size"),
-        integer(visionNode, "vision_config.patch_size"),
-        visionNode.has("layer_norm_eps") ? number(visionNode, "vision_config.layer_norm_eps") : 1e-5,
-        optionalText(visionNode, "vision_config.hidden_act", "quick_gelu"));
+        fields.integer(visionNode, "vision_config.hidden_size"),
+        fields.integer(visionNode, "vision_config.intermediate_size"),
+        fields.integer(visionNode, "vision_config.num_hidden_layers"),
+        fields.integer(visionNode, "vision_config.num_attention_heads"),
+        visionNode.has("num_channels") ? fields.integer(visionNode, "vision_config.num_channels") : 3,
+        fields.integer(visionNode, "vision_config.image_size"),
+        fields.integer(visionNode, "vision_config.patch_size"),
+        visionNode.has("layer_norm_eps") ? fields.number(visionNode, "vision_config.layer_norm_eps") : 1e-5,
+        fields.optionalText(visionNode, "vision_config.hidden_act", "quick_gelu"));
 
     TextConfig text = mapText(root, textNode);
     ModelConfig tiny = Presets.get(Presets.TINY);
@@ -110,42 +112,42 @@ public final class HfConfigReader {
 
   private TextConfig mapText(JsonNode root, JsonNode t) {
     String p = "text_config.";
-    int layers = integer(t, p + "num_hidden_layers");
-    int heads = integer(t, p + "num_attention_heads");
+    int layers = fields.integer(t, p + "num_hidden_layers");
+    int heads = fields.integer(t, p + "num_attention_heads");
     if (t.has("shared_expert_intermediate_size") && !t.get("shared_expert_intermediate_size").isNull()
-        && integer(t, p + "shared_expert_intermediate_size") > 0) {
-      unsupported(p + "shared_expert_intermediate_size", integer(t, p + "shared_expert_intermediate_size")
+        && fields.integer(t, p + "shared_expert_intermediate_size") > 0) {
+      fields.unsupported(p + "shared_expert_intermediate_size", fields.integer(t, p + "shared_expert_intermediate_size")
           + " (shared experts are not supported; it must be 0)");
     }
-    if (!optionalBool(t, p + "qkv_bias", true)) {
-      unsupported(p + "qkv_bias", "false (q/k/v projections have biases)");
+    if (!fields.optionalBool(t, p + "qkv_bias", true)) {
+      fields.unsupported(p + "qkv_bias", "false (q/k/v projections have biases)");
     }
-    if (optionalBool(t, p + "use_sliding_window", false)) {
-      unsupported(p + "use_sliding_window", "true (only full attention is supported)");
+    if (fields.optionalBool(t, p + "use_sliding_window", false)) {
+      fields.unsupported(p + "use_sliding_window", "true (only full attention is supported)");
     }
     if (t.has("layer_types") && t.get("layer_types").isArray()) {
       for (JsonNode type : t.get("layer_types")) {
         if (!type.asText().equals("full_attention")) {
-          unsupported(p + "layer_types", "contains \"" + type.asText() + "\" (only full_attention is supported)");
+          fields.unsupported(p + "layer_types", "contains \"" + type.asText() + "\" (only full_attention is supported)");
         }
       }
     }
     if (t.has("head_dim") && !t.get("head_dim").isNull()
-        && integer(t, p + "head_dim") * heads != integer(t, p + "hidden_size")) {
-      unsupported(p + "head_dim", integer(t, p + "head_dim") + " (must be hidden_size / num_attention_heads)");
+        && fields.integer(t, p + "head_dim") * heads != fields.integer(t, p + "hidden_size")) {
+      fields.unsupported(p + "head_dim", fields.integer(t, p + "head_dim") + " (must be hidden_size / num_attention_heads)");
     }
-    boolean tieText = optionalBool(t, p + "tie_word_embeddings", false);
-    boolean tieTop = optionalBool(root, "tie_word_embeddings", tieText);
+    boolean tieText = fields.optionalBool(t, p + "tie_word_embeddings", false);
+    boolean tieTop = fields.optionalBool(root, "tie_word_embeddings", tieText);
     if (tieText != tieTop) {
-      unsupported("tie_word_embeddings", tieTop + " disagrees with text_config.tie_word_embeddings " + tieText);
+      fields.unsupported("tie_word_embeddings", tieTop + " disagrees with text_config.tie_word_embeddings " + tieText);
     }
-    int numExperts = integer(t, p + "num_experts");
-    int step = t.has("decoder_sparse_step") ? integer(t, p + "decoder_sparse_step") : 1;
-    if (step < 1) unsupported(p + "decoder_sparse_step", step + " (must be >= 1)");
+    int numExperts = fields.integer(t, p + "num_experts");
+    int step = t.has("decoder_sparse_step") ? fields.integer(t, p + "decoder_sparse_step") : 1;
+    if (step < 1) fields.unsupported(p + "decoder_sparse_step", step + " (must be >= 1)");
     Set<Integer> mlpOnly = new HashSet<>();
     if (t.has("mlp_only_layers") && !t.get("mlp_only_layers").isNull()) {
       JsonNode list = t.get("mlp_only_layers");
-      if (!list.isArray()) throw wrongType(p + "mlp_only_layers", "a list of layer indices");
+      if (!list.isArray()) throw fields.wrongType(p + "mlp_only_layers", "a list of layer indices");
       for (JsonNode n : list) {
         if (!n.isInt() || n.asInt() < 0 || n.asInt() >= layers) {
           throw new ConfigException(file + ": " + p + "mlp_only_layers: " + n + " is not a layer index in [0, "
@@ -161,38 +163,38 @@ public final class HfConfigReader {
     double ropeTheta;
     if (t.has("rope_parameters") && t.get("rope_parameters").isObject()) {
       JsonNode rope = t.get("rope_parameters");
-      String type = optionalText(rope, p + "rope_parameters.rope_type", "default");
+      String type = fields.optionalText(rope, p + "rope_parameters.rope_type", "default");
       if (!type.equals("default")) {
-        unsupported(p + "rope_parameters.rope_type", "\"" + type + "\" (only default RoPE is supported)");
+        fields.unsupported(p + "rope_parameters.rope_type", "\"" + type + "\" (only default RoPE is supported)");
       }
-      ropeTheta = number(rope, p + "rope_parameters.rope_theta");
+      ropeTheta = fields.number(rope, p + "rope_parameters.rope_theta");
     } else {
       if (t.has("rope_scaling") && !t.get("rope_scaling").isNull()) {
-        unsupported(p + "rope_scaling", t.get("rope_scaling") + " (only default RoPE is supported)");
+        fields.unsupported(p + "rope_scaling", t.get("rope_scaling") + " (only default RoPE is supported)");
       }
-      ropeTheta = number(t, p + "rope_theta");
+      ropeTheta = fields.number(t, p + "rope_theta");
     }
     return new TextConfig(
-        integer(t, p + "vocab_size"),
-        integer(t, p + "hidden_size"),
-        integer(t, p + "intermediate_size"),
-        integer(t, p + "moe_intermediate_size"),
+        fields.integer(t, p + "vocab_size"),
+        fields.integer(t, p + "hidden_size"),
+        fields.integer(t, p + "intermediate_size"),
+        fields.integer(t, p + "moe_intermediate_size"),
         layers,
         heads,
         t.has("num_key_value_heads") && !t.get("num_key_value_heads").isNull()
-            ? integer(t, p + "num_key_value_heads") : heads,
-        integer(t, p + "max_position_embeddings"),
+            ? fields.integer(t, p + "num_key_value_heads") : heads,
+        fields.integer(t, p + "max_position_embeddings"),
         ropeTheta,
-        number(t, p + "rms_norm_eps"),
-        optionalText(t, p + "hidden_act", "silu"),
+        fields.number(t, p + "rms_norm_eps"),
+        fields.optionalText(t, p + "hidden_act", "silu"),
         tieText,
         numExperts,
-        integer(t, p + "num_experts_per_tok"),
-        optionalBool(t, p + "norm_topk_prob", false),
+        fields.integer(t, p + "num_experts_per_tok"),
+        fields.optionalBool(t, p + "norm_topk_prob", false),
         MoeLayers.explicit(moe),
         1.5,
         2.0,
-        t.has("router_aux_loss_coef") ? number(t, p + "router_aux_loss_coef") : 0.01,
+        t.has("router_aux_loss_coef") ? fields.number(t, p + "router_aux_loss_coef") : 0.01,
         false,
         tokenId(t, p + "pad_token_id"),
         tokenId(t, p + "eos_token_id"));
@@ -200,88 +202,44 @@ public final class HfConfigReader {
 
   private List<Double> triple(JsonNode node, String field) {
     JsonNode v = node.get(field);
-    if (v == null || !v.isArray() || v.size() != 3) throw wrongType(field, "a list of 3 numbers");
+    if (v == null || !v.isArray() || v.size() != 3) throw fields.wrongType(field, "a list of 3 numbers");
     List<Double> out = new ArrayList<>();
     for (JsonNode n : v) {
-      if (!n.isNumber()) throw wrongType(field, "a list of 3 numbers");
+      if (!n.isNumber()) throw fields.wrongType(field, "a list of 3 numbers");
       out.add(n.asDouble());
     }
     return out;
   }
 
   private void requireEquals(JsonNode node, String field, String expected) {
-    String actual = text(node, field);
+    String actual = fields.text(node, field);
     if (!actual.equals(expected)) {
       throw new ConfigException(file + ": " + field + ": unknown model type \"" + actual + "\" (expected \""
           + expected + "\")");
     }
   }
 
-  private void unsupported(String field, String what) {
-    throw new ConfigException(file + ": " + field + ": the project cannot express " + what);
-  }
 
-  private JsonNode value(JsonNode node, String field) {
-    JsonNode v = node.get(leaf(field));
-    if (v == null || v.isNull()) throw new ConfigException(file + ": missing key '" + field + "'");
-    return v;
-  }
 
-  private JsonNode object(JsonNode node, String field) {
-    JsonNode v = value(node, field);
-    if (!v.isObject()) throw wrongType(field, "an object");
-    return v;
-  }
 
-  private int integer(JsonNode node, String field) {
-    JsonNode v = value(node, field);
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw wrongType(field, "an integer");
-    return v.asInt();
-  }
 
-  private double number(JsonNode node, String field) {
-    JsonNode v = value(node, field);
-    if (!v.isNumber()) throw wrongType(field, "a number");
-    return v.asDouble();
-  }
 
-  private String text(JsonNode node, String field) {
-    JsonNode v = value(node, field);
-    if (!v.isTextual()) throw wrongType(field, "a string");
-    return v.asText();
-  }
 
-  private String optionalText(JsonNode node, String field, String fallback) {
-    JsonNode v = node.get(leaf(field));
-    return v == null || v.isNull() ? fallback : text(node, field);
-  }
 
-  private boolean optionalBool(JsonNode node, String field, boolean fallback) {
-    JsonNode v = node.get(leaf(field));
-    if (v == null || v.isNull()) return fallback;
-    if (!v.isBoolean()) throw wrongType(field, "true or false");
-    return v.asBoolean();
-  }
 
   /** A token id: null or absent is 0, a list (several eos ids) takes its first element. */
   private int tokenId(JsonNode node, String field) {
-    JsonNode v = node.get(leaf(field));
+    JsonNode v = node.get(ConfigFields.leaf(field));
     if (v == null || v.isNull()) return 0;
     if (v.isArray()) {
       if (v.isEmpty()) return 0;
       v = v.get(0);
     }
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw wrongType(field, "an integer or null");
+    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw fields.wrongType(field, "an integer or null");
     return v.asInt();
   }
 
-  private ConfigException wrongType(String field, String expected) {
-    return new ConfigException(file + ": " + field + ": wrong type: expected " + expected);
-  }
 
-  private static String leaf(String field) {
-    return field.substring(field.lastIndexOf('.') + 1);
-  }
 
   private static String firstLine(String s) {
     if (s == null) return "";

@@ -36,10 +36,12 @@ import org.moellava.error.ConfigException;
  */
 final class MoeLlavaConfigReader {
   private final Path file;
+  private final ConfigFields fields;
   private final List<String> notes = new ArrayList<>();
 
   private MoeLlavaConfigReader(Path file) {
     this.file = file;
+    this.fields = new ConfigFields(file);
   }
 
   /** The result: the config, and notes for the user about values that were adapted. */
@@ -70,24 +72,24 @@ final class MoeLlavaConfigReader {
   }
 
   private ModelConfig map(MoeLlavaFamily family, JsonNode root, VisionConfig vision, Predicate<String> hasWeight) {
-    String feature = optionalText(root, "mm_vision_select_feature", "patch");
+    String feature = fields.optionalText(root, "mm_vision_select_feature", "patch");
     if (!feature.equals("patch")) {
-      unsupported("mm_vision_select_feature", "\"" + feature + "\" (only \"patch\", which drops the class token)");
+      fields.unsupported("mm_vision_select_feature", "\"" + feature + "\" (only \"patch\", which drops the class token)");
     }
-    String projector = optionalText(root, "image_projector_type", "linear");
+    String projector = fields.optionalText(root, "image_projector_type", "linear");
     if (!projector.equals("mlp2x_gelu")) {
-      unsupported("image_projector_type", "\"" + projector + "\" (only mlp2x_gelu: linear, exact GELU, linear)");
+      fields.unsupported("image_projector_type", "\"" + projector + "\" (only mlp2x_gelu: linear, exact GELU, linear)");
     }
-    String aspect = optionalText(root, "image_aspect_ratio", "pad");
-    if (!aspect.equals("pad")) unsupported("image_aspect_ratio", "\"" + aspect + "\" (only pad)");
-    if (optionalBool(root, "mm_use_im_start_end", false)) unsupported("mm_use_im_start_end", "true");
-    if (optionalBool(root, "mm_use_im_patch_token", false)) unsupported("mm_use_im_patch_token", "true");
-    if (root.hasNonNull("mm_video_tower")) unsupported("mm_video_tower", root.get("mm_video_tower") + " (images only)");
-    if (root.hasNonNull("mm_hidden_size") && integer(root, "mm_hidden_size") != vision.hiddenSize()) {
-      unsupported("mm_hidden_size", integer(root, "mm_hidden_size") + ": the vision tower's hidden_size is "
+    String aspect = fields.optionalText(root, "image_aspect_ratio", "pad");
+    if (!aspect.equals("pad")) fields.unsupported("image_aspect_ratio", "\"" + aspect + "\" (only pad)");
+    if (fields.optionalBool(root, "mm_use_im_start_end", false)) fields.unsupported("mm_use_im_start_end", "true");
+    if (fields.optionalBool(root, "mm_use_im_patch_token", false)) fields.unsupported("mm_use_im_patch_token", "true");
+    if (root.hasNonNull("mm_video_tower")) fields.unsupported("mm_video_tower", root.get("mm_video_tower") + " (images only)");
+    if (root.hasNonNull("mm_hidden_size") && fields.integer(root, "mm_hidden_size") != vision.hiddenSize()) {
+      fields.unsupported("mm_hidden_size", fields.integer(root, "mm_hidden_size") + ": the vision tower's hidden_size is "
           + vision.hiddenSize());
     }
-    int featureLayer = root.has("mm_vision_select_layer") ? integer(root, "mm_vision_select_layer") : -2;
+    int featureLayer = root.has("mm_vision_select_layer") ? fields.integer(root, "mm_vision_select_layer") : -2;
     TextConfig text = switch (family) {
       case STABLELM -> stablelm(root);
       case PHI -> phi(root, hasWeight);
@@ -105,14 +107,14 @@ final class MoeLlavaConfigReader {
       double auxCoef) {}
 
   private Moe moe(JsonNode root, int numLayers) {
-    JsonNode moe = object(root, "moe");
-    if (optionalBool(moe, "moe.use_residual", false)) {
-      unsupported("moe.use_residual", "true (a residual MoE keeps a dense MLP beside the experts)");
+    JsonNode moe = fields.object(root, "moe");
+    if (fields.optionalBool(moe, "moe.use_residual", false)) {
+      fields.unsupported("moe.use_residual", "true (a residual MoE keeps a dense MLP beside the experts)");
     }
     List<Integer> layers = new ArrayList<>();
     JsonNode idx = moe.get("moe_layers_idx");
     if (idx != null && !idx.isNull()) {
-      if (!idx.isArray()) throw wrongType("moe.moe_layers_idx", "a list of layer indices");
+      if (!idx.isArray()) throw fields.wrongType("moe.moe_layers_idx", "a list of layer indices");
       Set<Integer> seen = new LinkedHashSet<>();
       for (JsonNode n : idx) {
         if (!n.isInt() || n.asInt() < 0 || n.asInt() >= numLayers || !seen.add(n.asInt())) {
@@ -122,13 +124,13 @@ final class MoeLlavaConfigReader {
         layers.add(n.asInt());
       }
     } else {
-      String mode = optionalText(moe, "moe.moe_mode", "sparse");
+      String mode = fields.optionalText(moe, "moe.moe_mode", "sparse");
       switch (mode) {
         case "sparse" -> { for (int i = 0; i < numLayers; i += 2) layers.add(i); }
         case "first_half" -> { for (int i = 0; i < numLayers / 2; i++) layers.add(i); }
         case "second_half" -> { for (int i = numLayers / 2; i < numLayers; i++) layers.add(i); }
         case "dense" -> { for (int i = 0; i < numLayers; i++) layers.add(i); }
-        default -> unsupported("moe.moe_mode", "\"" + mode + "\" (sparse, first_half, second_half or dense)");
+        default -> fields.unsupported("moe.moe_mode", "\"" + mode + "\" (sparse, first_half, second_half or dense)");
       }
     }
     JsonNode counts = moe.get("num_experts");
@@ -143,23 +145,23 @@ final class MoeLlavaConfigReader {
             + " MoE layers");
       }
       for (int i = 0; i < counts.size(); i++) {
-        if (!counts.get(i).isInt() || counts.get(i).asInt() < 1) throw wrongType("moe.num_experts", "positive integers");
+        if (!counts.get(i).isInt() || counts.get(i).asInt() < 1) throw fields.wrongType("moe.num_experts", "positive integers");
         if (i == 0) experts = counts.get(0).asInt();
         if (counts.get(i).asInt() != experts) {
-          unsupported("moe.num_experts", counts + " (every MoE layer must have the same number of experts)");
+          fields.unsupported("moe.num_experts", counts + " (every MoE layer must have the same number of experts)");
         }
       }
     } else {
-      throw wrongType("moe.num_experts", "a list of integers");
+      throw fields.wrongType("moe.num_experts", "a list of integers");
     }
-    int k = moe.has("top_k_experts") ? integer(moe, "moe.top_k_experts") : 2;
-    if (k != 1 && k != 2) unsupported("moe.top_k_experts", k + " (DeepSpeed gating is top-1 or top-2)");
-    if (k > experts) unsupported("moe.top_k_experts", k + " exceeds num_experts " + experts);
-    double cf = moe.has("capacity_factor") ? number(moe, "moe.capacity_factor") : 1.0;
-    double evalCf = moe.has("eval_capacity_factor") ? number(moe, "moe.eval_capacity_factor") : 1.0;
-    double aux = moe.has("router_aux_loss_coef") ? number(moe, "moe.router_aux_loss_coef") : 0.01;
-    if (moe.has("min_capacity") && integer(moe, "moe.min_capacity") > 0) {
-      notes.add("moe.min_capacity " + integer(moe, "moe.min_capacity") + " is not modelled: inference routes every "
+    int k = moe.has("top_k_experts") ? fields.integer(moe, "moe.top_k_experts") : 2;
+    if (k != 1 && k != 2) fields.unsupported("moe.top_k_experts", k + " (DeepSpeed gating is top-1 or top-2)");
+    if (k > experts) fields.unsupported("moe.top_k_experts", k + " exceeds num_experts " + experts);
+    double cf = moe.has("capacity_factor") ? fields.number(moe, "moe.capacity_factor") : 1.0;
+    double evalCf = moe.has("eval_capacity_factor") ? fields.number(moe, "moe.eval_capacity_factor") : 1.0;
+    double aux = moe.has("router_aux_loss_coef") ? fields.number(moe, "moe.router_aux_loss_coef") : 0.01;
+    if (moe.has("min_capacity") && fields.integer(moe, "moe.min_capacity") > 0) {
+      notes.add("moe.min_capacity " + fields.integer(moe, "moe.min_capacity") + " is not modelled: inference routes every "
           + "token (no capacity), training applies ceil(T/E*cf*k) without a floor");
     }
     return new Moe(MoeLayers.explicit(layers), experts, k, cf, evalCf, aux);
@@ -176,55 +178,55 @@ final class MoeLlavaConfigReader {
   }
 
   private TextConfig stablelm(JsonNode root) {
-    if (optionalBool(root, "use_parallel_residual", false)) unsupported("use_parallel_residual", "true");
-    if (optionalBool(root, "qk_layernorm", false)) unsupported("qk_layernorm", "true");
-    String act = optionalText(root, "hidden_act", "silu");
-    if (!act.equals("silu")) unsupported("hidden_act", "\"" + act + "\" (StableLM's MLP is SwiGLU with silu)");
-    int heads = integer(root, "num_attention_heads");
+    if (fields.optionalBool(root, "use_parallel_residual", false)) fields.unsupported("use_parallel_residual", "true");
+    if (fields.optionalBool(root, "qk_layernorm", false)) fields.unsupported("qk_layernorm", "true");
+    String act = fields.optionalText(root, "hidden_act", "silu");
+    if (!act.equals("silu")) fields.unsupported("hidden_act", "\"" + act + "\" (StableLM's MLP is SwiGLU with silu)");
+    int heads = fields.integer(root, "num_attention_heads");
     DecoderArchitecture arch = org.moellava.config.DecoderStyle.STABLELM.defaults()
-        .withQkvBias(optionalBool(root, "use_qkv_bias", false))
-        .withPartialRotaryFactor(root.has("rope_pct") ? number(root, "rope_pct") : 0.25);
-    return text(root, integer(root, "vocab_size"), integer(root, "hidden_size"), integer(root, "intermediate_size"),
-        integer(root, "num_hidden_layers"), heads, optionalInt(root, "num_key_value_heads", heads),
-        integer(root, "max_position_embeddings"), root.has("rope_theta") ? number(root, "rope_theta") : 10000.0,
-        root.has("norm_eps") ? number(root, "norm_eps") : 1e-5, act, optionalBool(root, "tie_word_embeddings", false),
+        .withQkvBias(fields.optionalBool(root, "use_qkv_bias", false))
+        .withPartialRotaryFactor(root.has("rope_pct") ? fields.number(root, "rope_pct") : 0.25);
+    return text(root, fields.integer(root, "vocab_size"), fields.integer(root, "hidden_size"), fields.integer(root, "intermediate_size"),
+        fields.integer(root, "num_hidden_layers"), heads, fields.optionalInt(root, "num_key_value_heads", heads),
+        fields.integer(root, "max_position_embeddings"), root.has("rope_theta") ? fields.number(root, "rope_theta") : 10000.0,
+        root.has("norm_eps") ? fields.number(root, "norm_eps") : 1e-5, act, fields.optionalBool(root, "tie_word_embeddings", false),
         arch);
   }
 
   private TextConfig phi(JsonNode root, Predicate<String> hasWeight) {
-    if (optionalBool(root, "qk_layernorm", false)) unsupported("qk_layernorm", "true");
-    if (root.hasNonNull("rope_scaling")) unsupported("rope_scaling", root.get("rope_scaling") + " (default RoPE only)");
-    String act = optionalText(root, "hidden_act", "gelu_new");
+    if (fields.optionalBool(root, "qk_layernorm", false)) fields.unsupported("qk_layernorm", "true");
+    if (root.hasNonNull("rope_scaling")) fields.unsupported("rope_scaling", root.get("rope_scaling") + " (default RoPE only)");
+    String act = fields.optionalText(root, "hidden_act", "gelu_new");
     if (!act.equals("gelu_new") && !act.equals("gelu")) {
-      unsupported("hidden_act", "\"" + act + "\" (Phi's MLP: gelu_new or gelu)");
+      fields.unsupported("hidden_act", "\"" + act + "\" (Phi's MLP: gelu_new or gelu)");
     }
-    int heads = integer(root, "num_attention_heads");
+    int heads = fields.integer(root, "num_attention_heads");
     DecoderArchitecture arch = org.moellava.config.DecoderStyle.PHI.defaults()
-        .withPartialRotaryFactor(root.has("partial_rotary_factor") ? number(root, "partial_rotary_factor") : 0.5)
+        .withPartialRotaryFactor(root.has("partial_rotary_factor") ? fields.number(root, "partial_rotary_factor") : 0.5)
         .withLmHeadBias(hasWeight.test("lm_head.bias"));
-    return text(root, integer(root, "vocab_size"), integer(root, "hidden_size"), integer(root, "intermediate_size"),
-        integer(root, "num_hidden_layers"), heads, optionalInt(root, "num_key_value_heads", heads),
-        integer(root, "max_position_embeddings"), root.has("rope_theta") ? number(root, "rope_theta") : 10000.0,
-        root.has("layer_norm_eps") ? number(root, "layer_norm_eps") : 1e-5, act,
-        optionalBool(root, "tie_word_embeddings", false), arch);
+    return text(root, fields.integer(root, "vocab_size"), fields.integer(root, "hidden_size"), fields.integer(root, "intermediate_size"),
+        fields.integer(root, "num_hidden_layers"), heads, fields.optionalInt(root, "num_key_value_heads", heads),
+        fields.integer(root, "max_position_embeddings"), root.has("rope_theta") ? fields.number(root, "rope_theta") : 10000.0,
+        root.has("layer_norm_eps") ? fields.number(root, "layer_norm_eps") : 1e-5, act,
+        fields.optionalBool(root, "tie_word_embeddings", false), arch);
   }
 
   private TextConfig qwen(JsonNode root) {
-    int hidden = integer(root, "hidden_size");
-    int heads = integer(root, "num_attention_heads");
-    if (root.has("kv_channels") && integer(root, "kv_channels") * heads != hidden) {
-      unsupported("kv_channels", integer(root, "kv_channels") + " (must be hidden_size / num_attention_heads)");
+    int hidden = fields.integer(root, "hidden_size");
+    int heads = fields.integer(root, "num_attention_heads");
+    if (root.has("kv_channels") && fields.integer(root, "kv_channels") * heads != hidden) {
+      fields.unsupported("kv_channels", fields.integer(root, "kv_channels") + " (must be hidden_size / num_attention_heads)");
     }
-    if (!optionalBool(root, "no_bias", true)) unsupported("no_bias", "false (c_proj and the MLP have no biases)");
-    if (!optionalBool(root, "scale_attn_weights", true)) unsupported("scale_attn_weights", "false");
-    if (optionalBool(root, "use_cache_quantization", false)) {
-      unsupported("use_cache_quantization", "true (an int8 KV cache)");
+    if (!fields.optionalBool(root, "no_bias", true)) fields.unsupported("no_bias", "false (c_proj and the MLP have no biases)");
+    if (!fields.optionalBool(root, "scale_attn_weights", true)) fields.unsupported("scale_attn_weights", "false");
+    if (fields.optionalBool(root, "use_cache_quantization", false)) {
+      fields.unsupported("use_cache_quantization", "true (an int8 KV cache)");
     }
-    int intermediate = integer(root, "intermediate_size");
-    if (intermediate % 2 != 0) unsupported("intermediate_size", intermediate + " (odd: the MLP width is half of it)");
-    int maxPos = integer(root, "max_position_embeddings");
-    if (optionalBool(root, "use_dynamic_ntk", false) || optionalBool(root, "use_logn_attn", false)) {
-      int seq = integer(root, "seq_length");
+    int intermediate = fields.integer(root, "intermediate_size");
+    if (intermediate % 2 != 0) fields.unsupported("intermediate_size", intermediate + " (odd: the MLP width is half of it)");
+    int maxPos = fields.integer(root, "max_position_embeddings");
+    if (fields.optionalBool(root, "use_dynamic_ntk", false) || fields.optionalBool(root, "use_logn_attn", false)) {
+      int seq = fields.integer(root, "seq_length");
       if (seq < maxPos) {
         notes.add("context limited to seq_length " + seq + ": past it Qwen-1's use_dynamic_ntk/use_logn_attn change "
             + "RoPE and scale the queries, which the project does not model");
@@ -232,11 +234,11 @@ final class MoeLlavaConfigReader {
       }
     }
     DecoderArchitecture arch = org.moellava.config.DecoderStyle.QWEN.defaults()
-        .withPartialRotaryFactor(root.has("rotary_pct") ? number(root, "rotary_pct") : 1.0);
-    return text(root, integer(root, "vocab_size"), hidden, intermediate / 2, integer(root, "num_hidden_layers"),
-        heads, heads, maxPos, root.has("rotary_emb_base") ? number(root, "rotary_emb_base") : 10000.0,
-        root.has("layer_norm_epsilon") ? number(root, "layer_norm_epsilon") : 1e-6, "silu",
-        optionalBool(root, "tie_word_embeddings", false), arch);
+        .withPartialRotaryFactor(root.has("rotary_pct") ? fields.number(root, "rotary_pct") : 1.0);
+    return text(root, fields.integer(root, "vocab_size"), hidden, intermediate / 2, fields.integer(root, "num_hidden_layers"),
+        heads, heads, maxPos, root.has("rotary_emb_base") ? fields.number(root, "rotary_emb_base") : 10000.0,
+        root.has("layer_norm_epsilon") ? fields.number(root, "layer_norm_epsilon") : 1e-6, "silu",
+        fields.optionalBool(root, "tie_word_embeddings", false), arch);
   }
 
   /** A token id: absent, null or outside the vocabulary is 0 (with a note); a list takes its first element. */
@@ -247,7 +249,7 @@ final class MoeLlavaConfigReader {
       if (v.isEmpty()) return 0;
       v = v.get(0);
     }
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw wrongType(field, "an integer or null");
+    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw fields.wrongType(field, "an integer or null");
     if (v.asInt() < 0 || v.asInt() >= vocab) {
       notes.add(field + " " + v.asInt() + " is outside vocab_size " + vocab + "; the checkpoint uses 0 (the original "
           + "config.json is kept for export)");
@@ -256,58 +258,13 @@ final class MoeLlavaConfigReader {
     return v.asInt();
   }
 
-  private void unsupported(String field, String what) {
-    throw new ConfigException(file + ": " + field + ": the project cannot express " + what);
-  }
 
-  private JsonNode value(JsonNode node, String field) {
-    JsonNode v = node.get(leaf(field));
-    if (v == null || v.isNull()) throw new ConfigException(file + ": missing key '" + field + "'");
-    return v;
-  }
 
-  private JsonNode object(JsonNode node, String field) {
-    JsonNode v = value(node, field);
-    if (!v.isObject()) throw wrongType(field, "an object");
-    return v;
-  }
 
-  private int integer(JsonNode node, String field) {
-    JsonNode v = value(node, field);
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw wrongType(field, "an integer");
-    return v.asInt();
-  }
 
-  private int optionalInt(JsonNode node, String field, int fallback) {
-    JsonNode v = node.get(leaf(field));
-    return v == null || v.isNull() ? fallback : integer(node, field);
-  }
 
-  private double number(JsonNode node, String field) {
-    JsonNode v = value(node, field);
-    if (!v.isNumber()) throw wrongType(field, "a number");
-    return v.asDouble();
-  }
 
-  private String optionalText(JsonNode node, String field, String fallback) {
-    JsonNode v = node.get(leaf(field));
-    if (v == null || v.isNull()) return fallback;
-    if (!v.isTextual()) throw wrongType(field, "a string");
-    return v.asText();
-  }
 
-  private boolean optionalBool(JsonNode node, String field, boolean fallback) {
-    JsonNode v = node.get(leaf(field));
-    if (v == null || v.isNull()) return fallback;
-    if (!v.isBoolean()) throw wrongType(field, "true or false");
-    return v.asBoolean();
-  }
 
-  private ConfigException wrongType(String field, String expected) {
-    return new ConfigException(file + ": " + field + ": wrong type: expected " + expected);
-  }
 
-  private static String leaf(String field) {
-    return field.substring(field.lastIndexOf('.') + 1);
-  }
 }
