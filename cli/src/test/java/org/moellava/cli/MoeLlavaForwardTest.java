@@ -114,7 +114,7 @@ class MoeLlavaForwardTest {
   }
 
   /** The --vision folder: the tower config that the fixture's reference.json describes. */
-  private static Path visionDir(Path fixture, Path dir) throws IOException {
+  static Path visionDir(Path fixture, Path dir) throws IOException {
     JsonNode v = JSON.readTree(fixture.resolve("reference.json").toFile()).get("vision");
     ObjectNode c = JSON.createObjectNode().put("model_type", "clip_vision_model");
     for (String k : new String[] {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
