@@ -41,6 +41,8 @@ final class ClientConnection {
       return n < 0;
     } catch (IOException e) {
       return true;
+    } catch (RuntimeException e) {
+      return false; // the connection is in a state that cannot be probed now (e.g. a read pending): assume present
     }
   }
 
