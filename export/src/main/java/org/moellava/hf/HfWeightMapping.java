@@ -252,7 +252,8 @@ public final class HfWeightMapping {
     return template.replace("{i}", Integer.toString(layer));
   }
 
-  private static List<Integer> layersOf(Scope scope, ModelConfig config) {
+  /** The layers a rule of {@code scope} expands over in {@code config} ({@code -1}: once, outside any layer). */
+  static List<Integer> layersOf(Scope scope, ModelConfig config) {
     TextConfig text = config.textConfig();
     List<Integer> layers = new ArrayList<>();
     switch (scope) {

@@ -261,7 +261,7 @@ final class MoeLlavaWeightMapping {
     List<Resolved> out = new ArrayList<>();
     for (Rule rule : rules(family)) {
       if (!rule.when().test(text)) continue;
-      for (int layer : layersOf(rule.scope(), config)) {
+      for (int layer : HfWeightMapping.layersOf(rule.scope(), config)) {
         String key = layer < 0 ? rule.hfKey() : rule.hfKey().replace("{i}", Integer.toString(layer));
         List<String> keys = new ArrayList<>();
         if (rule.transform() == EXPERTS_LINEAR || rule.transform() == EXPERTS_STACK) {
@@ -283,27 +283,5 @@ final class MoeLlavaWeightMapping {
   /** Whether {@code key} belongs to the vision tower of {@code family}. */
   static boolean isTowerKey(MoeLlavaFamily family, String key) {
     return key.startsWith(family.prefix() + "image_tower.");
-  }
-
-  private static List<Integer> layersOf(Scope scope, ModelConfig config) {
-    TextConfig text = config.textConfig();
-    List<Integer> layers = new ArrayList<>();
-    switch (scope) {
-      case GLOBAL -> layers.add(-1);
-      case UNTIED_LM_HEAD -> {
-        if (!text.tieWordEmbeddings()) layers.add(-1);
-      }
-      case VISION_LAYER -> {
-        for (int i = 0; i < config.visionConfig().numHiddenLayers(); i++) layers.add(i);
-      }
-      case DECODER_LAYER -> {
-        for (int i = 0; i < text.numHiddenLayers(); i++) layers.add(i);
-      }
-      case DENSE_LAYER -> {
-        for (int i = 0; i < text.numHiddenLayers(); i++) if (!text.isMoeLayer(i)) layers.add(i);
-      }
-      case MOE_LAYER -> layers.addAll(text.moeLayerIndices());
-    }
-    return layers;
   }
 }
