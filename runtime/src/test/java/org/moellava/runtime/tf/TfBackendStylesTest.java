@@ -54,12 +54,12 @@ class TfBackendStylesTest {
       Tensors.Decoded step = Tensors.decode(backend, TfTestModels.sliceSeq(embeds, 0, prefill),
           TfTestModels.sliceSeq(mask, b, s, 0, prefill), TfTestModels.sliceSeq(pos, b, s, 0, prefill),
           Tensors.KvCache.empty(backend.info(), b));
-      compareRealPositions(full.logits(), step.logits(), mask, b, s, 0, prefill, v);
+      TfTestModels.compareRealPositions(full.logits(), step.logits(), mask, b, s, 0, prefill, v);
       for (int t = prefill; t < s; t++) {
         step = Tensors.decode(backend, TfTestModels.sliceSeq(embeds, t, t + 1),
             TfTestModels.sliceSeq(mask, b, s, 0, t + 1), TfTestModels.sliceSeq(pos, b, s, t, t + 1), step.present());
         assertEquals(t + 1, step.present().length());
-        compareRealPositions(full.logits(), step.logits(), mask, b, s, t, t + 1, v);
+        TfTestModels.compareRealPositions(full.logits(), step.logits(), mask, b, s, t, t + 1, v);
         for (int layer : config.textConfig().moeLayerIndices()) {
           TensorValue fullRouter = full.routerLogits().get(layer); // [B*S, E]
           TensorValue stepRouter = step.routerLogits().get(layer); // [B, E]
@@ -92,10 +92,10 @@ class TfBackendStylesTest {
     TensorValue denseLogits;
     TensorValue moeLogits;
     try (TfBackend d = new TfBackend(dense, denseWeights, "dense")) {
-      denseLogits = forward(d, pixels, ids, mask, pos, b, s).logits();
+      denseLogits = TfTestModels.forward(d, pixels, ids, mask, pos, b, s).logits();
     }
     try (TfBackend m = new TfBackend(config, moeWeights, "upcycled")) {
-      moeLogits = forward(m, pixels, ids, mask, pos, b, s).logits();
+      moeLogits = TfTestModels.forward(m, pixels, ids, mask, pos, b, s).logits();
     }
     assertClose(style + " upcycled vs dense logits", denseLogits.data(), moeLogits.data(), 1e-5);
   }
@@ -119,7 +119,7 @@ class TfBackendStylesTest {
     TensorValue pixels = TfTestModels.pixels(config, b, random);
     TensorValue expected;
     try (TfBackend backend = new TfBackend(config, weights, style.id())) {
-      expected = forward(backend, pixels, ids, mask, arange, b, s).logits();
+      expected = TfTestModels.forward(backend, pixels, ids, mask, arange, b, s).logits();
     }
     try (TrainingGraph g = TrainingGraph.build(config); Session session = new Session(g.graph());
          TFloat32 px = org.moellava.graph.layers.Tensors.floats(pixels);
@@ -148,30 +148,6 @@ class TfBackendStylesTest {
         assertEquals(18 * v, compared);
         float loss = ((TFloat32) r.get(1)).getFloat();
         assertTrue(Float.isFinite(loss) && loss > 0, style + " loss " + loss);
-      }
-    }
-  }
-
-  private static Tensors.Decoded forward(TfBackend r, TensorValue pixels, int[] ids, int[] mask, int[] pos, int b,
-      int s) {
-    TensorValue features = Tensors.imageFeatures(r, pixels);
-    TensorValue embeds = Tensors.embed(r, IntTensorValue.matrix(b, s, ids), features);
-    return Tensors.decode(r, embeds, IntTensorValue.matrix(b, s, mask), IntTensorValue.matrix(b, s, pos),
-        Tensors.KvCache.empty(r.info(), b));
-  }
-
-  private static void compareRealPositions(TensorValue full, TensorValue part, int[] mask, int b, int s, int from,
-      int to, int v) {
-    int len = to - from;
-    for (int row = 0; row < b; row++) {
-      for (int t = from; t < to; t++) {
-        if (mask[row * s + t] == 0) continue;
-        for (int j = 0; j < v; j++) {
-          float expected = full.data()[(row * s + t) * v + j];
-          float actual = part.data()[(row * len + t - from) * v + j];
-          assertEquals(expected, actual, 1e-5 * Math.max(1, Math.abs(expected)),
-              "logits row " + row + " position " + t + " token " + j);
-        }
       }
     }
   }

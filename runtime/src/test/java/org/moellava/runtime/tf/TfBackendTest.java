@@ -72,12 +72,12 @@ class TfBackendTest {
         TfTestModels.sliceSeq(mask, b, s, 0, prefill), TfTestModels.sliceSeq(pos, b, s, 0, prefill),
         Tensors.KvCache.empty(backend.info(), b));
     int v = config.textConfig().vocabSize();
-    compareRealPositions(full.logits(), step.logits(), mask, b, s, 0, prefill, v);
+    TfTestModels.compareRealPositions(full.logits(), step.logits(), mask, b, s, 0, prefill, v);
     for (int t = prefill; t < s; t++) {
       step = Tensors.decode(backend, TfTestModels.sliceSeq(embeds, t, t + 1), TfTestModels.sliceSeq(mask, b, s, 0, t + 1),
           TfTestModels.sliceSeq(pos, b, s, t, t + 1), step.present());
       assertEquals(t + 1, step.present().length());
-      compareRealPositions(full.logits(), step.logits(), mask, b, s, t, t + 1, v);
+      TfTestModels.compareRealPositions(full.logits(), step.logits(), mask, b, s, t, t + 1, v);
       assertEquals(config.textConfig().moeLayerIndices(), java.util.List.copyOf(step.routerLogits().keySet()));
       for (int layer : config.textConfig().moeLayerIndices()) {
         TensorValue fullRouter = full.routerLogits().get(layer); // [B*S, E]
@@ -88,22 +88,6 @@ class TfBackendTest {
             assertEquals(fullRouter.data()[(row * s + t) * e + j], stepRouter.data()[row * e + j], 1e-5,
                 "router logits layer " + layer);
           }
-        }
-      }
-    }
-  }
-
-  private static void compareRealPositions(TensorValue full, TensorValue part, int[] mask, int b, int s, int from,
-      int to, int v) {
-    int len = to - from;
-    for (int row = 0; row < b; row++) {
-      for (int t = from; t < to; t++) {
-        if (mask[row * s + t] == 0) continue;
-        for (int j = 0; j < v; j++) {
-          float expected = full.data()[(row * s + t) * v + j];
-          float actual = part.data()[(row * len + t - from) * v + j];
-          assertEquals(expected, actual, 1e-5 * Math.max(1, Math.abs(expected)),
-              "logits row " + row + " position " + t + " token " + j);
         }
       }
     }
@@ -124,10 +108,10 @@ class TfBackendTest {
     TensorValue denseLogits;
     TensorValue moeLogits;
     try (TfBackend d = new TfBackend(dense, denseWeights, "dense")) {
-      denseLogits = forward(d, pixels, ids, mask, pos, b, s).logits();
+      denseLogits = TfTestModels.forward(d, pixels, ids, mask, pos, b, s).logits();
     }
     try (TfBackend m = new TfBackend(config, moeWeights, "upcycled")) {
-      moeLogits = forward(m, pixels, ids, mask, pos, b, s).logits();
+      moeLogits = TfTestModels.forward(m, pixels, ids, mask, pos, b, s).logits();
     }
     assertClose("upcycled vs dense logits", denseLogits.data(), moeLogits.data(), 1e-5);
   }
@@ -141,23 +125,15 @@ class TfBackendTest {
     java.util.Arrays.fill(mask, 1);
     int[] pos = TfTestModels.positions(mask, b, s);
     TensorValue pixels = TfTestModels.pixels(config, b, random);
-    Tensors.Decoded sparse = forward(backend, pixels, ids, mask, pos, b, s);
+    Tensors.Decoded sparse = TfTestModels.forward(backend, pixels, ids, mask, pos, b, s);
     try (TfBackend masked = new TfBackend(config, weights, "masked", MoeOptions.Dispatch.DENSE_MASKED)) {
-      Tensors.Decoded out = forward(masked, pixels, ids, mask, pos, b, s);
+      Tensors.Decoded out = TfTestModels.forward(masked, pixels, ids, mask, pos, b, s);
       assertClose("dense-masked vs sparse logits", sparse.logits().data(), out.logits().data(), 1e-4);
       for (int layer : config.textConfig().moeLayerIndices()) {
         assertClose("router logits " + layer, sparse.routerLogits().get(layer).data(),
             out.routerLogits().get(layer).data(), 1e-4);
       }
     }
-  }
-
-  private static Tensors.Decoded forward(TfBackend r, TensorValue pixels, int[] ids, int[] mask, int[] pos, int b,
-      int s) {
-    TensorValue features = Tensors.imageFeatures(r, pixels);
-    TensorValue embeds = Tensors.embed(r, IntTensorValue.matrix(b, s, ids), features);
-    return Tensors.decode(r, embeds, IntTensorValue.matrix(b, s, mask), IntTensorValue.matrix(b, s, pos),
-        Tensors.KvCache.empty(r.info(), b));
   }
 
   @Test
@@ -174,7 +150,7 @@ class TfBackendTest {
     int[] arange = new int[b * s];
     for (int i = 0; i < arange.length; i++) arange[i] = i % s;
     TensorValue pixels = TfTestModels.pixels(config, b, random);
-    TensorValue expected = forward(backend, pixels, ids, mask, arange, b, s).logits();
+    TensorValue expected = TfTestModels.forward(backend, pixels, ids, mask, arange, b, s).logits();
 
     try (TrainingGraph g = TrainingGraph.build(config); Session session = new Session(g.graph());
          TFloat32 px = org.moellava.graph.layers.Tensors.floats(pixels);

@@ -1,5 +1,7 @@
 package org.moellava.runtime.tf;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -12,6 +14,7 @@ import org.moellava.config.VisionConfig;
 import org.moellava.graph.variables.ModelVariableSpecs;
 import org.moellava.graph.variables.VariableSpec;
 import org.moellava.graph.variables.WeightInitializer;
+import org.moellava.runtime.Tensors;
 import org.moellava.tensor.IntTensorValue;
 import org.moellava.tensor.TensorValue;
 
@@ -128,5 +131,31 @@ final class TfTestModels {
     int[] out = new int[batch * (to - from)];
     for (int b = 0; b < batch; b++) System.arraycopy(data, b * seq + from, out, b * (to - from), to - from);
     return IntTensorValue.matrix(batch, to - from, out);
+  }
+
+  /** Vision, embed and one decoder pass from an empty cache over {@code [b, s]} inputs. */
+  static Tensors.Decoded forward(TfBackend r, TensorValue pixels, int[] ids, int[] mask, int[] pos, int b,
+      int s) {
+    TensorValue features = Tensors.imageFeatures(r, pixels);
+    TensorValue embeds = Tensors.embed(r, IntTensorValue.matrix(b, s, ids), features);
+    return Tensors.decode(r, embeds, IntTensorValue.matrix(b, s, mask), IntTensorValue.matrix(b, s, pos),
+        Tensors.KvCache.empty(r.info(), b));
+  }
+
+  /** Logits of {@code part} (positions {@code from..to}) equal {@code full}'s at every unmasked position (1e-5). */
+  static void compareRealPositions(TensorValue full, TensorValue part, int[] mask, int b, int s, int from,
+      int to, int v) {
+    int len = to - from;
+    for (int row = 0; row < b; row++) {
+      for (int t = from; t < to; t++) {
+        if (mask[row * s + t] == 0) continue;
+        for (int j = 0; j < v; j++) {
+          float expected = full.data()[(row * s + t) * v + j];
+          float actual = part.data()[(row * len + t - from) * v + j];
+          assertEquals(expected, actual, 1e-5 * Math.max(1, Math.abs(expected)),
+              "logits row " + row + " position " + t + " token " + j);
+        }
+      }
+    }
   }
 }
