@@ -6,6 +6,7 @@ import org.moellava.error.InvalidInputException;
 import org.moellava.serve.http.ChatServer;
 import org.moellava.serve.http.ServerOptions;
 import org.moellava.serve.http.ServerOptions.ClientLimits;
+import org.moellava.serve.http.images.ImageUrlOptions;
 import org.moellava.serve.load.ServingModel;
 import org.moellava.serve.load.ServingModels;
 import picocli.CommandLine.Command;
@@ -84,6 +85,18 @@ public final class ServeCommand implements Runnable {
       description = "Largest 'n' (choices per request); each choice takes a batch slot (default ${DEFAULT-VALUE}).")
   int maxN;
 
+  @Option(names = "--allow-image-urls", description = "Fetch http(s) image URLs in requests (default: off, only "
+      + "data: URLs). Only public addresses are fetched: loopback, link-local (cloud metadata), private and other "
+      + "non-public addresses are refused, also after a redirect or DNS change; at most 10 MiB, within "
+      + "--image-url-timeout-seconds.")
+  boolean allowImageUrls;
+
+  @Option(names = "--image-url-timeout-seconds", defaultValue = "" + ImageUrlOptions.DEFAULT_TIMEOUT_MILLIS / 1000,
+      description = "With --allow-image-urls: the whole fetch of an image URL (connect, up to "
+          + ImageUrlOptions.DEFAULT_MAX_REDIRECTS + " redirects, body) must end within it, else 400 "
+          + "(default ${DEFAULT-VALUE}).")
+  long imageUrlTimeoutSeconds;
+
   @Override
   public void run() {
     if (idleTimeoutSeconds < 1 || bodyGraceSeconds < 0) {
@@ -94,7 +107,8 @@ public final class ServeCommand implements Runnable {
     ServerOptions options = ServerOptions.defaults().withHost(host).withPort(port)
         .withApiKey(ApiKeySource.resolve(apiKey, apiKeyFile, System.getenv(ApiKeySource.ENVIRONMENT)))
         .withClientLimits(limits).withServedModelNames(servedModelNames).withAllowedOrigins(allowedOrigins)
-        .withMaxN(maxN);
+        .withMaxN(maxN)
+        .withImageUrls(imageUrlOptions());
     ChatServer.checkOptions(options); // before the model is loaded
     EngineConfig engineConfig = new EngineConfig(maxBatch, queue);
     if (drainSeconds < 0) throw new InvalidInputException("--drain-seconds must be >= 0, got " + drainSeconds);
@@ -125,5 +139,13 @@ public final class ServeCommand implements Runnable {
     } finally {
       closed.countDown();
     }
+  }
+
+  private ImageUrlOptions imageUrlOptions() {
+    if (imageUrlTimeoutSeconds < 1) {
+      throw new InvalidInputException("--image-url-timeout-seconds must be >= 1, got " + imageUrlTimeoutSeconds);
+    }
+    ImageUrlOptions chosen = allowImageUrls ? ImageUrlOptions.publicOnly() : ImageUrlOptions.off();
+    return chosen.withTimeoutMillis(imageUrlTimeoutSeconds * 1000);
   }
 }

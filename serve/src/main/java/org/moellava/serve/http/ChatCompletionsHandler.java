@@ -23,6 +23,7 @@ import org.moellava.serve.engine.GenerationRequest;
 import org.moellava.serve.engine.GenerationResult;
 import org.moellava.serve.engine.SamplingParams;
 import org.moellava.serve.engine.TokenDecoder;
+import org.moellava.serve.http.images.ImageUrlFetcher;
 import org.moellava.serve.prompt.ChatTemplate;
 import org.moellava.serve.prompt.ImageDecoder;
 import org.slf4j.Logger;
@@ -52,6 +53,7 @@ final class ChatCompletionsHandler implements Handler {
   private final ServerOptions options;
   private final ModelInfo info;
   private final ChatRequestParser parser;
+  private final ImageUrlFetcher imageFetcher;
   private final InFlight inFlight;
   private final BoundedBody bodies;
   private final Executor workers;
@@ -60,10 +62,12 @@ final class ChatCompletionsHandler implements Handler {
   /**
    * @param servedNames the names requests may give as {@code model}, the first the one answers carry
    * @param decoder token texts for log probabilities
+   * @param imageFetcher fetches {@code http(s)} image URLs; null when the server takes only {@code data:} URLs
    */
   ChatCompletionsHandler(GenerationEngine engine, ChatTemplate template, ImageDecoder imageDecoder,
       ServerMetrics metrics, ServerOptions options, InFlight inFlight, BoundedBody bodies, Executor workers,
-      List<String> servedNames, TokenDecoder decoder) {
+      List<String> servedNames, TokenDecoder decoder, ImageUrlFetcher imageFetcher) {
+    this.imageFetcher = imageFetcher;
     this.decoder = decoder;
     this.inFlight = inFlight;
     this.bodies = bodies;
@@ -75,7 +79,7 @@ final class ChatCompletionsHandler implements Handler {
     this.options = options;
     this.info = engine.info();
     this.parser = new ChatRequestParser(options.maxImageBytes(), servedNames, options.maxN(), info.vocabSize(),
-        info.imageTokenId());
+        info.imageTokenId(), imageFetcher != null);
   }
 
   @Override
@@ -131,8 +135,11 @@ final class ChatCompletionsHandler implements Handler {
     ChatRequest request = parser.parse(body);
     float[] pixels = null;
     if (request.image() != null) {
+      byte[] encoded = request.image() instanceof ImageInput.Url url
+          ? imageFetcher.fetch(url.url(), url.param()) // off the engine: this request's worker waits, no one else
+          : ((ImageInput.Inline) request.image()).bytes();
       try {
-        pixels = imageDecoder.decode(request.image());
+        pixels = imageDecoder.decode(encoded);
       } catch (InvalidInputException e) {
         throw ApiException.invalid("messages", "invalid_image", e.getMessage());
       }

@@ -85,8 +85,8 @@ enum ChatField {
   ROLE(Scope.MESSAGE, "role", Handling.HONOURED,
       "`system`, `developer` (the same as `system`), `user`, `assistant`; `tool` and `function`: 400"),
   CONTENT(Scope.MESSAGE, "content", Handling.HONOURED,
-      "a string or parts: `text`, `image_url` (a `data:` URL; http(s) URLs: 400; `detail` is ignored); other "
-          + "part types: 400"),
+      "a string or parts: `text`, `image_url` (a `data:` URL; an http(s) URL with `--allow-image-urls`, else "
+          + "400; `detail` is ignored); other part types: 400"),
   NAME(Scope.MESSAGE, "name", Handling.IGNORED, "the chat template has no participant names", JsonKind.STRING),
   REFUSAL(Scope.MESSAGE, "refusal", Handling.IGNORED, "an earlier assistant refusal; not put in the prompt",
       JsonKind.STRING),

@@ -9,7 +9,7 @@ import org.moellava.serve.prompt.ChatMessage;
  *
  * @param model the served name the answer carries (the first served name; the request's is checked against all)
  * @param messages the conversation (roles checked; {@code developer} is given as {@code system})
- * @param image the encoded image from a data URL, or null
+ * @param image the image: a data URL's bytes or an http(s) URL to fetch; null for none
  * @param temperature 0..2 (default 1)
  * @param topP (0, 1] (default 1)
  * @param topK 0 for off (extension)
@@ -29,7 +29,7 @@ import org.moellava.serve.prompt.ChatMessage;
 record ChatRequest(
     String model,
     List<ChatMessage> messages,
-    byte[] image,
+    ImageInput image,
     double temperature,
     double topP,
     int topK,

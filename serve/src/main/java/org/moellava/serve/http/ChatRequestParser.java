@@ -23,7 +23,10 @@ final class ChatRequestParser {
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
   private static final int MAX_STOP_STRINGS = 4;
 
+  private static final int MAX_URL_LENGTH = 8192;
+
   private final int maxImageBytes;
+  private final boolean imageUrlsAllowed;
   private final List<String> servedNames;
   private final int maxN;
   private final int vocabSize;
@@ -34,9 +37,12 @@ final class ChatRequestParser {
    * @param maxN the largest {@code n}
    * @param vocabSize the model's vocabulary, for {@code logit_bias} ids
    * @param imageTokenId the image placeholder, which {@code logit_bias} may not name
+   * @param imageUrlsAllowed whether {@code http(s)} image URLs are taken (to be fetched), else refused
    */
-  ChatRequestParser(int maxImageBytes, List<String> servedNames, int maxN, int vocabSize, int imageTokenId) {
+  ChatRequestParser(int maxImageBytes, List<String> servedNames, int maxN, int vocabSize, int imageTokenId,
+      boolean imageUrlsAllowed) {
     this.maxImageBytes = maxImageBytes;
+    this.imageUrlsAllowed = imageUrlsAllowed;
     this.servedNames = List.copyOf(servedNames);
     this.maxN = maxN;
     this.vocabSize = vocabSize;
@@ -59,7 +65,7 @@ final class ChatRequestParser {
     checkFields(root, ChatField.Scope.REQUEST, "");
     String model = model(root);
     int n = n(root);
-    List<byte[]> images = new ArrayList<>();
+    List<ImageInput> images = new ArrayList<>();
     List<ChatMessage> messages = messages(root, images);
     Integer maxTokens = optionalInt(root, "max_tokens");
     Integer maxCompletionTokens = optionalInt(root, "max_completion_tokens");
@@ -281,7 +287,7 @@ final class ChatRequestParser {
     }
   }
 
-  private List<ChatMessage> messages(JsonNode root, List<byte[]> images) {
+  private List<ChatMessage> messages(JsonNode root, List<ImageInput> images) {
     JsonNode node = root.get("messages");
     if (node == null || node.isNull()) {
       throw ApiException.invalid("messages", "missing_required_parameter", "messages is required");
@@ -319,7 +325,7 @@ final class ChatRequestParser {
     return messages;
   }
 
-  private ChatMessage content(JsonNode content, String role, String at, List<byte[]> images) {
+  private ChatMessage content(JsonNode content, String role, String at, List<ImageInput> images) {
     if (content == null || content.isNull()) {
       if (role.equals("assistant")) {
         return new ChatMessage(role, "", false);
@@ -357,7 +363,7 @@ final class ChatRequestParser {
             throw ApiException.invalid(partAt + ".image_url.url", "invalid_type",
                 partAt + ".image_url.url must be a string");
           }
-          images.add(dataUrl(url.asText(), partAt + ".image_url.url"));
+          images.add(image(url.asText(), partAt + ".image_url.url"));
           hasImage = true;
         }
         default -> throw ApiException.invalid(partAt + ".type", "invalid_value",
@@ -367,12 +373,38 @@ final class ChatRequestParser {
     return new ChatMessage(role, text.toString(), hasImage);
   }
 
+  /** A {@code data:} URL's bytes, or an {@code http(s)} URL when the server fetches them. */
+  private ImageInput image(String url, String param) {
+    if (url.startsWith("data:")) {
+      return new ImageInput.Inline(dataUrl(url, param));
+    }
+    String lower = url.length() > 8 ? url.substring(0, 8).toLowerCase(java.util.Locale.ROOT) : url;
+    if (!lower.startsWith("http://") && !lower.startsWith("https://")) {
+      throw ApiException.invalid(param, "unsupported_image_url",
+          "image URLs must be data:" + (imageUrlsAllowed ? ", http: or https:" : "") + " URLs");
+    }
+    if (!imageUrlsAllowed) {
+      throw ApiException.invalid(param, "unsupported_image_url", "this server fetches no image URLs (it was "
+          + "started without --allow-image-urls); send the image as a data:image/...;base64 URL");
+    }
+    if (url.length() > MAX_URL_LENGTH) {
+      throw ApiException.invalid(param, "invalid_image_url", "image URL is longer than " + MAX_URL_LENGTH
+          + " characters");
+    }
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      throw ApiException.invalid(param, "invalid_image_url", "image URL is not a valid URL: " + oneLine(e.getMessage()));
+    }
+    if (uri.getHost() == null) {
+      throw ApiException.invalid(param, "invalid_image_url", "image URL names no host");
+    }
+    return new ImageInput.Url(uri, param);
+  }
+
   /** The bytes of a {@code data:<type>;base64,<data>} URL. */
   private byte[] dataUrl(String url, String param) {
-    if (!url.startsWith("data:")) {
-      throw ApiException.invalid(param, "unsupported_image_url",
-          "only data: URLs with base64 images are accepted; the server fetches nothing");
-    }
     int comma = url.indexOf(',');
     if (comma < 0 || !url.substring(0, comma).endsWith(";base64")) {
       throw ApiException.invalid(param, "invalid_image_url", "image URL must look like data:image/png;base64,...");

@@ -18,6 +18,7 @@ import org.moellava.runtime.ModelInfo;
 import org.moellava.serve.engine.EngineConfig;
 import org.moellava.serve.engine.GenerationEngine;
 import org.moellava.serve.engine.TokenDecoder;
+import org.moellava.serve.http.images.ImageUrlFetcher;
 import org.moellava.serve.prompt.ChatTemplate;
 import org.moellava.serve.prompt.ImageDecoder;
 import org.moellava.serve.prompt.PromptTokenizer;
@@ -58,6 +59,7 @@ public final class ChatServer implements AutoCloseable {
   private static final String API_ERROR = "moellava.apiError";
   /** The names requests may give as {@code model}; the first is the one answers carry. */
   private final List<String> servedNames;
+  private final ImageUrlFetcher imageFetcher;
 
   /**
    * A server over {@code backend} with its own engine and metrics; {@link #close()} closes the engine (not
@@ -75,18 +77,25 @@ public final class ChatServer implements AutoCloseable {
     ServerMetrics metrics = new ServerMetrics(backend.info());
     GenerationEngine engine = new GenerationEngine(backend, decoder, engineConfig, metrics);
     metrics.bind(engine);
+    ImageUrlFetcher imageFetcher = null;
     try {
+      imageFetcher = options.imageUrls().enabled()
+          ? new ImageUrlFetcher(options.imageUrls(), options.maxImageBytes(), options.retryAfterSeconds()) : null;
       return new ChatServer(engine, new ChatTemplate(tokenizer, backend.info(), systemPrompt), imageDecoder, decoder,
-          metrics, options);
+          metrics, options, imageFetcher);
     } catch (RuntimeException e) {
+      if (imageFetcher != null) {
+        imageFetcher.close();
+      }
       engine.close();
       throw e;
     }
   }
 
   private ChatServer(GenerationEngine engine, ChatTemplate template, ImageDecoder imageDecoder, TokenDecoder decoder,
-      ServerMetrics metrics, ServerOptions options) {
+      ServerMetrics metrics, ServerOptions options, ImageUrlFetcher imageFetcher) {
     this.engine = engine;
+    this.imageFetcher = imageFetcher;
     this.metrics = metrics;
     this.options = options;
     this.servedNames = options.servedModelNames().isEmpty() ? List.of(engine.info().modelId())
@@ -142,7 +151,7 @@ public final class ChatServer implements AutoCloseable {
     });
     app.post("/v1/chat/completions",
         new ChatCompletionsHandler(engine, template, imageDecoder, metrics, options, inFlight, bodies, workers,
-            servedNames, decoder));
+            servedNames, decoder, imageFetcher));
     if (cors.enabled()) {
       app.options("/*", cors::preflight);
     }
@@ -213,6 +222,9 @@ public final class ChatServer implements AutoCloseable {
       app.stop();
     } finally {
       bodies.close();
+      if (imageFetcher != null) {
+        imageFetcher.close();
+      }
       engine.close();
     }
   }

@@ -1,6 +1,7 @@
 package org.moellava.serve.http;
 
 import org.moellava.error.InvalidInputException;
+import org.moellava.serve.http.images.ImageUrlOptions;
 
 /**
  * HTTP server settings.
@@ -19,6 +20,7 @@ import org.moellava.error.InvalidInputException;
  * @param allowedOrigins browser origins ({@code scheme://host[:port]}) allowed to call the server cross-origin
  *     (CORS); empty for none, {@code *} for any (only with an api key)
  * @param maxN the largest {@code n} (choices per request) a request may ask for
+ * @param imageUrls whether {@code http(s)} image URLs are fetched (off by default) and within which limits
  */
 public record ServerOptions(
     String host,
@@ -32,7 +34,8 @@ public record ServerOptions(
     ClientLimits clientLimits,
     java.util.List<String> servedModelNames,
     java.util.List<String> allowedOrigins,
-    int maxN) {
+    int maxN,
+    ImageUrlOptions imageUrls) {
 
   /** Default of {@link #maxN()}. */
   public static final int DEFAULT_MAX_N = 4;
@@ -61,6 +64,9 @@ public record ServerOptions(
     if (maxN < 1 || maxN > MAX_N_LIMIT) {
       throw new InvalidInputException("max n must be in [1, " + MAX_N_LIMIT + "], got " + maxN);
     }
+    if (imageUrls == null) {
+      imageUrls = ImageUrlOptions.off();
+    }
   }
 
   private static java.util.List<String> servedModelNames(java.util.List<String> names) {
@@ -82,53 +88,59 @@ public record ServerOptions(
 
   /**
    * Loopback on port 8000, no api key, 20 MiB bodies, 10 MiB / 16 Mpixel images, 256 tokens, default
-   * {@link ClientLimits}, the model's id as its name, no CORS, n up to {@link #DEFAULT_MAX_N}.
+   * {@link ClientLimits}, the model's id as its name, no CORS, n up to {@link #DEFAULT_MAX_N}, no image URLs.
    */
   public static ServerOptions defaults() {
     return new ServerOptions("127.0.0.1", 8000, null, 20 << 20, 10 << 20, 4096L * 4096, 256, 1,
-        ClientLimits.defaults(), java.util.List.of(), java.util.List.of(), DEFAULT_MAX_N);
+        ClientLimits.defaults(), java.util.List.of(), java.util.List.of(), DEFAULT_MAX_N, ImageUrlOptions.off());
   }
 
   public ServerOptions withHost(String newHost) {
     return new ServerOptions(newHost, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN);
+        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN, imageUrls);
   }
 
   public ServerOptions withPort(int newPort) {
     return new ServerOptions(host, newPort, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN);
+        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN, imageUrls);
   }
 
   public ServerOptions withApiKey(String newApiKey) {
     return new ServerOptions(host, port, newApiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN);
+        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN, imageUrls);
   }
 
   public ServerOptions withLimits(int newMaxBodyBytes, int newMaxImageBytes, long newMaxImagePixels) {
     return new ServerOptions(host, port, apiKey, newMaxBodyBytes, newMaxImageBytes, newMaxImagePixels,
-        defaultMaxTokens, retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN);
+        defaultMaxTokens, retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN, imageUrls);
   }
 
   public ServerOptions withClientLimits(ClientLimits newClientLimits) {
     return new ServerOptions(host, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, newClientLimits, servedModelNames, allowedOrigins, maxN);
+        retryAfterSeconds, newClientLimits, servedModelNames, allowedOrigins, maxN, imageUrls);
   }
 
   /** The names requests may use for the model (empty: the model's own id). */
   public ServerOptions withServedModelNames(java.util.List<String> names) {
     return new ServerOptions(host, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, clientLimits, names, allowedOrigins, maxN);
+        retryAfterSeconds, clientLimits, names, allowedOrigins, maxN, imageUrls);
   }
 
   /** The browser origins allowed cross-origin (CORS); empty turns CORS off. */
   public ServerOptions withAllowedOrigins(java.util.List<String> origins) {
     return new ServerOptions(host, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, clientLimits, servedModelNames, origins, maxN);
+        retryAfterSeconds, clientLimits, servedModelNames, origins, maxN, imageUrls);
   }
 
   public ServerOptions withMaxN(int newMaxN) {
     return new ServerOptions(host, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
-        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, newMaxN);
+        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, newMaxN, imageUrls);
+  }
+
+  /** Whether and how {@code http(s)} image URLs are fetched ({@link ImageUrlOptions#off()} by default). */
+  public ServerOptions withImageUrls(ImageUrlOptions options) {
+    return new ServerOptions(host, port, apiKey, maxBodyBytes, maxImageBytes, maxImagePixels, defaultMaxTokens,
+        retryAfterSeconds, clientLimits, servedModelNames, allowedOrigins, maxN, options);
   }
 
   /**
