@@ -181,7 +181,11 @@ public final class ImageUrlFetcher implements AutoCloseable {
         if (why == null) {
           allowed.add(socket);
         } else if (refusal == null) {
-          refusal = "image URL host " + host + " is " + address.getHostAddress() + ", " + why;
+          String literal = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+          boolean isLiteral = literal.equalsIgnoreCase(address.getHostAddress()) || literal.indexOf(':') >= 0
+              || literal.chars().allMatch(c -> c == '.' || Character.isDigit(c));
+          refusal = "image URL host " + host + (isLiteral ? " is " : " resolves to " + address.getHostAddress()
+              + ", ") + why;
         }
       }
       if (refusal != null) { // one refused address refuses the host: its DNS answer points inside
