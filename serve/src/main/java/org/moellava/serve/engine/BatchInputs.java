@@ -67,20 +67,44 @@ final class BatchInputs {
   }
 
   /**
-   * A decode step: row b feeds {@code lastTokens[b]} ({@code [B, 1]}) at position {@code caches.get(b).length()};
-   * the pasts of the caches, of different lengths, are copied right-aligned into {@code [B, Hkv, past, hd]}
-   * with past the longest, and the mask {@code [B, past + 1]} is 0 on each row's left padding.
+   * A decode step: row b feeds {@code lastTokens[b]} ({@code [B, 1]}) at position {@code caches.get(b).length()}
+   * over its cached past; see {@link #continuation}.
    */
   PackedBatch step(int[] lastTokens, List<KvCache> caches) {
+    List<int[]> tokens = new ArrayList<>(lastTokens.length);
+    for (int token : lastTokens) {
+      tokens.add(new int[] {token});
+    }
+    return continuation(tokens, caches);
+  }
+
+  /**
+   * New tokens over cached pasts (a decode step, or a prompt's rest after a prefix-cache hit): row b feeds
+   * {@code tokens.get(b)}, S tokens for every row, at positions {@code caches.get(b).length()}, ... The pasts, of
+   * different lengths, are copied right-aligned into {@code [B, Hkv, past, hd]} with past the longest, and the
+   * mask {@code [B, past + S]} is 0 on each row's left padding: the backend contract's layout (padding only on
+   * the left), which rows with different numbers of new tokens could not keep.
+   *
+   * @throws IllegalArgumentException if the rows feed different numbers of tokens
+   */
+  PackedBatch continuation(List<int[]> tokens, List<KvCache> caches) {
     int n = caches.size();
     int past = 0;
-    for (KvCache cache : caches) {
-      past = Math.max(past, cache.length());
+    int seq = 0;
+    for (int b = 0; b < n; b++) {
+      past = Math.max(past, caches.get(b).length());
+      seq = Math.max(seq, tokens.get(b).length);
     }
-    int total = past + 1;
-    idStore = grow(idStore, n);
+    for (int[] row : tokens) {
+      if (row.length != seq) {
+        throw new IllegalArgumentException("every row of a continuation feeds the same number of tokens; got "
+            + row.length + " and " + seq);
+      }
+    }
+    int total = past + seq;
+    idStore = grow(idStore, (long) n * seq);
     maskStore = grow(maskStore, (long) n * total);
-    positionStore = grow(positionStore, n);
+    positionStore = grow(positionStore, (long) n * seq);
     long pastElements = (long) n * info.kvWidth() * past; // [B, Hkv, past, hd]
     for (int layer = 0; layer < info.numLayers(); layer++) {
       pastKeyStore[layer] = grow(pastKeyStore[layer], pastElements);
@@ -89,10 +113,13 @@ final class BatchInputs {
     for (int b = 0; b < n; b++) {
       KvCache cache = caches.get(b);
       int length = cache.length();
-      idStore.put(b, lastTokens[b]);
-      positionStore.put(b, length);
+      int[] row = tokens.get(b);
+      for (int t = 0; t < seq; t++) { // [B, S]
+        idStore.put(b * seq + t, row[t]);
+        positionStore.put(b * seq + t, length + t);
+      }
       for (int t = 0; t < total; t++) {
-        maskStore.put(b * total + t, t < past - length ? 0 : 1); // [B, past + 1], left padding
+        maskStore.put(b * total + t, t < past - length ? 0 : 1); // [B, past + S], left padding
       }
       cache.copyPastInto(pastKeyStore, pastValueStore, b, past);
     }
@@ -102,8 +129,8 @@ final class BatchInputs {
       pastKeys.add(Tensors.view(pastKeyStore[layer], (int) pastElements));
       pastValues.add(Tensors.view(pastValueStore[layer], (int) pastElements));
     }
-    return new PackedBatch(n, 1, past, Tensors.view(idStore, n), Tensors.view(maskStore, n * total),
-        Tensors.view(positionStore, n), pastKeys, pastValues);
+    return new PackedBatch(n, seq, past, Tensors.view(idStore, n * seq), Tensors.view(maskStore, n * total),
+        Tensors.view(positionStore, n * seq), pastKeys, pastValues);
   }
 
   /** The images of the rows that have one ({@code null}: none), in row order: {@code pixel_values [I, 3, H, W]}. */

@@ -51,31 +51,52 @@ final class BatchStep {
     this.banned = new int[] {info.imageTokenId()};
   }
 
-  /** Prefills {@code group}: prompts {@code [B, S]} left-padded to the longest, no past; samples each first token. */
+  /**
+   * Prefills {@code group}: each row's prompt positions not yet in its KV cache, {@code [B, S]}; samples each first
+   * token. Either no row has cached positions (prompts left-padded to the longest, past 0) or the rows have rests
+   * of one length after prefix-cache hits (over their cached pasts; in practice one row). The vision tower runs
+   * for the rows whose rest holds the image's tokens.
+   */
   void prefill(List<Sequence> group) {
     int n = group.size();
-    List<int[]> prompts = new ArrayList<>(n);
+    List<int[]> rests = new ArrayList<>(n);
     List<float[]> pixels = new ArrayList<>(n);
-    int[] promptLengths = new int[n];
-    int promptTokens = 0;
+    List<KvCache> caches = new ArrayList<>(n);
+    int[] restLengths = new int[n];
+    int computed = 0;
+    boolean anyCached = false;
     for (int b = 0; b < n; b++) {
-      GenerationRequest request = group.get(b).request;
-      prompts.add(request.promptIds());
-      pixels.add(request.pixelValues());
-      promptLengths[b] = request.promptIds().length;
-      promptTokens += promptLengths[b];
+      Sequence s = group.get(b);
+      int[] prompt = s.request.promptIds();
+      int cached = s.cache.length();
+      int[] rest = cached == 0 ? prompt : java.util.Arrays.copyOfRange(prompt, cached, prompt.length);
+      rests.add(rest);
+      pixels.add(holdsImage(rest) ? s.request.pixelValues() : null);
+      caches.add(s.cache);
+      restLengths[b] = rest.length;
+      computed += rest.length;
+      anyCached |= cached > 0;
     }
-    PackedBatch batch = inputs.prompts(prompts); // [B, S]
+    PackedBatch batch = anyCached ? inputs.continuation(rests, caches) : inputs.prompts(rests); // [B, S]
     int seq = batch.seq();
     FloatBuffer features = imageFeatures(pixels); // [B, P, D] or null
     FloatBuffer embeds = backend.embed(batch.ids(), n, seq, features); // [B, S, D]
     checks.embeds(embeds, n, seq);
     DecoderOutput out = backend.decode(batch.decoderInput(embeds));
-    checks.decoderOutput(out, n, seq, 0);
+    checks.decoderOutput(out, n, seq, batch.past());
     observer.decoderCall(n, true);
-    observer.promptTokens(promptTokens);
-    experts.reportLoad(out, seq, promptLengths);
-    sampleRows(group, out, seq, seq, promptLengths);
+    observer.promptTokens(computed);
+    experts.reportLoad(out, seq, restLengths);
+    sampleRows(group, out, seq, batch.past() + seq, restLengths);
+  }
+
+  private boolean holdsImage(int[] tokens) {
+    for (int token : tokens) {
+      if (token == info.imageTokenId()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** One decode step of {@code batch}: {@code [B, 1]} last tokens over pasts left-padded to the longest. */

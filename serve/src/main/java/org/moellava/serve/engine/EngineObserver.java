@@ -8,6 +8,9 @@ public interface EngineObserver {
   /** Prompt tokens processed. */
   default void promptTokens(int count) {}
 
+  /** A prompt of {@code promptTokens} took {@code cachedTokens} of them from the prefix cache (0: a miss). */
+  default void prefixCacheLookup(int promptTokens, int cachedTokens) {}
+
   /** One token was generated. */
   default void tokenGenerated() {}
 

@@ -78,7 +78,7 @@ public final class GenerationEngine implements AutoCloseable {
    */
   public GenerationHandle submit(GenerationRequest request, GenerationListener listener) {
     validator.check(request);
-    Sequence sequence = new Sequence(scheduler, request, listener, decoder);
+    Sequence sequence = new Sequence(scheduler, request, listener, decoder, scheduler.cachesPrefixes());
     scheduler.enqueue(sequence);
     return sequence;
   }

@@ -13,6 +13,8 @@ import java.util.List;
  * @param routedExperts per generated token, {@code [moeLayer][k]} (see {@link GeneratedToken})
  * @param timeToFirstTokenNanos from submission to the first token, or -1 without one
  * @param logprobs per generated token (as {@code tokenIds}) when the request asked for them, else empty
+ * @param cachedPromptTokens prompt tokens whose keys and values came from the prefix cache (OpenAI's
+ *     {@code usage.prompt_tokens_details.cached_tokens})
  */
 public record GenerationResult(
     String requestId,
@@ -22,17 +24,18 @@ public record GenerationResult(
     int promptTokens,
     List<int[][]> routedExperts,
     long timeToFirstTokenNanos,
-    List<TokenLogprobs> logprobs) {
+    List<TokenLogprobs> logprobs,
+    int cachedPromptTokens) {
 
   public GenerationResult {
     routedExperts = List.copyOf(routedExperts);
     logprobs = List.copyOf(logprobs);
   }
 
-  /** A result without log probabilities. */
+  /** A result without log probabilities or cached prompt tokens. */
   public GenerationResult(String requestId, int[] tokenIds, String text, FinishReason finishReason, int promptTokens,
       List<int[][]> routedExperts, long timeToFirstTokenNanos) {
-    this(requestId, tokenIds, text, finishReason, promptTokens, routedExperts, timeToFirstTokenNanos, List.of());
+    this(requestId, tokenIds, text, finishReason, promptTokens, routedExperts, timeToFirstTokenNanos, List.of(), 0);
   }
 
   /** Generated tokens, counted as the OpenAI API's {@code completion_tokens}. */

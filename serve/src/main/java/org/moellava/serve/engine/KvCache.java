@@ -94,4 +94,41 @@ final class KvCache {
       }
     }
   }
+
+  /** A copy of positions {@code [start, start + count)}: per layer keys and values {@code [Hkv, count, hd]}. */
+  PrefixCache.Block copyBlock(int start, int count) {
+    if (start + count > length) {
+      throw new IllegalStateException("positions " + start + ".." + (start + count) + " are not cached (" + length
+          + " are)");
+    }
+    float[][] blockKeys = new float[numLayers][heads * count * headDim];
+    float[][] blockValues = new float[numLayers][heads * count * headDim];
+    for (int layer = 0; layer < numLayers; layer++) {
+      for (int h = 0; h < heads; h++) {
+        int src = (h * capacity + start) * headDim; // [Hkv, capacity, hd]
+        keys[layer].get(src, blockKeys[layer], h * count * headDim, count * headDim);
+        values[layer].get(src, blockValues[layer], h * count * headDim, count * headDim);
+      }
+    }
+    return new PrefixCache.Block(blockKeys, blockValues);
+  }
+
+  /** Appends {@code blocks} (each {@link PrefixCache#BLOCK_TOKENS} positions) after the cached positions. */
+  void append(java.util.List<PrefixCache.Block> blocks) {
+    int count = PrefixCache.BLOCK_TOKENS;
+    if (length + (long) blocks.size() * count > capacity) {
+      throw new IllegalStateException("KV cache overflow: " + length + " + " + blocks.size() * count
+          + " positions exceed the context " + capacity);
+    }
+    for (PrefixCache.Block block : blocks) {
+      for (int layer = 0; layer < numLayers; layer++) {
+        for (int h = 0; h < heads; h++) {
+          int dst = (h * capacity + length) * headDim; // [Hkv, capacity, hd]
+          keys[layer].put(dst, block.keys()[layer], h * count * headDim, count * headDim);
+          values[layer].put(dst, block.values()[layer], h * count * headDim, count * headDim);
+        }
+      }
+      length += count;
+    }
+  }
 }

@@ -43,6 +43,7 @@ final class Scheduler implements BatchStep.Rows {
   private final BlockingQueue<Sequence> queue;
   private final List<Sequence> active = new ArrayList<>(); // scheduler thread only
   private final ArrayDeque<KvCache> freeSlots = new ArrayDeque<>(); // scheduler thread only
+  private final PrefixCache prefixes; // scheduler thread only; null when off
   private final Thread thread;
   private volatile boolean running = true;
   private volatile int activeCount;
@@ -53,6 +54,7 @@ final class Scheduler implements BatchStep.Rows {
     this.observer = observer;
     this.step = new BatchStep(backend, observer, this);
     this.queue = new ArrayBlockingQueue<>(config.maxQueue());
+    this.prefixes = config.prefixCacheBytes() > 0 ? new PrefixCache(info, config.prefixCacheBytes()) : null;
     this.thread = new Thread(this::loop, "moellava-scheduler");
     this.thread.setDaemon(true);
   }
@@ -83,6 +85,11 @@ final class Scheduler implements BatchStep.Rows {
     if (queue.remove(sequence)) {
       sequence.sendFinish(FinishReason.CANCELLED);
     }
+  }
+
+  /** Whether prompts reuse the keys and values of earlier prompts' blocks. */
+  boolean cachesPrefixes() {
+    return prefixes != null;
   }
 
   int queueDepth() {
@@ -167,6 +174,7 @@ final class Scheduler implements BatchStep.Rows {
       KvCache slot = freeSlots.isEmpty() ? new KvCache(info) : freeSlots.poll();
       slot.reset();
       s.cache = slot;
+      reuseCachedPrefix(s);
       active.add(s);
       started.add(s);
     }
@@ -174,6 +182,10 @@ final class Scheduler implements BatchStep.Rows {
     List<Sequence> group = new ArrayList<>();
     int longest = 0;
     for (Sequence s : started) {
+      if (s.cachedPromptTokens > 0) { // its rest goes over its own past: alone, to keep padding on the left
+        runOrIsolate(List.of(s), step::prefill);
+        continue;
+      }
       int length = s.request.promptIds().length;
       if (!group.isEmpty() && (long) (group.size() + 1) * Math.max(longest, length) > PREFILL_TOKEN_BUDGET) {
         runOrIsolate(group, step::prefill);
@@ -186,6 +198,30 @@ final class Scheduler implements BatchStep.Rows {
     if (!group.isEmpty()) {
       runOrIsolate(group, step::prefill);
     }
+    for (Sequence s : started) {
+      keepPrefix(s); // at once, so that requests arriving while this one decodes find its prompt
+    }
+  }
+
+  /** Fills the new sequence's slot with the longest run of its prompt's blocks the prefix cache holds. */
+  private void reuseCachedPrefix(Sequence s) {
+    if (prefixes == null) {
+      return;
+    }
+    int[] prompt = s.request.promptIds();
+    int reusable = PrefixCache.reusableLength(prompt, info.imageTokenId());
+    List<PrefixCache.Block> hit = prefixes.lookup(prefixes.names(prompt, reusable, s.imageDigest));
+    s.cache.append(hit);
+    s.cachedPromptTokens = hit.size() * PrefixCache.BLOCK_TOKENS;
+    observer.prefixCacheLookup(prompt.length, s.cachedPromptTokens);
+  }
+
+  /** Offers the full blocks of what the sequence's slot holds (prompt, then generated tokens) to the prefix cache. */
+  private void keepPrefix(Sequence s) {
+    if (prefixes == null || !active.contains(s) || s.cache.length() < s.request.promptIds().length) {
+      return; // off, or the sequence failed or ended before its prompt was cached
+    }
+    prefixes.store(prefixes.names(s.tokens(), s.cache.length(), s.imageDigest), s.cache);
   }
 
   /**
@@ -231,6 +267,7 @@ final class Scheduler implements BatchStep.Rows {
     String delta = s.settle(info.eosTokenId());
     s.sendToken(new GeneratedToken(s.count - 1, token, delta, experts, logprobs));
     if (s.finishReason() != null) {
+      keepPrefix(s); // the answer too: the next turn of the chat starts with it
       release(s);
       s.sendFinish(s.finishReason());
     }

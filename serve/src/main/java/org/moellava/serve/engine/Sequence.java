@@ -25,11 +25,21 @@ final class Sequence implements GenerationHandle {
   private volatile boolean cancelled;
   private FinishReason finish;
   KvCache cache;
+  /** The digest of the image's pixel values when prefix caching is on and there is an image, else null. */
+  final byte[] imageDigest;
+  /** Prompt positions whose keys and values came from the prefix cache. */
+  int cachedPromptTokens;
   int count;
   long timeToFirstTokenNanos = -1;
 
-  Sequence(Scheduler scheduler, GenerationRequest request, GenerationListener listener, TokenDecoder decoder) {
+  /**
+   * @param digestImage whether to hash the image for the prefix cache (on the caller's thread, not the scheduler's)
+   */
+  Sequence(Scheduler scheduler, GenerationRequest request, GenerationListener listener, TokenDecoder decoder,
+      boolean digestImage) {
     this.scheduler = scheduler;
+    this.imageDigest = digestImage && request.pixelValues() != null
+        ? PrefixCache.imageDigest(request.pixelValues()) : null;
     this.request = request;
     this.listener = listener;
     this.submittedNanos = System.nanoTime();
@@ -47,6 +57,14 @@ final class Sequence implements GenerationHandle {
   @Override
   public boolean isCancelled() {
     return cancelled;
+  }
+
+  /** The prompt and the generated tokens so far, in order. */
+  int[] tokens() {
+    int[] prompt = request.promptIds();
+    int[] all = Arrays.copyOf(prompt, prompt.length + count);
+    System.arraycopy(generated, 0, all, prompt.length, count);
+    return all;
   }
 
   /** The token to feed at the next decode step. */
@@ -122,6 +140,6 @@ final class Sequence implements GenerationHandle {
   private GenerationResult result(FinishReason reason) {
     int[] tokens = Arrays.copyOf(generated, count);
     return new GenerationResult(request.requestId(), tokens, text.text(), reason, request.promptIds().length,
-        routed, timeToFirstTokenNanos, logprobs);
+        routed, timeToFirstTokenNanos, logprobs, cachedPromptTokens);
   }
 }

@@ -204,9 +204,13 @@ final class ChatResponses {
     return layers;
   }
 
-  /** The prompt once (every choice shares it), the completion tokens of all choices. */
+  /**
+   * The prompt once (every choice shares it), the completion tokens of all choices, and in
+   * {@code prompt_tokens_details.cached_tokens} the prompt tokens the first choice took from the prefix cache.
+   */
   private static ObjectNode usage(List<GenerationResult> results) {
     int prompt = results.isEmpty() ? 0 : results.get(0).promptTokens();
+    int cached = results.isEmpty() ? 0 : results.get(0).cachedPromptTokens();
     int completion = 0;
     for (GenerationResult r : results) {
       completion += r.completionTokens();
@@ -215,6 +219,7 @@ final class ChatResponses {
     usage.put("prompt_tokens", prompt);
     usage.put("completion_tokens", completion);
     usage.put("total_tokens", prompt + completion);
+    usage.putObject("prompt_tokens_details").put("cached_tokens", cached);
     return usage;
   }
 }

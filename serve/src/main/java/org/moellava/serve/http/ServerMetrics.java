@@ -21,6 +21,9 @@ import org.moellava.serve.engine.GenerationEngine;
  *   <li>{@code moellava_time_to_first_token_seconds} histogram;
  *   <li>{@code moellava_generated_tokens_total} and {@code moellava_prompt_tokens_total} counters (tokens/s
  *       is their {@code rate()});
+ *   <li>{@code moellava_prefix_cache_queries_total} and {@code moellava_prefix_cache_hits_total} counters: prompt
+ *       tokens looked up in the prefix cache and found there (vLLM's {@code prefix_cache_queries/hits}; the hit rate
+ *       is their ratio; {@code moellava_prompt_tokens_total} counts the prompt tokens computed);
  *   <li>{@code moellava_queue_depth} and {@code moellava_active_sequences} gauges;
  *   <li>{@code moellava_batch_size} histogram of decoder calls, tagged {@code phase} (prefill, decode);
  *   <li>{@code moellava_expert_tokens_total} counter tagged {@code layer} and {@code expert}: expert load;
@@ -34,6 +37,8 @@ public final class ServerMetrics implements EngineObserver {
   private final Timer timeToFirstToken;
   private final Counter generatedTokens;
   private final Counter promptTokens;
+  private final Counter prefixQueries;
+  private final Counter prefixHits;
   private final DistributionSummary prefillBatch;
   private final DistributionSummary decodeBatch;
   private final Counter[][] expertTokens; // [moe ordinal][expert]
@@ -44,7 +49,11 @@ public final class ServerMetrics implements EngineObserver {
         .description("time from request to first generated token").publishPercentileHistogram()
         .maximumExpectedValue(Duration.ofMinutes(2)).register(registry);
     generatedTokens = Counter.builder("moellava.generated.tokens").description("generated tokens").register(registry);
-    promptTokens = Counter.builder("moellava.prompt.tokens").description("prompt tokens processed").register(registry);
+    promptTokens = Counter.builder("moellava.prompt.tokens").description("prompt tokens computed").register(registry);
+    prefixQueries = Counter.builder("moellava.prefix.cache.queries")
+        .description("prompt tokens looked up in the prefix cache").register(registry);
+    prefixHits = Counter.builder("moellava.prefix.cache.hits")
+        .description("prompt tokens found in the prefix cache").register(registry);
     prefillBatch = batchSummary("prefill");
     decodeBatch = batchSummary("decode");
     moeOrdinalOfLayer = new int[info.numLayers()];
@@ -106,6 +115,12 @@ public final class ServerMetrics implements EngineObserver {
   @Override
   public void promptTokens(int count) {
     promptTokens.increment(count);
+  }
+
+  @Override
+  public void prefixCacheLookup(int promptTokenCount, int cachedTokens) {
+    prefixQueries.increment(promptTokenCount);
+    prefixHits.increment(cachedTokens);
   }
 
   @Override
