@@ -80,7 +80,7 @@ public final class MoeLlava implements AutoCloseable {
     ModelInfo info = model.backend().info();
     this.template = new ChatTemplate(model.tokenizer(), info, model.systemPrompt());
     this.engine = new GenerationEngine(model.backend(), model.decoder(),
-        new EngineConfig(options.maxBatch(), options.maxQueue()), EngineObserver.NONE);
+        new EngineConfig(options.maxBatch(), options.maxQueue(), options.prefixCacheBytes()), EngineObserver.NONE);
     this.details = new ModelDetails(info.modelId(), model.backend().name(), info.vocabSize(), info.maxContext(),
         info.imageSize(), info.numImageTokens(), info.moeLayers(), info.numExperts(), info.expertsPerToken(),
         template.defaultSystem());
@@ -429,7 +429,7 @@ public final class MoeLlava implements AutoCloseable {
     @Override
     public void onFinish(GenerationResult r) {
       long elapsed = System.nanoTime() - submitted;
-      future.complete(new Generation(r.text(), r.tokenIds(), new Usage(r.promptTokens(), r.completionTokens()),
+      future.complete(new Generation(r.text(), r.tokenIds(), new Usage(r.promptTokens(), r.completionTokens(), r.cachedPromptTokens()),
           switch (r.finishReason()) {
             case STOP -> FinishReason.STOP;
             case LENGTH -> FinishReason.LENGTH;

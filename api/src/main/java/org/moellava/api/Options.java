@@ -20,9 +20,12 @@ import org.moellava.image.ImageFiles;
  *     {@link org.moellava.serve.engine.EngineBusyException}, except in {@link MoeLlava#generateAll}, which waits
  * @param maxImagePixels the largest image accepted, in pixels (default 89,478,485, PIL's limit), checked from
  *     the image header before decoding
+ * @param prefixCacheBytes memory for prefix caching (default 1 GiB, 0 turns it off): the keys and values of
+ *     earlier prompts' 16-token blocks, reused by prompts that start the same way (a system prompt, an image, a
+ *     chat's earlier turns); answers are the same as without it
  */
 public record Options(Backend backend, Device device, int deviceId, int threads, int maxBatch, int maxQueue,
-    long maxImagePixels) {
+    long maxImagePixels, long prefixCacheBytes) {
 
   /** The runtime that executes the model. */
   public enum Backend {
@@ -59,6 +62,7 @@ public record Options(Backend backend, Device device, int deviceId, int threads,
    * @param maxBatch see {@link #maxBatch()}
    * @param maxQueue see {@link #maxQueue()}
    * @param maxImagePixels see {@link #maxImagePixels()}
+   * @param prefixCacheBytes see {@link #prefixCacheBytes()}
    * @throws NullPointerException if {@code backend} or {@code device} is null
    * @throws InvalidInputException if a number is out of range
    */
@@ -70,6 +74,9 @@ public record Options(Backend backend, Device device, int deviceId, int threads,
     if (maxBatch < 1) throw new InvalidInputException("maxBatch must be >= 1, got " + maxBatch);
     if (maxQueue < 1) throw new InvalidInputException("maxQueue must be >= 1, got " + maxQueue);
     if (maxImagePixels < 1) throw new InvalidInputException("maxImagePixels must be >= 1, got " + maxImagePixels);
+    if (prefixCacheBytes < 0) {
+      throw new InvalidInputException("prefixCacheBytes must be >= 0 (0: off), got " + prefixCacheBytes);
+    }
   }
 
   /**
@@ -97,7 +104,7 @@ public record Options(Backend backend, Device device, int deviceId, int threads,
    */
   public Builder toBuilder() {
     return new Builder().backend(backend).device(device).deviceId(deviceId).threads(threads).maxBatch(maxBatch)
-        .maxQueue(maxQueue).maxImagePixels(maxImagePixels);
+        .maxQueue(maxQueue).maxImagePixels(maxImagePixels).prefixCacheBytes(prefixCacheBytes);
   }
 
   /** Builds {@link Options}; each setter returns this builder. */
@@ -109,6 +116,7 @@ public record Options(Backend backend, Device device, int deviceId, int threads,
     private int maxBatch = 8;
     private int maxQueue = 1024;
     private long maxImagePixels = ImageFiles.DEFAULT_MAX_PIXELS;
+    private long prefixCacheBytes = org.moellava.serve.engine.EngineConfig.DEFAULT_PREFIX_CACHE_BYTES;
 
     private Builder() {}
 
@@ -190,13 +198,24 @@ public record Options(Backend backend, Device device, int deviceId, int threads,
     }
 
     /**
+     * Sets {@link Options#prefixCacheBytes()}.
+     *
+     * @param prefixCacheBytes memory for prefix caching, 0 for none
+     * @return this builder
+     */
+    public Builder prefixCacheBytes(long prefixCacheBytes) {
+      this.prefixCacheBytes = prefixCacheBytes;
+      return this;
+    }
+
+    /**
      * The options.
      *
      * @return the options
      * @throws InvalidInputException if a setting is out of range
      */
     public Options build() {
-      return new Options(backend, device, deviceId, threads, maxBatch, maxQueue, maxImagePixels);
+      return new Options(backend, device, deviceId, threads, maxBatch, maxQueue, maxImagePixels, prefixCacheBytes);
     }
   }
 }

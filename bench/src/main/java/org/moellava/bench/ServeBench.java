@@ -23,13 +23,20 @@ import org.moellava.serve.engine.SamplingParams;
 /**
  * {@code bench serve}: the generation engine (continuous batching) on a backend, with clients sending requests
  * back to back: time to first token, inter-token latency p50/p99 and aggregate tokens/s at each concurrency.
- * Text-only prompts of 24 tokens, 32 greedy tokens each.
+ * Text-only prompts of 24 tokens, 32 greedy tokens each (prefix caching off: the prompts share nothing).
+ *
+ * <p>Then a multi-turn chat about one image, as a chat client sends it (each turn repeats the conversation so far:
+ * the image, the earlier questions and answers, then a new question of 12 tokens), with prefix caching on and off:
+ * the time to first token of turns 2 to {@link #TURNS}, whose ratio (cached / not) has the target 0.3 or less.
  */
 public final class ServeBench {
   /** Concurrency levels measured. */
   public static final int[] CONCURRENCY = {1, 4, 8, 16};
   private static final int PROMPT = 24;
   private static final int TOKENS = 32;
+  /** Turns of the multi-turn chat. */
+  static final int TURNS = 4;
+  private static final int QUESTION = 12;
 
   private ServeBench() {}
 
@@ -42,7 +49,7 @@ public final class ServeBench {
     double one = 0;
     double eight = 0;
     try (GenerationEngine engine = new GenerationEngine(backend, new IdsOnlyTokenizer(backend.info().vocabSize()),
-        new EngineConfig(16, 64), new EngineObserver() {})) {
+        new EngineConfig(16, 64, 0), new EngineObserver() {})) {
       level(engine, backend, CONCURRENCY[CONCURRENCY.length - 1], 1); // warm-up
       for (int c : CONCURRENCY) {
         double[] f = level(engine, backend, c, requestsPerClient);
@@ -55,9 +62,72 @@ public final class ServeBench {
         if (c == 8) eight = f[3];
       }
     }
-    List<BenchResult.Ratio> ratios = List.of(new BenchResult.Ratio(
-        label + " aggregate tokens/s: concurrency 8 / concurrency 1", eight / one, 3.0, false));
+    double[] uncached = multiTurn(backend, 0);
+    double[] cached = multiTurn(backend, EngineConfig.DEFAULT_PREFIX_CACHE_BYTES);
+    for (int turn = 0; turn < TURNS; turn++) {
+      String at = label + " multi-turn image chat, turn " + (turn + 1) + " time to first token";
+      figures.add(new BenchResult.Figure(at + ", no prefix cache", uncached[turn], "ms"));
+      figures.add(new BenchResult.Figure(at + ", prefix cache", cached[turn], "ms"));
+    }
+    List<BenchResult.Ratio> ratios = List.of(
+        new BenchResult.Ratio(label + " aggregate tokens/s: concurrency 8 / concurrency 1", eight / one, 3.0, false),
+        new BenchResult.Ratio(label + " multi-turn image chat, turns 2-" + TURNS + " time to first token: prefix "
+            + "cache / none", laterTurns(cached) / laterTurns(uncached), 0.3, true));
     return new BenchResult("serve", BenchResult.thisMachine(), figures, ratios);
+  }
+
+  /**
+   * Time to first token (ms) of each turn of a chat about one image, the mean over 3 chats (each with its own
+   * image and words) after one warm-up chat, on an engine with {@code prefixCacheBytes} of prefix cache.
+   */
+  static double[] multiTurn(Backend backend, long prefixCacheBytes) {
+    double[] ttftMillis = new double[TURNS];
+    int chats = 3;
+    try (GenerationEngine engine = new GenerationEngine(backend, new IdsOnlyTokenizer(backend.info().vocabSize()),
+        new EngineConfig(1, 4, prefixCacheBytes), new EngineObserver() {})) {
+      for (int chat = -1; chat < chats; chat++) {
+        float[] pixels = pixels(backend, chat + 100);
+        int imageTokens = backend.info().numImageTokens();
+        int[] conversation = new int[imageTokens];
+        Arrays.fill(conversation, backend.info().imageTokenId());
+        for (int turn = 0; turn < TURNS; turn++) {
+          int[] question = prompt(backend, 1000 + chat * 17 + turn, QUESTION);
+          int[] asked = concat(conversation, question);
+          GenerationResult result = engine.generate(new GenerationRequest("bench-chat", asked, pixels,
+              SamplingParams.greedy(TOKENS))).join();
+          if (chat >= 0) {
+            ttftMillis[turn] += result.timeToFirstTokenNanos() / 1e6 / chats;
+          }
+          conversation = concat(asked, result.tokenIds());
+        }
+      }
+    }
+    return ttftMillis;
+  }
+
+  private static double laterTurns(double[] ttftMillis) {
+    double sum = 0;
+    for (int turn = 1; turn < ttftMillis.length; turn++) {
+      sum += ttftMillis[turn];
+    }
+    return sum / (ttftMillis.length - 1);
+  }
+
+  private static int[] concat(int[] a, int[] b) {
+    int[] all = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  /** An image of normal(0, 1) pixel values, {@code [3, H, W]}. */
+  private static float[] pixels(Backend backend, long seed) {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    int size = backend.info().imageSize();
+    float[] pixels = new float[3 * size * size];
+    for (int i = 0; i < pixels.length; i++) {
+      pixels[i] = (float) (random.nextDouble() * 2 - 1);
+    }
+    return pixels;
   }
 
   /**
@@ -107,9 +177,13 @@ public final class ServeBench {
   }
 
   private static int[] prompt(Backend backend, int seed) {
+    return prompt(backend, seed, PROMPT);
+  }
+
+  private static int[] prompt(Backend backend, int seed, int length) {
     int vocab = backend.info().vocabSize();
-    int[] ids = new int[PROMPT];
-    for (int i = 0; i < PROMPT; i++) {
+    int[] ids = new int[length];
+    for (int i = 0; i < length; i++) {
       int id = 3 + (seed * 7 + i * 11) % (vocab - 3);
       ids[i] = id == backend.info().imageTokenId() ? id + 1 : id;
     }

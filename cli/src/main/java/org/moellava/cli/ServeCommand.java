@@ -81,6 +81,13 @@ public final class ServeCommand implements Runnable {
           + "origin) needs an API key (default: none, CORS off).")
   java.util.List<String> allowedOrigins = new java.util.ArrayList<>();
 
+  @Option(names = "--prefix-cache-mb",
+      defaultValue = "" + EngineConfig.DEFAULT_PREFIX_CACHE_BYTES / (1 << 20), paramLabel = "MB",
+      description = "Memory for prefix caching: the keys and values of earlier prompts' blocks, reused by prompts "
+          + "that start the same way (a system prompt, an image, a chat's earlier turns); 0 turns it off "
+          + "(default ${DEFAULT-VALUE}).")
+  long prefixCacheMb;
+
   @Option(names = "--max-n", defaultValue = "" + ServerOptions.DEFAULT_MAX_N,
       description = "Largest 'n' (choices per request); each choice takes a batch slot (default ${DEFAULT-VALUE}).")
   int maxN;
@@ -110,7 +117,8 @@ public final class ServeCommand implements Runnable {
         .withMaxN(maxN)
         .withImageUrls(imageUrlOptions());
     ChatServer.checkOptions(options); // before the model is loaded
-    EngineConfig engineConfig = new EngineConfig(maxBatch, queue);
+    if (prefixCacheMb < 0) throw new InvalidInputException("--prefix-cache-mb must be >= 0, got " + prefixCacheMb);
+    EngineConfig engineConfig = new EngineConfig(maxBatch, queue, prefixCacheMb << 20);
     if (drainSeconds < 0) throw new InvalidInputException("--drain-seconds must be >= 0, got " + drainSeconds);
     ServingModel m = ServingModels.open(model.request(false));
     CountDownLatch stopped = new CountDownLatch(1);
