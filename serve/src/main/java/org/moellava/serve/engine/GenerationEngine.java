@@ -11,7 +11,9 @@ import org.moellava.runtime.ModelInfo;
  * <ol>
  *   <li>admit queued requests while a slot is free and prefill them together: their prompts, left-padded to
  *       the longest (at most 4096 padded tokens, batch x longest prompt, per call), go through the
- *       vision tower, the embedding and the decoder as one batch with past 0, and each samples its first token;
+ *       vision tower, the embedding and the decoder as one batch with past 0, and each samples its first token.
+ *       With prefix caching ({@link EngineConfig#prefixCacheBytes()}), a prompt that starts with blocks an earlier
+ *       prompt computed copies their keys and values into its slot and computes only its rest, over that past;
  *   <li>drop cancelled sequences, freeing their slots;
  *   <li>run one decode step for all running sequences together: each feeds its last token; their pasts,
  *       of different lengths, are left-padded to the longest and masked with 0 in {@code attention_mask};
@@ -24,7 +26,7 @@ import org.moellava.runtime.ModelInfo;
  *
  * <p>This class is the entry point; the work is split: {@code RequestValidator} checks requests (and is the
  * one place the context limit is checked), {@code Scheduler} runs the loop, {@code BatchStep} makes one
- * model call, {@code BatchInputs} packs its inputs, {@code BackendOutputChecks} checks its outputs and
+ * model call, {@code PrefixCache} keeps prompt blocks for reuse, {@code BatchInputs} packs its inputs, {@code BackendOutputChecks} checks its outputs and
  * {@code ExpertCounter} reads the routed experts.
  */
 public final class GenerationEngine implements AutoCloseable {

@@ -18,7 +18,10 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>admit queued requests while a slot is free and prefill them together, in groups of at most
- *       {@link #PREFILL_TOKEN_BUDGET} padded tokens;
+ *       {@link #PREFILL_TOKEN_BUDGET} padded tokens; a request whose prompt starts with blocks the
+ *       {@link PrefixCache} holds gets them copied into its slot and is prefilled alone over them (its rest is
+ *       computed over its own past, which a padded group could not hold without holes in its mask); each
+ *       request's blocks are offered to the cache after its prefill and again, with its answer, when it ends;
  *   <li>drop cancelled sequences, freeing their slots;
  *   <li>run one decode step for all running sequences together.
  * </ol>
