@@ -10,7 +10,7 @@ import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.runtime.tf.TfBackend;
 
 /**
- * The serving benchmark measures what it names at every concurrency level. Its speed target (concurrency 8 at
+ * The serving benchmark measures what it names at every concurrency level and every turn of the multi-turn chat. Its speed target (concurrency 8 at
  * least 3x concurrency 1) is judged by {@code moellava bench serve}, not here: timings are no test verdict.
  */
 class ServeBenchTest {
@@ -19,13 +19,18 @@ class ServeBenchTest {
     ModelConfig config = Presets.get(Presets.TINY);
     try (TfBackend backend = new TfBackend(config, WeightInitializer.randomWeights(config, 5), "tiny-random")) {
       BenchResult result = ServeBench.run("tiny tf", backend, 1);
-      assertEquals(4 * ServeBench.CONCURRENCY.length, result.figures().size(), result.table());
+      assertEquals(4 * ServeBench.CONCURRENCY.length + 2 * ServeBench.TURNS, result.figures().size(),
+          result.table());
       for (BenchResult.Figure f : result.figures()) {
         assertTrue(f.value() > 0 && Double.isFinite(f.value()), f.name() + " = " + f.value());
       }
       BenchResult.Ratio ratio = result.ratios().get(0);
       assertEquals(3.0, ratio.target());
       assertTrue(ratio.value() > 0, result.table());
+      BenchResult.Ratio prefix = result.ratios().get(1);
+      assertTrue(prefix.name().contains("prefix cache / none") && prefix.atMost(), prefix.name());
+      assertEquals(0.3, prefix.target());
+      assertTrue(prefix.value() > 0, result.table());
     }
   }
 }
