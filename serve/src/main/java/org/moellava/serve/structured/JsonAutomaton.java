@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * A pushdown automaton over bytes that accepts exactly the JSON texts of a {@link SchemaSpec}, written compactly
- * with bounded whitespace: at most one space (U+0020) before the value, after {@code {}, {@code [}, {@code :},
- * {@code ,} and after a member or element; no other whitespace, nothing after the value. Strings must be valid
+ * with bounded whitespace: at most one space (U+0020) before the value, after <code>{</code>, <code>[</code>, <code>:</code>,
+ * <code>,</code> and after a member or element; no other whitespace, nothing after the value. Strings must be valid
  * UTF-8 without control characters; {@code \\u} escapes of surrogates (D800-DFFF) are not accepted (characters
  * outside the BMP are written as UTF-8). Numbers have at most {@value #MAX_INT_DIGITS} integer digits,
  * {@value #MAX_FRACTION_DIGITS} fraction digits and {@value #MAX_EXPONENT_DIGITS} exponent digits, so every state

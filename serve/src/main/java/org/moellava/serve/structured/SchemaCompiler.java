@@ -80,7 +80,7 @@ public final class SchemaCompiler {
       String keyword = it.next();
       if (!KEYWORDS.contains(keyword) && !ANNOTATIONS.contains(keyword)) {
         throw new SchemaException(at(path, keyword), "JSON Schema keyword '" + keyword + "' is not supported by "
-            + "structured output (supported: " + SUPPORTED + ")");
+            + "structured output (supported: " + SUPPORTED + ")", true);
       }
     }
     if (schema.has("anyOf")) {
@@ -108,7 +108,7 @@ public final class SchemaCompiler {
       String keyword = it.next();
       if (!keyword.equals("anyOf") && !ANNOTATIONS.contains(keyword)) {
         throw new SchemaException(at(path, keyword), "'" + keyword + "' beside 'anyOf' is not supported by "
-            + "structured output; put it inside each alternative");
+            + "structured output; put it inside each alternative", true);
       }
     }
     JsonNode list = schema.get("anyOf");
@@ -196,7 +196,7 @@ public final class SchemaCompiler {
     JsonNode additional = schema.get("additionalProperties");
     if (additional != null && !additional.isBoolean()) {
       throw new SchemaException(at(path, "additionalProperties"), "additionalProperties must be true or false "
-          + "(a schema for additional properties is not supported by structured output)");
+          + "(a schema for additional properties is not supported by structured output)", true);
     }
     boolean closed = additional != null && !additional.booleanValue();
     if (properties != null && !properties.isObject()) {
@@ -212,7 +212,7 @@ public final class SchemaCompiler {
     }
     if (declared.size() > SchemaSpec.ObjectSpec.MAX_PROPERTIES) {
       throw new SchemaException(at(path, "properties"), "at most " + SchemaSpec.ObjectSpec.MAX_PROPERTIES
-          + " properties per object are supported, got " + declared.size());
+          + " properties per object are supported, got " + declared.size(), true);
     }
     List<String> names = new ArrayList<>(declared.keySet());
     long required = 0;
@@ -247,7 +247,7 @@ public final class SchemaCompiler {
         throw new SchemaException(at(path, "enum"), "enum must be a non-empty array");
       }
       if (schema.has("const")) {
-        throw new SchemaException(at(path, "enum"), "enum beside const is not supported by structured output");
+        throw new SchemaException(at(path, "enum"), "enum beside const is not supported by structured output", true);
       }
       list.forEach(values::add);
     }
