@@ -135,7 +135,7 @@ public final class BenchCommand implements Runnable {
   }
 
   /** {@code bench serve-json}. */
-  @Command(name = "serve-json", description = "Structured output's per-token cost: tokens/s constrained to json_object "
+  @Command(name = "serve-json", description = "Structured output's per-token cost: tokens/s constrained to JSON "
       + "vs unconstrained, side by side, greedy and sampled, concurrency 1 and 8 (GPT-2's real vocabulary).")
   static final class ServeJson extends Common implements Runnable {
     @Spec CommandSpec spec;
