@@ -45,8 +45,8 @@ public final class StructuredServeBench {
     TokenVocabulary vocabulary = new TokenVocabulary(gpt2Bytes(info), info.eosTokenId());
     // an array of at least a million free-form objects: the output cannot end before max_tokens, so both variants
     // generate the same number of tokens per request and the ratio is the mask's cost alone
-    TokenConstraint.Factory json = new JsonConstraint(new SchemaSpec.ArraySpec(SchemaCompiler.anyObject(), 1_000_000,
-        -1), vocabulary);
+    TimedConstraint json = new TimedConstraint(new JsonConstraint(new SchemaSpec.ArraySpec(SchemaCompiler.anyObject(),
+        1_000_000, -1), vocabulary));
     List<BenchResult.Figure> figures = new ArrayList<>();
     List<BenchResult.Ratio> ratios = new ArrayList<>();
     try (GenerationEngine engine = new GenerationEngine(backend, new IdsOnlyTokenizer(info.vocabSize()),
@@ -57,16 +57,77 @@ public final class StructuredServeBench {
         String sampling = temperature == 0 ? "greedy" : "sampled";
         for (int c : CONCURRENCY) {
           double free = tokensPerSecond(engine, info, c, requestsPerClient, temperature, null);
+          json.reset();
           double constrained = tokensPerSecond(engine, info, c, requestsPerClient, temperature, json);
           String at = label + " " + sampling + " concurrency " + c + ": ";
           figures.add(new BenchResult.Figure(at + "unconstrained", free, "tokens/s"));
           figures.add(new BenchResult.Figure(at + "json", constrained, "tokens/s"));
+          figures.add(new BenchResult.Figure(at + "constraint time per json token", json.microsPerToken(), "us"));
+          figures.add(new BenchResult.Figure(at + "full masks computed per json token", json.masksPerToken(),
+              ""));
           ratios.add(new BenchResult.Ratio(at + "json / unconstrained tokens/s", constrained / free, 0.8,
               false));
         }
       }
     }
     return new BenchResult("serve-json", BenchResult.thisMachine(), figures, ratios);
+  }
+
+  /** The constraint with its time counted: mask computations, single-token checks and advances (scheduler thread). */
+  private static final class TimedConstraint implements TokenConstraint.Factory {
+    private final TokenConstraint.Factory inner;
+    private long nanos;
+    private long tokens;
+    private long masks;
+
+    TimedConstraint(TokenConstraint.Factory inner) {
+      this.inner = inner;
+    }
+
+    void reset() {
+      nanos = 0;
+      tokens = 0;
+      masks = 0;
+    }
+
+    double microsPerToken() {
+      return tokens == 0 ? Double.NaN : nanos / 1e3 / tokens;
+    }
+
+    double masksPerToken() {
+      return tokens == 0 ? Double.NaN : (double) masks / tokens;
+    }
+
+    @Override
+    public TokenConstraint start() {
+      TokenConstraint c = inner.start();
+      return new TokenConstraint() {
+        @Override
+        public int allowed(boolean[] allowed) {
+          long t = System.nanoTime();
+          int n = c.allowed(allowed);
+          nanos += System.nanoTime() - t;
+          masks++;
+          return n;
+        }
+
+        @Override
+        public boolean allows(int token) {
+          long t = System.nanoTime();
+          boolean ok = c.allows(token);
+          nanos += System.nanoTime() - t;
+          return ok;
+        }
+
+        @Override
+        public void accept(int token) {
+          long t = System.nanoTime();
+          c.accept(token);
+          nanos += System.nanoTime() - t;
+          tokens++;
+        }
+      };
+    }
   }
 
   /** Aggregate generated tokens/s of {@code concurrency} clients sending {@code perClient} requests each. */
