@@ -73,9 +73,15 @@ public final class JsonAutomaton {
     return s != null && canEnd(s);
   }
 
-  /** Whether the top frame is inside a string at a character boundary, with {@code count} code points so far. */
-  static StringFrame openString(State state) {
-    return state.frame instanceof StringFrame f && f.phase == StringFrame.NORMAL ? f : null;
+  /**
+   * Inside a string where any plain text may follow (any byte but quote, backslash and controls, as valid UTF-8): the
+   * continuation bytes due (0 at a character boundary; 1-3 inside a character whose next bytes may be any of
+   * 80-BF); -1 elsewhere.
+   */
+  static int stringDue(State state) {
+    if (!(state.frame instanceof StringFrame f)) return -1;
+    if (f.phase == StringFrame.NORMAL) return 0;
+    return f.phase == StringFrame.UTF8 && f.lo == 0x80 && f.hi == 0xbf ? f.need : -1;
   }
 
   // ---------------------------------------------------------------------------------------------------------------

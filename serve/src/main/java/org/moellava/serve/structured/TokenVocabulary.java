@@ -27,8 +27,9 @@ public final class TokenVocabulary {
   private int[] firstChild; // children of n are nodes [firstChild[n], firstChild[n] + childCount[n])
   private int[] childCount;
   private int[] edge; // the byte leading to the node
+  // plain[d * nodes + n]: every token below n is plain string text after n when d continuation bytes are due there
   private boolean[] plain;
-  private int[] maxChars;
+  private int[] maxChars; // [d * nodes + n]: the most code points those tokens add after n
   private int nodes;
 
   /**
@@ -85,14 +86,8 @@ public final class TokenVocabulary {
   public int mask(JsonAutomaton.State state, boolean[] allowed) {
     Arrays.fill(allowed, 0, size, false);
     int count = 0;
-    JsonAutomaton.StringFrame string = JsonAutomaton.openString(state);
     int first = firstChild[0];
     for (int c = first; c < first + childCount[0]; c++) {
-      if (string != null && plain[c] && (string.max < 0 || string.count + maxChars[c] <= string.max)) {
-        for (int i = lo[c]; i < hi[c]; i++) allowed[sorted[i]] = true; // plain text inside a string: all accepted
-        count += hi[c] - lo[c];
-        continue;
-      }
       JsonAutomaton.State next = JsonAutomaton.advance(state, edge[c]);
       if (next != null) count += walk(c, next, allowed);
     }
@@ -110,8 +105,19 @@ public final class TokenVocabulary {
     return b != null && JsonAutomaton.advance(state, b) != null;
   }
 
-  /** Marks the tokens ending at or below {@code node}, whose path led to {@code state}. */
+  /**
+   * Marks the tokens ending at or below {@code node}, whose path led to {@code state}. Inside a string, a subtree
+   * whose every token goes on as plain text (and fits the length limit) is marked whole without walking it.
+   */
   private int walk(int node, JsonAutomaton.State state, boolean[] allowed) {
+    int due = JsonAutomaton.stringDue(state);
+    if (due >= 0 && plain[due * nodes + node]) {
+      JsonAutomaton.StringFrame string = (JsonAutomaton.StringFrame) state.frame;
+      if (string.max < 0 || string.count + maxChars[due * nodes + node] <= string.max) {
+        for (int i = lo[node]; i < hi[node]; i++) allowed[sorted[i]] = true;
+        return hi[node] - lo[node];
+      }
+    }
     int count = ends[node] - lo[node];
     for (int i = lo[node]; i < ends[node]; i++) allowed[sorted[i]] = true;
     int first = firstChild[node];
@@ -133,11 +139,7 @@ public final class TokenVocabulary {
     firstChild = new int[capacity];
     childCount = new int[capacity];
     edge = new int[capacity];
-    plain = new boolean[capacity];
-    maxChars = new int[capacity];
     int[] depth = new int[capacity];
-    int[] utf8 = new int[capacity]; // continuation bytes still due on the path (plain paths), -1 not plain
-    int[] chars = new int[capacity];
     nodes = 1;
     lo[0] = 0;
     hi[0] = sorted.length;
@@ -156,23 +158,25 @@ public final class TokenVocabulary {
         hi[c] = j;
         edge[c] = b;
         depth[c] = d + 1;
-        int[] next = plainStep(n == 0 ? 0 : utf8[n], b);
-        utf8[c] = n != 0 && utf8[n] < 0 ? -1 : next[0];
-        chars[c] = chars[n] + next[1];
         childCount[n]++;
         i = j;
       }
     }
-    // bottom-up: a node is plain when its path and every child is; maxChars over the tokens below it
-    for (int n = nodes - 1; n > 0; n--) {
-      boolean allPlain = utf8[n] >= 0;
-      int most = ends[n] > lo[n] ? chars[n] : 0;
-      for (int c = firstChild[n]; c < firstChild[n] + childCount[n]; c++) {
-        allPlain &= plain[c];
-        most = Math.max(most, maxChars[c]);
+    // bottom-up (children come after their parent), for each number of continuation bytes due at the node
+    plain = new boolean[4 * nodes];
+    maxChars = new int[4 * nodes];
+    for (int n = nodes - 1; n >= 0; n--) {
+      for (int due = 0; due < 4; due++) {
+        boolean allPlain = true;
+        int most = 0;
+        for (int c = firstChild[n]; c < firstChild[n] + childCount[n] && allPlain; c++) {
+          int[] next = plainStep(due, edge[c]);
+          allPlain = next[0] >= 0 && plain[next[0] * nodes + c];
+          if (allPlain) most = Math.max(most, next[1] + maxChars[next[0] * nodes + c]);
+        }
+        plain[due * nodes + n] = allPlain;
+        maxChars[due * nodes + n] = most;
       }
-      plain[n] = allPlain;
-      maxChars[n] = most;
     }
   }
 
