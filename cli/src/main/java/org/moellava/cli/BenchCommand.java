@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 /** {@code moellava bench}: side-by-side benchmarks reported as JSON and a table. */
 @Command(name = "bench", description = "Benchmarks, measured side by side in one process and reported as ratios.",
     subcommands = {BenchCommand.Backends.class, BenchCommand.Moe.class, BenchCommand.Kv.class, BenchCommand.Train.class,
-        BenchCommand.Serve.class})
+        BenchCommand.Serve.class, BenchCommand.ServeJson.class})
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -127,6 +127,41 @@ public final class BenchCommand implements Runnable {
           try (BenchPackages packages = new BenchPackages("moellava-bench-serve", model, weights, 5);
                OrtBackend b = OrtBackend.open(packages.export("package", ExportOptions.defaults()), OrtOptions.cpu())) {
             report(spec, ServeBench.run(label, b, requests));
+          }
+        }
+        default -> throw new InvalidInputException("--backend must be tf or ort, got '" + backend + "'");
+      }
+    }
+  }
+
+  /** {@code bench serve-json}. */
+  @Command(name = "serve-json", description = "Structured output's per-token cost: tokens/s constrained to JSON "
+      + "vs unconstrained, side by side, greedy and sampled, concurrency 1 and 8 (GPT-2's real vocabulary).")
+  static final class ServeJson extends Common implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--backend", defaultValue = "tf", description = "tf or ort (default ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--requests", defaultValue = "3", description = "Requests per client (default ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Override
+    public void run() {
+      if (requests < 1) throw new InvalidInputException("--requests must be at least 1, got " + requests);
+      ModelConfig model = Presets.resolve(config);
+      java.util.Map<String, org.moellava.tensor.TensorValue> weights = WeightInitializer.randomWeights(model, 5);
+      String label = config + " " + backend;
+      switch (backend) {
+        case "tf" -> {
+          try (TfBackend b = new TfBackend(model, weights, config)) {
+            report(spec, org.moellava.bench.StructuredServeBench.run(label, b, requests));
+          }
+        }
+        case "ort" -> {
+          try (BenchPackages packages = new BenchPackages("moellava-bench-serve-json", model, weights, 5);
+               OrtBackend b = OrtBackend.open(packages.export("package", ExportOptions.defaults()), OrtOptions.cpu())) {
+            report(spec, org.moellava.bench.StructuredServeBench.run(label, b, requests));
           }
         }
         default -> throw new InvalidInputException("--backend must be tf or ort, got '" + backend + "'");

@@ -3,6 +3,7 @@ package org.moellava.serve.adapters;
 import java.util.Arrays;
 import org.moellava.serve.engine.TokenDecoder;
 import org.moellava.serve.prompt.PromptTokenizer;
+import org.moellava.serve.structured.TokenizerJsonBytes;
 import org.moellava.text.Tokenizer;
 
 /**
@@ -31,6 +32,12 @@ public final class TokenizerAdapter implements PromptTokenizer, TokenDecoder, Au
   @Override
   public String tokenText(int tokenId) {
     return tokenizer.decode(new int[] {tokenId}, false);
+  }
+
+  /** From {@code tokenizer.json}: byte-level BPE and SentencePiece decoders ({@link TokenizerJsonBytes}). */
+  @Override
+  public byte[][] vocabularyBytes(int vocabSize) {
+    return TokenizerJsonBytes.read(tokenizer.file(), vocabSize);
   }
 
   @Override

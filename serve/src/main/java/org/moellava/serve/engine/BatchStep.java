@@ -147,8 +147,10 @@ final class BatchStep {
         int[][] routed = experts.routed(out, b * seq + seq - 1);
         int offset = out.lastLogitsOffset(b, seq, info.vocabSize());
         SamplingParams sampling = s.request.sampling();
-        int token = sampler.sample(out.logits(), offset, info.vocabSize(), sampling, s.random, banned, s.generated,
-            s.count);
+        int token = s.constraint == null
+            ? sampler.sample(out.logits(), offset, info.vocabSize(), sampling, s.random, banned, s.generated, s.count)
+            : sampler.sample(out.logits(), offset, info.vocabSize(), sampling, s.random, banned, s.generated, s.count,
+                s.constraint);
         TokenLogprobs logprobs = sampling.wantsLogprobs()
             ? Sampler.logprobs(out.logits(), offset, info.vocabSize(), token, sampling.logprobs()) : null;
         rows.emit(s, token, routed, logprobs);

@@ -20,6 +20,7 @@ public final class Sampler {
   private float[] adjusted = new float[0];
   private FloatBuffer adjustedRow = FloatBuffer.wrap(adjusted);
   private int[] counts = new int[0];
+  private boolean[] allowed = new boolean[0];
 
   /**
    * The sampled token id, from the logits after {@link SamplingParams#logitBias()} and the frequency and presence
@@ -33,6 +34,74 @@ public final class Sampler {
       return sample(logits, offset, vocab, params, random, banned);
     }
     return sample(adjust(logits, offset, vocab, params, generated, count), 0, vocab, params, random, banned);
+  }
+
+  /**
+   * The sampled token id among those {@code constraint} allows (structured output), from the logits after bias and
+   * penalties as above: the disallowed tokens' logits are minus infinity, then temperature, top-k and top-p apply to
+   * what is left. Greedy decoding first takes the unconstrained argmax and asks the constraint about that token
+   * alone; only when it is refused is the whole mask computed (the argmax over the allowed tokens is the same).
+   *
+   * @throws IllegalStateException if the constraint allows no token
+   */
+  public int sample(FloatBuffer logits, int offset, int vocab, SamplingParams params, SplittableRandom random,
+      int[] banned, int[] generated, int count, TokenConstraint constraint) {
+    FloatBuffer row = params.adjustsLogits() ? adjust(logits, offset, vocab, params, generated, count) : logits;
+    int rowOffset = params.adjustsLogits() ? 0 : offset;
+    if (params.isGreedy()) {
+      int best = argmax(row, rowOffset, vocab, banned);
+      if (constraint.allows(best)) {
+        return best;
+      }
+    }
+    if (allowed.length != vocab) {
+      allowed = new boolean[vocab];
+    }
+    int n = constraint.allowed(allowed);
+    if (n == 0) {
+      throw new IllegalStateException("structured output: no token of the vocabulary can continue the JSON value");
+    }
+    if (params.isGreedy()) {
+      return maskedArgmax(row, rowOffset, vocab, allowed);
+    }
+    if (row != adjustedRow) {
+      if (adjusted.length < vocab) {
+        adjusted = new float[vocab];
+        adjustedRow = FloatBuffer.wrap(adjusted);
+      }
+      for (int v = 0; v < vocab; v++) {
+        adjusted[v] = row.get(rowOffset + v);
+      }
+    }
+    boolean finite = false;
+    for (int v = 0; v < vocab; v++) {
+      if (!allowed[v]) {
+        adjusted[v] = Float.NEGATIVE_INFINITY;
+      } else if (adjusted[v] > Float.NEGATIVE_INFINITY) {
+        finite = true;
+      }
+    }
+    if (!finite) { // the model gives every allowed token probability 0: keep the output going, lowest id first
+      return maskedArgmax(adjustedRow, 0, vocab, allowed);
+    }
+    return sample(adjustedRow, 0, vocab, params, random, banned);
+  }
+
+  /** Argmax over the allowed tokens, ties to the lower id, NaN skipped (the lowest allowed id if all are NaN). */
+  private static int maskedArgmax(FloatBuffer logits, int offset, int vocab, boolean[] allowed) {
+    int best = -1;
+    float bestValue = Float.NEGATIVE_INFINITY;
+    int first = -1;
+    for (int v = 0; v < vocab; v++) {
+      if (!allowed[v]) continue;
+      if (first < 0) first = v;
+      float value = logits.get(offset + v);
+      if (!Float.isNaN(value) && (best < 0 || value > bestValue)) {
+        best = v;
+        bestValue = value;
+      }
+    }
+    return best >= 0 ? best : first;
   }
 
   /**

@@ -21,6 +21,8 @@ final class Sequence implements GenerationHandle {
   final int[] generated;
   final List<int[][]> routed = new ArrayList<>();
   final List<TokenLogprobs> logprobs = new ArrayList<>();
+  /** This sequence's structured-output state, or null. */
+  final TokenConstraint constraint;
   private final Scheduler scheduler;
   private volatile boolean cancelled;
   private FinishReason finish;
@@ -46,6 +48,7 @@ final class Sequence implements GenerationHandle {
     this.random = new SplittableRandom(request.sampling().seed());
     this.text = new TextAssembler(decoder, request.sampling().stop());
     this.generated = new int[request.sampling().maxTokens()];
+    this.constraint = request.constraint() == null ? null : request.constraint().start();
   }
 
   @Override
@@ -73,6 +76,9 @@ final class Sequence implements GenerationHandle {
   }
 
   void append(int token, int[][] experts, TokenLogprobs tokenLogprobs) {
+    if (constraint != null) {
+      constraint.accept(token);
+    }
     generated[count++] = token;
     routed.add(experts);
     if (tokenLogprobs != null) {

@@ -18,4 +18,12 @@ public interface TokenDecoder {
   default String tokenText(int tokenId) {
     return decode(new int[] {tokenId}, 1);
   }
+
+  /**
+   * Every token's decoded bytes (ids 0 to {@code vocabSize - 1}; null for a special token), for structured output's
+   * token mask; null when this decoder cannot tell (structured output is then refused). By default null.
+   */
+  default byte[][] vocabularyBytes(int vocabSize) {
+    return null;
+  }
 }

@@ -26,6 +26,8 @@ import org.moellava.serve.engine.TokenDecoder;
 import org.moellava.serve.http.images.ImageUrlFetcher;
 import org.moellava.serve.prompt.ChatTemplate;
 import org.moellava.serve.prompt.ImageDecoder;
+import org.moellava.serve.structured.JsonConstraint;
+import org.moellava.serve.structured.TokenVocabulary;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +60,7 @@ final class ChatCompletionsHandler implements Handler {
   private final BoundedBody bodies;
   private final Executor workers;
   private final TokenDecoder decoder;
+  private volatile TokenVocabulary vocabulary;
 
   /**
    * @param servedNames the names requests may give as {@code model}, the first the one answers carry
@@ -122,6 +125,30 @@ final class ChatCompletionsHandler implements Handler {
     metrics.request(status, System.nanoTime() - start);
   }
 
+  /**
+   * The model's vocabulary as byte strings, read from the tokenizer on the first structured-output request.
+   *
+   * @throws ApiException 400 when the tokenizer cannot give token bytes
+   */
+  private TokenVocabulary vocabulary() {
+    TokenVocabulary v = vocabulary;
+    if (v == null) {
+      synchronized (this) {
+        if (vocabulary == null) {
+          byte[][] bytes = decoder.vocabularyBytes(info.vocabSize());
+          if (bytes == null) {
+            throw ApiException.invalid("response_format", "unsupported_parameter", "structured output "
+                + "(response_format json_object, json_schema) needs each token's bytes, and this model's tokenizer "
+                + "gives none (only byte-level BPE and SentencePiece tokenizer.json decoders are understood)");
+          }
+          vocabulary = new TokenVocabulary(bytes, info.eosTokenId());
+        }
+        v = vocabulary;
+      }
+    }
+    return v;
+  }
+
   private String serve(Context ctx, byte[] body) {
     try {
       return answerRequest(ctx, body);
@@ -155,14 +182,16 @@ final class ChatCompletionsHandler implements Handler {
     SamplingParams sampling = new SamplingParams(request.temperature(), request.topP(), request.topK(), seed,
         maxTokens, request.stop(), request.frequencyPenalty(), request.presencePenalty(), request.logitBias(),
         request.logprobs());
+    JsonConstraint constraint = request.responseFormat() == null ? null
+        : new JsonConstraint(request.responseFormat(), vocabulary());
     String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
     EventQueue events = new EventQueue();
     Choices choices = new Choices();
     try {
       for (int i = 0; i < request.n(); i++) { // choice i samples with seed + i
         String requestId = request.n() == 1 ? id : id + "-" + i;
-        choices.add(engine.submit(new GenerationRequest(requestId, prompt, pixels, sampling.withSeed(seed + i)),
-            events.choice(i)));
+        choices.add(engine.submit(new GenerationRequest(requestId, prompt, pixels, sampling.withSeed(seed + i),
+            constraint), events.choice(i)));
       }
     } catch (EngineBusyException e) {
       choices.cancel();

@@ -45,8 +45,9 @@ enum ChatField {
   TOP_LOGPROBS(Scope.REQUEST, "top_logprobs", Handling.HONOURED,
       "0 to 20 most likely tokens at each position; needs `logprobs: true`"),
   // top level: accepted only with the value that asks for what the server does anyway
-  RESPONSE_FORMAT(Scope.REQUEST, "response_format", Handling.DEFAULT_ONLY,
-      "`{\"type\":\"text\"}` only; `json_object` and `json_schema` (structured output): 400"),
+  RESPONSE_FORMAT(Scope.REQUEST, "response_format", Handling.HONOURED,
+      "`text`, `json_object` (any JSON object) or `json_schema` (a supported JSON Schema subset; other keywords: 400 "
+          + "naming them): constrained decoding, see [Structured output](#structured-output)"),
   MODALITIES(Scope.REQUEST, "modalities", Handling.DEFAULT_ONLY, "`[\"text\"]` only; audio output: 400"),
   // top level: accepted and ignored by design
   USER(Scope.REQUEST, "user", Handling.IGNORED, "an end-user id for OpenAI's abuse monitoring; nothing is tracked",

@@ -3,6 +3,7 @@ package org.moellava.serve.http;
 import java.util.List;
 import java.util.Map;
 import org.moellava.serve.prompt.ChatMessage;
+import org.moellava.serve.structured.SchemaSpec;
 
 /**
  * A validated {@code /v1/chat/completions} body ({@link ChatField} lists every field and what is done with it).
@@ -25,6 +26,8 @@ import org.moellava.serve.prompt.ChatMessage;
  * @param presencePenalty [-2, 2]
  * @param logitBias token id to bias in [-100, 100], ids within the vocabulary
  * @param logprobs -1 without {@code logprobs}; else {@code top_logprobs} (0 when not given)
+ * @param responseFormat the JSON value shape the output must have ({@code json_object}, {@code json_schema}); null
+ *     for text
  */
 record ChatRequest(
     String model,
@@ -44,4 +47,5 @@ record ChatRequest(
     double frequencyPenalty,
     double presencePenalty,
     Map<Integer, Double> logitBias,
-    int logprobs) {}
+    int logprobs,
+    SchemaSpec responseFormat) {}

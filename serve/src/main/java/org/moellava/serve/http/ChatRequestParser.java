@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.moellava.serve.prompt.ChatMessage;
+import org.moellava.serve.structured.SchemaCompiler;
+import org.moellava.serve.structured.SchemaException;
+import org.moellava.serve.structured.SchemaSpec;
 
 /**
  * Parses and checks a {@code /v1/chat/completions} body; every problem becomes a 400 {@link ApiException}
@@ -112,11 +115,12 @@ final class ChatRequestParser {
     double presencePenalty = penalty(root, "presence_penalty");
     Map<Integer, Double> logitBias = logitBias(root);
     int logprobs = logprobs(root);
-    responseFormat(root);
+    SchemaSpec responseFormat = responseFormat(root);
     modalities(root);
     return new ChatRequest(model, messages, images.isEmpty() ? null : images.get(0), temperature, topP,
         topK == null || topK < 1 ? 0 : topK, maxTokens, maxTokensParam, seed, stop(root), stream, includeUsage,
-        optionalBoolean(root, "return_routed_experts"), n, frequencyPenalty, presencePenalty, logitBias, logprobs);
+        optionalBoolean(root, "return_routed_experts"), n, frequencyPenalty, presencePenalty, logitBias, logprobs,
+        responseFormat);
   }
 
   /**
@@ -249,23 +253,82 @@ final class ChatRequestParser {
     return logprobs ? (top == null ? 0 : top) : -1;
   }
 
-  /** Only {@code {"type":"text"}}: the server cannot constrain its output to JSON (yet). */
-  private static void responseFormat(JsonNode root) {
+  /**
+   * {@code {"type":"text"}} (null), {@code {"type":"json_object"}} (any object) or {@code {"type":"json_schema",
+   * "json_schema":{"name","description","schema","strict"}}} (the compiled schema; unsupported keywords: 400 naming
+   * them, with {@code param} {@code response_format.json_schema.schema.<path>}).
+   */
+  private static SchemaSpec responseFormat(JsonNode root) {
     JsonNode node = root.get("response_format");
     if (node == null || node.isNull()) {
-      return;
+      return null;
     }
     JsonNode type = node.isObject() ? node.get("type") : null;
     if (type == null || !type.isTextual()) {
       throw ApiException.invalid("response_format", "invalid_type",
           "response_format must be an object with a string type");
     }
-    if (!type.asText().equals("text") || node.size() != 1) {
-      throw ApiException.invalid("response_format", "unsupported_parameter", "response_format "
-          + oneLine(node.toString()) + " is not supported by this server: it cannot constrain the output to JSON "
-          + "(json_object, json_schema); only {\"type\":\"text\"} is accepted");
+    String kind = type.asText();
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String field = it.next();
+      if (!field.equals("type") && !(kind.equals("json_schema") && field.equals("json_schema"))) {
+        throw ApiException.invalid("response_format." + field, "unknown_parameter", "unknown parameter '"
+            + field + "' in response_format of type " + kind);
+      }
+    }
+    switch (kind) {
+      case "text":
+        return null;
+      case "json_object":
+        return SchemaCompiler.anyObject();
+      case "json_schema":
+        return jsonSchema(node.get("json_schema"));
+      default:
+        throw ApiException.invalid("response_format.type", "invalid_value", "response_format type must be text, "
+            + "json_object or json_schema, got " + oneLine(type.toString()));
     }
   }
+
+  private static SchemaSpec jsonSchema(JsonNode spec) {
+    String at = "response_format.json_schema";
+    if (spec == null || !spec.isObject()) {
+      throw ApiException.invalid(at, "invalid_type", "response_format of type json_schema needs a json_schema object "
+          + "with a name and a schema");
+    }
+    for (Iterator<String> it = spec.fieldNames(); it.hasNext(); ) {
+      String field = it.next();
+      if (!Set.of("name", "description", "schema", "strict").contains(field)) {
+        throw ApiException.invalid(at + "." + field, "unknown_parameter", "unknown parameter '" + field
+            + "' in response_format.json_schema (name, description, schema, strict)");
+      }
+    }
+    JsonNode name = spec.get("name");
+    if (name == null || !name.isTextual() || !name.textValue().matches("[a-zA-Z0-9_-]{1,64}")) {
+      throw ApiException.invalid(at + ".name", "invalid_value", "response_format.json_schema.name must be 1 to 64 "
+          + "letters, digits, '_' or '-'");
+    }
+    JsonNode description = spec.get("description");
+    if (description != null && !description.isNull() && !description.isTextual()) {
+      throw ApiException.invalid(at + ".description", "invalid_type", "description must be a string");
+    }
+    JsonNode strict = spec.get("strict");
+    if (strict != null && !strict.isNull() && !strict.isBoolean()) {
+      throw ApiException.invalid(at + ".strict", "invalid_type", "strict must be a boolean");
+    }
+    JsonNode schema = spec.get("schema");
+    if (schema == null || schema.isNull()) {
+      return SchemaCompiler.compile(JSON_NODES.objectNode()); // no schema: any JSON value
+    }
+    try {
+      return SchemaCompiler.compile(schema);
+    } catch (SchemaException e) {
+      throw ApiException.invalid(at + ".schema" + (e.path().isEmpty() ? "" : "." + e.path()),
+          e.unsupported() ? "unsupported_parameter" : "invalid_value", e.getMessage());
+    }
+  }
+
+  private static final com.fasterxml.jackson.databind.node.JsonNodeFactory JSON_NODES =
+      com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
 
   /** Only {@code ["text"]}: the model writes text. */
   private static void modalities(JsonNode root) {

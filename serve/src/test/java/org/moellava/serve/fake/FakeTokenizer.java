@@ -27,6 +27,16 @@ public final class FakeTokenizer implements PromptTokenizer, TokenDecoder {
     return ids;
   }
 
+  /** One byte per token (its character); ids below 3 have none. */
+  @Override
+  public byte[][] vocabularyBytes(int vocabSize) {
+    byte[][] bytes = new byte[vocabSize][];
+    for (int id = 3; id < vocabSize && id <= NEWLINE; id++) {
+      bytes[id] = new byte[] {(byte) (id == NEWLINE ? '\n' : id + 29)};
+    }
+    return bytes;
+  }
+
   @Override
   public String decode(int[] tokenIds, int count) {
     StringBuilder text = new StringBuilder();

@@ -263,9 +263,9 @@ class OpenAiFieldsTest {
     // a refused field given null is absent
     ok(question("hi", ",\"tools\":null,\"tool_choice\":null,\"max_tokens\":1"));
     // the values a default-only field refuses
-    assertRefused(question("hi", ",\"response_format\":{\"type\":\"json_object\"}"), "response_format");
     assertRefused(question("hi", ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\","
-        + "\"schema\":{\"type\":\"object\"}}}"), "response_format");
+        + "\"schema\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\",\"minimum\":0}}}}}"),
+        "response_format.json_schema.schema.properties.a.minimum");
     assertRefused(question("hi", ",\"modalities\":[\"text\",\"audio\"]"), "modalities");
     ok(question("hi", ",\"response_format\":{\"type\":\"text\"},\"modalities\":[\"text\"],\"max_tokens\":1"));
     // roles that need tools
