@@ -74,7 +74,8 @@ final class MoeLlavaConfigReader {
   private ModelConfig map(MoeLlavaFamily family, JsonNode root, VisionConfig vision, Predicate<String> hasWeight) {
     String feature = fields.optionalText(root, "mm_vision_select_feature", "patch");
     if (!feature.equals("patch")) {
-      fields.unsupported("mm_vision_select_feature", "\"" + feature + "\" (only \"patch\", which drops the class token)");
+      fields.unsupported("mm_vision_select_feature", "\"" + feature + "\" (only \"patch\", which drops the first position:"
+          + " CLIP's class token, SigLIP's first patch)");
     }
     String projector = fields.optionalText(root, "image_projector_type", "linear");
     if (!projector.equals("mlp2x_gelu")) {
@@ -98,8 +99,9 @@ final class MoeLlavaConfigReader {
     ModelConfig tiny = Presets.get(Presets.TINY);
     int imageToken = text.vocabSize() - 1;
     notes.add("the image placeholder (MoE-LLaVA's -200) is id " + imageToken + " (vocab_size - 1) in expanded sequences");
-    return new ModelConfig("llava", imageToken, featureLayer, "gelu", vision, text, ModelConfig.CLIP_MEAN,
-        ModelConfig.CLIP_STD, "pad", tiny.training(), ModelConfig.DEFAULT_SYSTEM_PROMPT);
+    return new ModelConfig("llava", imageToken, featureLayer, "gelu", vision, text,
+        vision.visionStyle().imageMean(), vision.visionStyle().imageStd(), "pad", tiny.training(),
+        ModelConfig.DEFAULT_SYSTEM_PROMPT);
   }
 
   /** The {@code moe} dict: MoE layers, E, k, capacity factors, aux loss coefficient. */
