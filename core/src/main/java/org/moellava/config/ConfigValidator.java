@@ -98,6 +98,7 @@ public final class ConfigValidator {
     c.require(t.capacityFactor() > 0, p + "capacity_factor", "must be > 0, got " + t.capacityFactor());
     c.require(t.evalCapacityFactor() > 0, p + "eval_capacity_factor",
         "must be > 0, got " + t.evalCapacityFactor());
+    c.require(t.minCapacity() >= 0, p + "min_capacity", "must be >= 0, got " + t.minCapacity());
     c.require(t.routerAuxLossCoef() >= 0, p + "router_aux_loss_coef",
         "must be >= 0, got " + t.routerAuxLossCoef());
     c.require(t.padTokenId() >= 0 && t.padTokenId() < t.vocabSize(), p + "pad_token_id",

@@ -104,9 +104,9 @@ final class MoeLlavaConfigReader {
         ModelConfig.DEFAULT_SYSTEM_PROMPT);
   }
 
-  /** The {@code moe} dict: MoE layers, E, k, capacity factors, aux loss coefficient. */
+  /** The {@code moe} dict: MoE layers, E, k, capacity factors, aux loss coefficient, capacity floor. */
   private record Moe(MoeLayers layers, int experts, int topK, double capacityFactor, double evalCapacityFactor,
-      double auxCoef) {}
+      double auxCoef, int minCapacity) {}
 
   private Moe moe(JsonNode root, int numLayers) {
     JsonNode moe = fields.object(root, "moe");
@@ -162,11 +162,9 @@ final class MoeLlavaConfigReader {
     double cf = moe.has("capacity_factor") ? fields.number(moe, "moe.capacity_factor") : 1.0;
     double evalCf = moe.has("eval_capacity_factor") ? fields.number(moe, "moe.eval_capacity_factor") : 1.0;
     double aux = moe.has("router_aux_loss_coef") ? fields.number(moe, "moe.router_aux_loss_coef") : 0.01;
-    if (moe.has("min_capacity") && fields.integer(moe, "moe.min_capacity") > 0) {
-      notes.add("moe.min_capacity " + fields.integer(moe, "moe.min_capacity") + " is not modelled: inference routes every "
-          + "token (no capacity), training applies ceil(T/E*cf*k) without a floor");
-    }
-    return new Moe(MoeLayers.explicit(layers), experts, k, cf, evalCf, aux);
+    int minCapacity = moe.hasNonNull("min_capacity") ? fields.integer(moe, "moe.min_capacity") : 0;
+    if (minCapacity < 0) throw new ConfigException(file + ": moe.min_capacity: must be >= 0, got " + minCapacity);
+    return new Moe(MoeLayers.explicit(layers), experts, k, cf, evalCf, aux, minCapacity);
   }
 
   private TextConfig text(JsonNode root, int vocab, int hidden, int inter, int layers, int heads, int kvHeads,
@@ -176,7 +174,7 @@ final class MoeLlavaConfigReader {
     int eos = tokenId(root, "eos_token_id", vocab);
     return new TextConfig(vocab, hidden, inter, inter, layers, heads, kvHeads, maxPos, theta, eps, act, tie,
         m.experts(), m.topK(), m.topK() == 2, m.layers(), m.capacityFactor(), m.evalCapacityFactor(), m.auxCoef(),
-        false, pad, eos, arch);
+        false, pad, eos, arch).withMinCapacity(m.minCapacity());
   }
 
   private TextConfig stablelm(JsonNode root) {

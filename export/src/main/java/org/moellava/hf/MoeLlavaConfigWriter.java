@@ -131,6 +131,7 @@ final class MoeLlavaConfigWriter {
     moe.put("capacity_factor", t.capacityFactor());
     moe.put("eval_capacity_factor", t.evalCapacityFactor());
     moe.put("router_aux_loss_coef", t.routerAuxLossCoef());
+    moe.put("min_capacity", t.minCapacity());
   }
 
   /** The tree with object keys sorted at every level (MoE-LLaVA's {@code to_json_string} order). */

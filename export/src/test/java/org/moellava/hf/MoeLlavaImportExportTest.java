@@ -150,6 +150,31 @@ class MoeLlavaImportExportTest {
     assertArrayEquals(new long[] {1, 1, 32}, vars.get(VariableNames.VISION_HEAD + "/probe").shape());
   }
 
+  /** moe.min_capacity is read into text_config.min_capacity (the capacity floor) and written back. */
+  @Test
+  void minCapacityIsReadAndWrittenBack() throws IOException {
+    Path dir = MoeLlavaFixtures.copy(MoeLlavaFixtures.fixture("stablelm"), tmp.resolve("min-capacity"));
+    com.fasterxml.jackson.databind.node.ObjectNode root =
+        (com.fasterxml.jackson.databind.node.ObjectNode) MoeLlavaFixtures.JSON.readTree(dir.resolve("config.json").toFile());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("moe")).put("min_capacity", 7);
+    Files.writeString(dir.resolve("config.json"), MoeLlavaFixtures.JSON.writeValueAsString(root));
+    Path ckpt = tmp.resolve("ckpt-min-capacity");
+    MoeLlavaImporter.Result r = new MoeLlavaImporter().importTo(dir,
+        MoeLlavaFixtures.visionDir(dir, tmp.resolve("vision-min-capacity")), ckpt);
+    assertEquals(7, r.config().textConfig().minCapacity());
+    assertTrue(r.notes().stream().noneMatch(n -> n.contains("min_capacity")), "modelled, no note: " + r.notes());
+    assertEquals(0, CheckpointReader.open(importFixture("stablelm")).config().textConfig().minCapacity(),
+        "the published value 0");
+    // a changed floor is written into the original config.json
+    ModelConfig config = CheckpointReader.open(ckpt).config();
+    String written = MoeLlavaConfigWriter.write(MoeLlavaFamily.STABLELM,
+        config.withTextConfig(config.textConfig().withMinCapacity(3)), root);
+    assertEquals(3, MoeLlavaFixtures.JSON.readTree(written).get("moe").get("min_capacity").asInt());
+    Path out = new MoeLlavaExporter().export(ckpt, tmp.resolve("out-min-capacity"));
+    assertEquals(7, MoeLlavaFixtures.JSON.readTree(out.resolve("config.json").toFile()).get("moe").get("min_capacity")
+        .asInt());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"stablelm", "phi", "qwen", "phi-siglip"})
   void importThenExportIsBitExact(String family) throws IOException {

@@ -74,7 +74,7 @@ public final class TrainingGraph extends LossGraph {
         config.imageTokenIndex(), v.numPatches(), t, inputIds, features)); // [B,S,D]
     Operand<TFloat32> tokenMask = tf.dtypes.cast(attentionMask, TFloat32.class); // [B,S]
     DecoderStack.Output out = DecoderStack.forward(tf, variables, t, embeds, attentionMask, positionIds, null,
-        MoeOptions.training(tokenMask, capacityFactor, noiseScale));
+        MoeOptions.training(tokenMask, capacityFactor, noiseScale, t.minCapacity()));
     logits = tf.withName(GraphNames.LOGITS).identity(out.logits());
     ceLoss = tf.withName(GraphNames.CE_LOSS).identity(crossEntropy(logits, t.vocabSize()));
 

@@ -45,7 +45,7 @@ public final class MoeBlock {
     Operand<TFloat32> tokenMask = options.tokenMask() == null ? null
         : tf.reshape(options.tokenMask(), tf.constant(new int[] {-1})); // [N]
     MoeRouting routing = MoeRouting.route(tf, tokens, router, numExperts, topK, normTopkProb, tokenMask,
-        options.capacityFactor(), options.gumbelNoiseScale());
+        options.capacityFactor(), options.gumbelNoiseScale(), options.minCapacity());
     Operand<TFloat32> out = options.dispatch() == MoeOptions.Dispatch.SPARSE
         ? ExpertDispatch.sparse(tf, tokens, routing.assigned(), routing.combine(), experts, numExperts)
         : ExpertDispatch.denseMasked(tf, tokens, routing.combine(), experts, numExperts);

@@ -17,7 +17,8 @@ import org.tensorflow.types.TInt32;
 /**
  * The router of a MoE layer and its decisions, in fp32: {@code logits = x·Wg}, {@code probs = softmax(logits)},
  * top-k by probability (ties to the lower expert index; TopKV2 is used for its indices only), weights
- * {@code probs[top] / sum(probs[top])} when {@code norm_topk_prob}. The training form applies DeepSpeed's capacity:
+ * {@code probs[top] / sum(probs[top])} when {@code norm_topk_prob}. The training form applies DeepSpeed's capacity
+ * {@code max(ceil(T / E · cf · k), min_capacity)} (its {@code _capacity} with {@code capacity_factor · k}):
  * slots are given in token order, all first choices before second choices; an assignment past capacity is dropped and
  * the surviving weights are renormalised.
  *
@@ -37,13 +38,26 @@ public record MoeRouting(Operand<TFloat32> logits, Operand<TFloat32> probs, Oper
   private static final float DENOMINATOR_EPS = 1.1920929e-07f; // float32 machine epsilon, as DeepSpeed clamps
 
   /**
-   * Routes {@code x [N, D]} with {@code routerKernel [D, E]}.
+   * Routes {@code x [N, D]} with {@code routerKernel [D, E]}, without a capacity floor.
    *
    * @param tokenMask {@code [N]} 1 for real tokens, or null
    */
   public static MoeRouting route(Ops tf, Operand<TFloat32> x, Operand<TFloat32> routerKernel, int numExperts,
       int topK, boolean normTopkProb, Operand<TFloat32> tokenMask, Operand<TFloat64> capacityFactor,
       Operand<TFloat32> gumbelNoiseScale) {
+    return route(tf, x, routerKernel, numExperts, topK, normTopkProb, tokenMask, capacityFactor, gumbelNoiseScale, 0);
+  }
+
+  /**
+   * Routes {@code x [N, D]} with {@code routerKernel [D, E]}.
+   *
+   * @param tokenMask {@code [N]} 1 for real tokens, or null
+   * @param capacityFactor the capacity factor, or null for no capacity
+   * @param minCapacity the capacity's floor (DeepSpeed's {@code min_capacity}; 0: none)
+   */
+  public static MoeRouting route(Ops tf, Operand<TFloat32> x, Operand<TFloat32> routerKernel, int numExperts,
+      int topK, boolean normTopkProb, Operand<TFloat32> tokenMask, Operand<TFloat64> capacityFactor,
+      Operand<TFloat32> gumbelNoiseScale, int minCapacity) {
     Operand<TFloat32> logits = tf.linalg.matMul(x, routerKernel); // [N,E]
     Operand<TFloat32> probs = tf.nn.softmax(logits); // [N,E]
     Operand<TInt32> chosen = chooseExperts(tf, logits, probs, topK, gumbelNoiseScale); // [N,k]
@@ -60,7 +74,7 @@ public record MoeRouting(Operand<TFloat32> logits, Operand<TFloat32> probs, Oper
         : tf.reduceSum(tokenMask, tf.constant(0)); // T
     List<Operand<TFloat32>> keptMasks = capacityFactor == null
         ? choiceMasks
-        : applyCapacity(tf, choiceMasks, realTokens, capacityFactor, numExperts, topK);
+        : applyCapacity(tf, choiceMasks, realTokens, capacityFactor, numExperts, topK, minCapacity);
 
     Operand<TInt32> rowAxis = tf.constant(1);
     List<Operand<TFloat32>> keptGates = new ArrayList<>(); // k x [N]
@@ -122,15 +136,16 @@ public record MoeRouting(Operand<TFloat32> logits, Operand<TFloat32> probs, Oper
   }
 
   /**
-   * DeepSpeed capacity: {@code capacity = ceil(T / E * cf * k)}; slot of an assignment = number of earlier
+   * DeepSpeed capacity: {@code capacity = max(ceil(T / E * cf * k), min_capacity)}; slot of an assignment = number of earlier
    * assignments to the same expert, counting all first choices before any second choice; slots {@code >= capacity}
    * are dropped.
    */
   private static List<Operand<TFloat32>> applyCapacity(Ops tf, List<Operand<TFloat32>> choiceMasks,
-      Operand<TFloat32> realTokens, Operand<TFloat64> capacityFactor, int numExperts, int topK) {
+      Operand<TFloat32> realTokens, Operand<TFloat64> capacityFactor, int numExperts, int topK, int minCapacity) {
     Operand<TFloat64> tokens = tf.dtypes.cast(realTokens, TFloat64.class);
     Operand<TFloat64> capacity64 = tf.math.ceil(tf.math.mul(tf.math.mul(
         tf.math.div(tokens, tf.constant((double) numExperts)), capacityFactor), tf.constant((double) topK)));
+    if (minCapacity > 0) capacity64 = tf.math.maximum(capacity64, tf.constant((double) minCapacity));
     Operand<TFloat32> capacity = tf.dtypes.cast(capacity64, TFloat32.class);
     Operand<TInt32> tokenAxis = tf.constant(0);
     Operand<TFloat32> offset = null; // [E] assignments already placed by earlier choices
