@@ -154,6 +154,18 @@ class MoeLlavaImportErrorsTest {
         "google/siglip-so400m-patch14-384", "--vision");
   }
 
+  /** A tower config with an activation its style does not have is refused naming the file and the key. */
+  @Test
+  void aTowerActivationOfAnotherStyleIsRefused() throws IOException {
+    Path siglip = MoeLlavaFixtures.fixture("phi-siglip");
+    Path vision = MoeLlavaFixtures.visionDir(siglip, tmp.resolve("siglip-gelu"));
+    ObjectNode c = (ObjectNode) MoeLlavaFixtures.JSON.readTree(vision.resolve("config.json").toFile());
+    Files.writeString(vision.resolve("config.json"), MoeLlavaFixtures.JSON.writeValueAsString(
+        c.put("hidden_act", "quick_gelu")));
+    fails(ConfigException.class, siglip, vision, vision.resolve("config.json").toString(), "hidden_act",
+        "\"quick_gelu\"", "siglip tower", "gelu_pytorch_tanh");
+  }
+
   /** A SigLIP checkpoint read with a CLIP tower config (and the reverse) names the tensor and the config. */
   @Test
   void aTowerOfTheOtherStyleIsNamed() {
