@@ -38,7 +38,7 @@ class MoeLlavaForwardTest {
   private static final Tolerance TOL = Tolerance.FP32;
 
   @ParameterizedTest
-  @ValueSource(strings = {"stablelm", "phi", "qwen"})
+  @ValueSource(strings = {"stablelm", "phi", "qwen", "phi-siglip"})
   void forwardMatchesTheReferenceOnTensorFlowAndOnnxRuntime(String family, @TempDir Path dir) throws IOException {
     Path fixture = FIXTURES.resolve("moellava-" + family);
     assertTrue(Files.isDirectory(fixture), "fixture " + fixture + " not found (tests/fixtures, made by tools/fixtures/moellava/generate.py)");
@@ -46,7 +46,7 @@ class MoeLlavaForwardTest {
     CliRunner imp = CliRunner.run("import", "moellava", "--from", fixture.toString(), "--vision",
         visionDir(fixture, dir.resolve("vision")).toString(), "--out", ckpt.toString());
     assertEquals(0, imp.exitCode(), imp.err());
-    assertTrue(imp.out().contains("imported moe_llava_" + family), imp.out());
+    assertTrue(imp.out().contains("imported moe_llava_" + family.replace("-siglip", "")), imp.out());
     Path pkg = dir.resolve("pkg");
     CliRunner exp = CliRunner.run("export", "--checkpoint", ckpt.toString(), "--out", pkg.toString());
     assertEquals(0, exp.exitCode(), exp.err());
@@ -113,10 +113,11 @@ class MoeLlavaForwardTest {
     }
   }
 
-  /** The --vision folder: the tower config that the fixture's reference.json describes. */
+  /** The --vision folder: the tower config (CLIP or SigLIP) that the fixture's reference.json describes. */
   static Path visionDir(Path fixture, Path dir) throws IOException {
     JsonNode v = JSON.readTree(fixture.resolve("reference.json").toFile()).get("vision");
-    ObjectNode c = JSON.createObjectNode().put("model_type", "clip_vision_model");
+    ObjectNode c = JSON.createObjectNode().put("model_type",
+        v.get("kind").asText().equals("siglip") ? "siglip_vision_model" : "clip_vision_model");
     for (String k : new String[] {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
         "image_size", "patch_size"}) {
       c.put(k, v.get(k).asInt());

@@ -54,7 +54,7 @@ class MoeLlavaServeConformanceTest {
   private static final int GREEDY_TOKENS = 6;
 
   @ParameterizedTest
-  @ValueSource(strings = {"stablelm", "phi", "qwen"})
+  @ValueSource(strings = {"stablelm", "phi", "qwen", "phi-siglip"})
   void conformancePassesAndServedGreedyTokensMatchTensorFlow(String family, @TempDir Path dir) throws Exception {
     Path fixture = FIXTURES.resolve("moellava-" + family);
     assertTrue(Files.isDirectory(fixture), "fixture " + fixture + " not found");

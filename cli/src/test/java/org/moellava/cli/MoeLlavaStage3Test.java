@@ -42,7 +42,7 @@ class MoeLlavaStage3Test {
       VariableGroup.EXPERTS, VariableGroup.ROUTERS);
 
   @ParameterizedTest
-  @ValueSource(strings = {"stablelm", "phi", "qwen"})
+  @ValueSource(strings = {"stablelm", "phi", "qwen", "phi-siglip"})
   void stage3TrainsFromAnImportedCheckpoint(String family, @TempDir Path dir) throws IOException {
     Path fixture = FIXTURES.resolve("moellava-" + family);
     assertTrue(Files.isDirectory(fixture), "fixture " + fixture + " not found");

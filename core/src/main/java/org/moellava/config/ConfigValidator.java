@@ -35,6 +35,9 @@ public final class ConfigValidator {
     validateStats(c, "image_std", config.imageStd(), true);
     c.require(config.imageAspectMode().equals("crop") || config.imageAspectMode().equals("pad"),
         "image_aspect_mode", "must be \"crop\" or \"pad\", got \"" + config.imageAspectMode() + "\"");
+    c.require(v.visionStyle() != VisionStyle.SIGLIP || config.imageAspectMode().equals("pad"), "image_aspect_mode",
+        "vision_style siglip needs \"pad\" (SigLIP's processor resizes to a square without cropping, which the "
+            + "project does by padding to a square first, as MoE-LLaVA does), got \"" + config.imageAspectMode() + "\"");
     TrainingConfig tr = config.training();
     validateStage(c, "training.vision", tr.vision());
     validateStage(c, "training.stage1", tr.stage1());
@@ -58,8 +61,12 @@ public final class ConfigValidator {
     c.require(v.imageSize() % v.patchSize() == 0, p + "image_size",
         "image_size " + v.imageSize() + " is not a multiple of patch_size " + v.patchSize());
     c.require(v.layerNormEps() > 0, p + "layer_norm_eps", "must be > 0, got " + v.layerNormEps());
-    c.require(v.hiddenAct().equals("quick_gelu"), p + "hidden_act",
-        "unsupported activation \"" + v.hiddenAct() + "\" (supported: quick_gelu)");
+    c.require(v.visionStyle() != null, p + "vision_style", "must be clip or siglip");
+    c.require(v.hiddenAct().equals(v.visionStyle().hiddenAct()), p + "hidden_act",
+        "unsupported activation \"" + v.hiddenAct() + "\" for vision_style " + v.visionStyle() + " (supported: "
+            + v.visionStyle().hiddenAct() + ")");
+    c.require(v.numPatches() >= 1, p + "image_size", "image_size " + v.imageSize() + " / patch_size "
+        + v.patchSize() + " leaves no image token (vision_style siglip drops the first of its patches)");
   }
 
   private static void validateText(Check c, TextConfig t) {
@@ -91,6 +98,7 @@ public final class ConfigValidator {
     c.require(t.capacityFactor() > 0, p + "capacity_factor", "must be > 0, got " + t.capacityFactor());
     c.require(t.evalCapacityFactor() > 0, p + "eval_capacity_factor",
         "must be > 0, got " + t.evalCapacityFactor());
+    c.require(t.minCapacity() >= 0, p + "min_capacity", "must be >= 0, got " + t.minCapacity());
     c.require(t.routerAuxLossCoef() >= 0, p + "router_aux_loss_coef",
         "must be >= 0, got " + t.routerAuxLossCoef());
     c.require(t.padTokenId() >= 0 && t.padTokenId() < t.vocabSize(), p + "pad_token_id",

@@ -91,10 +91,16 @@ public final class ModelConfigIO {
    * Gives the {@code text_config} of a config tree the architecture fields it leaves out: those of its
    * {@code decoder_style} ({@code qwen2_moe} when that is absent too), so configs written before the fields existed
    * (checkpoints, packages' {@code model.json}) read unchanged. A {@code decoder_style} that is not a known name is
-   * left for the mapper to report. Anything that is not a config object is left as it is.
+   * left for the mapper to report. Likewise a {@code vision_config} without {@code vision_style} is {@code clip},
+   * and a {@code text_config} without {@code min_capacity} has 0 (no floor).
+   * Anything that is not a config object is left as it is.
    */
   public static void withArchitectureDefaults(JsonNode root) {
+    if (root != null && root.get("vision_config") instanceof ObjectNode vision && !vision.has("vision_style")) {
+      vision.put("vision_style", VisionStyle.CLIP.id());
+    }
     if (root == null || !(root.get("text_config") instanceof ObjectNode text)) return;
+    if (!text.has("min_capacity")) text.put("min_capacity", 0);
     DecoderStyle style = DecoderStyle.QWEN2_MOE;
     JsonNode given = text.get("decoder_style");
     if (given != null) {

@@ -28,10 +28,14 @@ public record ParameterCount(Map<String, Long> total, Map<String, Long> activate
 
     long dv = v.hiddenSize();
     long patchEmbed = (long) v.numChannels() * v.patchSize() * v.patchSize() * dv;
-    long visionEmbeddings = patchEmbed + dv + (v.numPatches() + 1L) * dv + 2 * dv; // + class, positions, pre-LN
-    long visionLayer = 4 * (dv * dv + dv) + 2 * (2 * dv) + (dv * v.intermediateSize() + v.intermediateSize())
-        + (v.intermediateSize() * dv + dv);
-    long vision = visionEmbeddings + v.numHiddenLayers() * visionLayer + 2 * dv; // + post-LN
+    VisionStyle style = v.visionStyle();
+    long visionEmbeddings = patchEmbed + (style.patchBias() ? dv : 0) + (style.classToken() ? dv : 0)
+        + (long) v.positionEmbeddings() * dv + (style.preLayerNorm() ? 2 * dv : 0); // patches, class, positions, pre-LN
+    long visionMlp = (dv * v.intermediateSize() + v.intermediateSize()) + (v.intermediateSize() * dv + dv);
+    long visionLayer = 4 * (dv * dv + dv) + 2 * (2 * dv) + visionMlp;
+    // SigLIP's attention-pooling head (unused by LLaVA, kept): probe, in_proj, out_proj, LayerNorm, MLP
+    long head = style == VisionStyle.SIGLIP ? dv + (3 * dv * dv + 3 * dv) + (dv * dv + dv) + 2 * dv + visionMlp : 0;
+    long vision = visionEmbeddings + v.numHiddenLayers() * visionLayer + 2 * dv + head; // + post-LN
     put(total, activated, "vision", vision, vision);
 
     long d = t.hiddenSize();

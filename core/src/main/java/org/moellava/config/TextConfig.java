@@ -6,9 +6,10 @@ import java.util.List;
 
 /**
  * The decoder LLM. Keys follow Hugging Face {@code Qwen2MoeConfig} where the concept exists there;
- * {@code moe_layers}, {@code capacity_factor}, {@code eval_capacity_factor}, {@code router_gumbel_noise} and the
- * architecture fields ({@link DecoderArchitecture}: {@code decoder_style} to {@code lm_head_bias}) are the project's
- * own. The architecture fields may be left out of {@code config.json}: they then take their
+ * {@code moe_layers}, {@code capacity_factor}, {@code eval_capacity_factor}, {@code min_capacity},
+ * {@code router_gumbel_noise} and the architecture fields ({@link DecoderArchitecture}: {@code decoder_style} to {@code lm_head_bias}) are the project's
+ * own. {@code min_capacity} may be left out of {@code config.json} (0: no floor). The architecture fields may be left
+ * out of {@code config.json}: they then take their
  * {@code decoder_style}'s values ({@link DecoderStyle#defaults()}), and a config without {@code decoder_style} is
  * {@code qwen2_moe}, the default architecture of docs/architecture.md §2.
  *
@@ -45,6 +46,7 @@ import java.util.List;
  * @param mlpType SwiGLU or fc1/fc2
  * @param mlpBias fc1/fc2 with biases
  * @param lmHeadBias lm_head with a bias
+ * @param minCapacity floor of the training form's per-expert capacity (DeepSpeed's {@code min_capacity}; 0: none)
  */
 public record TextConfig(
     @JsonProperty(value = "vocab_size", required = true) int vocabSize,
@@ -78,7 +80,8 @@ public record TextConfig(
     @JsonProperty(value = "parallel_residual", required = true) boolean parallelResidual,
     @JsonProperty(value = "mlp_type", required = true) MlpType mlpType,
     @JsonProperty(value = "mlp_bias", required = true) boolean mlpBias,
-    @JsonProperty(value = "lm_head_bias", required = true) boolean lmHeadBias) {
+    @JsonProperty(value = "lm_head_bias", required = true) boolean lmHeadBias,
+    @JsonProperty(value = "min_capacity", required = true) int minCapacity) {
 
   /** A decoder of the default architecture ({@link DecoderStyle#QWEN2_MOE}). */
   public TextConfig(int vocabSize, int hiddenSize, int intermediateSize, int moeIntermediateSize,
@@ -102,7 +105,19 @@ public record TextConfig(
         numKeyValueHeads, maxPositionEmbeddings, ropeTheta, rmsNormEps, hiddenAct, tieWordEmbeddings, numExperts,
         numExpertsPerTok, normTopkProb, moeLayers, capacityFactor, evalCapacityFactor, routerAuxLossCoef,
         routerGumbelNoise, padTokenId, eosTokenId, a.style(), a.normType(), a.normBias(), a.qkvBias(), a.oProjBias(),
-        a.partialRotaryFactor(), a.parallelResidual(), a.mlpType(), a.mlpBias(), a.lmHeadBias());
+        a.partialRotaryFactor(), a.parallelResidual(), a.mlpType(), a.mlpBias(), a.lmHeadBias(), 0);
+  }
+
+  /**
+   * The same config with another {@code min_capacity}: the floor of the training form's per-expert capacity,
+   * DeepSpeed's {@code max(ceil(T / E · k · cf), min_capacity)} (0, the default, is no floor).
+   */
+  public TextConfig withMinCapacity(int min) {
+    return new TextConfig(vocabSize, hiddenSize, intermediateSize, moeIntermediateSize, numHiddenLayers,
+        numAttentionHeads, numKeyValueHeads, maxPositionEmbeddings, ropeTheta, rmsNormEps, hiddenAct,
+        tieWordEmbeddings, numExperts, numExpertsPerTok, normTopkProb, moeLayers, capacityFactor, evalCapacityFactor,
+        routerAuxLossCoef, routerGumbelNoise, padTokenId, eosTokenId, decoderStyle, normType, normBias, qkvBias,
+        oProjBias, partialRotaryFactor, parallelResidual, mlpType, mlpBias, lmHeadBias, min);
   }
 
   /** The architecture fields as one value. */
@@ -117,7 +132,7 @@ public record TextConfig(
     return new TextConfig(vocabSize, hiddenSize, intermediateSize, moeIntermediateSize, numHiddenLayers,
         numAttentionHeads, numKeyValueHeads, maxPositionEmbeddings, ropeTheta, rmsNormEps, hiddenAct,
         tieWordEmbeddings, numExperts, numExpertsPerTok, normTopkProb, moeLayers, capacityFactor, evalCapacityFactor,
-        routerAuxLossCoef, routerGumbelNoise, padTokenId, eosTokenId, a);
+        routerAuxLossCoef, routerGumbelNoise, padTokenId, eosTokenId, a).withMinCapacity(minCapacity);
   }
 
   /** The same config with another FFN activation. */
@@ -125,7 +140,7 @@ public record TextConfig(
     return new TextConfig(vocabSize, hiddenSize, intermediateSize, moeIntermediateSize, numHiddenLayers,
         numAttentionHeads, numKeyValueHeads, maxPositionEmbeddings, ropeTheta, rmsNormEps, act,
         tieWordEmbeddings, numExperts, numExpertsPerTok, normTopkProb, moeLayers, capacityFactor, evalCapacityFactor,
-        routerAuxLossCoef, routerGumbelNoise, padTokenId, eosTokenId, architecture());
+        routerAuxLossCoef, routerGumbelNoise, padTokenId, eosTokenId, architecture()).withMinCapacity(minCapacity);
   }
 
   /** The style's architecture and activation: a decoder of that family with this config's sizes. */
@@ -164,6 +179,7 @@ public record TextConfig(
     return new TextConfig(vocabSize, hiddenSize, intermediateSize, moeIntermediateSize, numHiddenLayers,
         numAttentionHeads, numKeyValueHeads, maxPositionEmbeddings, ropeTheta, rmsNormEps, hiddenAct,
         tieWordEmbeddings, numExperts, numExpertsPerTok, normTopkProb, layers, capacityFactor,
-        evalCapacityFactor, routerAuxLossCoef, routerGumbelNoise, padTokenId, eosTokenId, architecture());
+        evalCapacityFactor, routerAuxLossCoef, routerGumbelNoise, padTokenId, eosTokenId, architecture())
+        .withMinCapacity(minCapacity);
   }
 }

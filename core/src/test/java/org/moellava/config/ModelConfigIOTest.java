@@ -280,4 +280,52 @@ class ModelConfigIOTest {
     m = errorAfter(r -> text(r).put("qkv_bias", "yes"));
     assertTrue(m.contains("text_config.qkv_bias") && m.contains("wrong type"), m);
   }
+
+  /** Configs written before vision_style and min_capacity existed read as CLIP with no capacity floor. */
+  @Test
+  void configWithoutVisionStyleOrMinCapacityReadsAsBefore() throws Exception {
+    ObjectNode root = tinyJson();
+    assertEquals("clip", vision(root).get("vision_style").asText(), "written explicitly");
+    assertEquals(0, text(root).get("min_capacity").asInt(), "written explicitly");
+    vision(root).remove("vision_style");
+    text(root).remove("min_capacity");
+    ModelConfig read = ModelConfigIO.parse(JSON.writeValueAsString(root), "old.json");
+    assertEquals(Presets.get(Presets.TINY), read);
+    assertEquals(VisionStyle.CLIP, read.visionConfig().visionStyle());
+    assertEquals(0, read.textConfig().minCapacity());
+  }
+
+  @Test
+  void siglipTowerAndMinCapacityRoundTripThroughJson() {
+    ModelConfig tiny = Presets.get(Presets.TINY);
+    VisionConfig v = tiny.visionConfig();
+    VisionConfig siglip = new VisionConfig(v.hiddenSize(), v.intermediateSize(), v.numHiddenLayers(),
+        v.numAttentionHeads(), 3, v.imageSize(), v.patchSize(), 1e-6, "gelu_pytorch_tanh", VisionStyle.SIGLIP);
+    ModelConfig config = ConfigValidator.validate(new ModelConfig("llava", tiny.imageTokenIndex(),
+        tiny.visionFeatureLayer(), "gelu", siglip, tiny.textConfig().withMinCapacity(4), VisionStyle.SIGLIP.imageMean(),
+        VisionStyle.SIGLIP.imageStd(), "pad", tiny.training()), "siglip");
+    ModelConfig again = ModelConfigIO.parse(ModelConfigIO.toJson(config), "siglip");
+    assertEquals(config, again);
+    assertEquals(4, again.textConfig().minCapacity());
+    assertEquals(siglip.gridPatches() - 1, again.visionConfig().numPatches(), "the first patch is dropped");
+    assertEquals(4, again.textConfig().withStyle(DecoderStyle.STABLELM).minCapacity(), "kept by with* copies");
+  }
+
+  @Test
+  void visionStyleAndMinCapacityAreChecked() throws Exception {
+    String m = errorAfter(r -> vision(r).put("vision_style", "dino"));
+    assertTrue(m.contains("vision_config.vision_style") && m.contains("'dino'") && m.contains("clip or siglip"), m);
+    m = errorAfter(r -> vision(r).put("vision_style", "siglip"));
+    assertTrue(m.contains("vision_config.hidden_act") && m.contains("for vision_style siglip")
+        && m.contains("gelu_pytorch_tanh"), m);
+    m = errorAfter(r -> vision(r).put("hidden_act", "gelu_pytorch_tanh"));
+    assertTrue(m.contains("vision_config.hidden_act") && m.contains("for vision_style clip"), m);
+    m = errorAfter(r -> {
+      vision(r).put("vision_style", "siglip").put("hidden_act", "gelu_pytorch_tanh");
+      r.put("image_aspect_mode", "crop");
+    });
+    assertTrue(m.contains("image_aspect_mode") && m.contains("vision_style siglip needs \"pad\""), m);
+    m = errorAfter(r -> text(r).put("min_capacity", -1));
+    assertTrue(m.contains("text_config.min_capacity") && m.contains(">= 0"), m);
+  }
 }

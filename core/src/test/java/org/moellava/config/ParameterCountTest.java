@@ -104,4 +104,26 @@ class ParameterCountTest {
     long total = ParameterCount.of(Presets.get(Presets.SMALL)).grandTotal();
     assertTrue(total >= 50_000_000L && total <= 150_000_000L, "small has " + total);
   }
+
+  /**
+   * SigLIP-so400m-patch14-384 (MoE-LLaVA's -384 tower), counted by hand as transformers' SiglipVisionModel holds it:
+   * patch conv 3·14·14·1152 + bias 1152; positions 729·1152 (no class token, no pre-LayerNorm); 27 layers of
+   * q/k/v/out 4·(1152² + 1152), two LayerNorms 2·2304, MLP 1152·4304 + 4304 + 4304·1152 + 1152; post_layernorm 2304;
+   * the attention-pooling head: probe 1152, in_proj 3·1152² + 3·1152, out_proj 1152² + 1152, LayerNorm 2304, MLP.
+   */
+  @Test
+  void siglipSo400mTowerCountedByHand() {
+    ModelConfig base = Presets.get(Presets.TINY);
+    VisionConfig v = new VisionConfig(1152, 4304, 27, 16, 3, 384, 14, 1e-6, "gelu_pytorch_tanh", VisionStyle.SIGLIP);
+    ParameterCount pc = ParameterCount.of(new ModelConfig("llava", base.imageTokenIndex(), -2, "gelu", v,
+        base.textConfig(), VisionStyle.SIGLIP.imageMean(), VisionStyle.SIGLIP.imageStd(), "pad", base.training()));
+    long d = 1152;
+    long mlp = d * 4304 + 4304 + 4304 * d + d;
+    long layer = 4 * (d * d + d) + 2 * 2 * d + mlp;
+    long head = d + 3 * d * d + 3 * d + d * d + d + 2 * d + mlp;
+    long expected = 3 * 14 * 14 * d + d + 729 * d + 27 * layer + 2 * d + head;
+    assertEquals(428_225_600L, expected, "the hand count itself");
+    assertEquals(expected, pc.total().get("vision"));
+    assertEquals(728, v.numPatches(), "image tokens: 729 patches without the first");
+  }
 }

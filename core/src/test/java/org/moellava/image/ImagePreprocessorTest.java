@@ -124,4 +124,40 @@ class ImagePreprocessorTest {
     RgbImage decodedStrip = RgbImage.filled(26754, 1, 0, 0, 0);
     assertThrows(InvalidInputException.class, () -> pad.preprocess(decodedStrip));
   }
+
+  /**
+   * MoE-LLaVA's SigLIP preprocessing (the -384 variant): {@code expand2square} with {@code int(0.5 * 255)} = 127 grey,
+   * then transformers' SiglipImageProcessor (PIL bicubic resize to S x S, rescale, mean = std = 0.5). Expected values
+   * from that code ({@code tools/fixtures/moellava/siglip_preprocess.py}: pillow 12.3.0, transformers 5.18.0), for a
+   * wide image upscaled, a tall one downscaled (antialiased) and a square one. Every value within one 8-bit level
+   * (1/127.5: Pillow's fixed-point rounding may differ on a boundary, see BicubicResize), nearly all exact.
+   */
+  @Test
+  void siglipPaddingAndResizeMatchTransformers() throws Exception {
+    com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+        ImagePreprocessorTest.class.getResourceAsStream("siglip_preprocess.json"));
+    int size = root.get("size").asInt();
+    ImagePreprocessor pre = new ImagePreprocessor(size, org.moellava.config.VisionStyle.SIGLIP.imageMean(),
+        org.moellava.config.VisionStyle.SIGLIP.imageStd(), ImagePreprocessor.AspectMode.PAD);
+    int compared = 0;
+    int exact = 0;
+    for (com.fasterxml.jackson.databind.JsonNode c : root.get("cases")) {
+      int w = c.get("width").asInt();
+      int h = c.get("height").asInt();
+      byte[] rgb = new byte[w * h * 3];
+      for (int i = 0; i < rgb.length; i++) rgb[i] = (byte) c.get("rgb").get(i).asInt();
+      float[] got = pre.preprocess(new RgbImage(w, h, rgb));
+      com.fasterxml.jackson.databind.JsonNode want = c.get("pixel_values");
+      assertEquals(want.size(), got.length, c.get("name").asText());
+      for (int i = 0; i < got.length; i++) {
+        double d = Math.abs(got[i] - want.get(i).asDouble());
+        assertTrue(d <= 1 / 127.5 + 1e-6, c.get("name").asText() + " value " + i + ": " + got[i] + " vs "
+            + want.get(i).asDouble());
+        if (d <= 1e-6) exact++;
+        compared++;
+      }
+    }
+    assertTrue(exact >= 0.97 * compared, exact + " of " + compared + " exact");
+    System.out.println("siglip preprocessing: " + exact + " of " + compared + " values exact, the rest within one level");
+  }
 }

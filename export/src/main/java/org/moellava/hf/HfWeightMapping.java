@@ -87,7 +87,7 @@ public final class HfWeightMapping {
       rule(Scope.GLOBAL, V + "embeddings.class_embedding", VariableNames.CLASS_EMBEDDING, AS_IS,
           c -> dims(v(c).hiddenSize())),
       rule(Scope.GLOBAL, V + "embeddings.position_embedding.weight", VariableNames.POSITION_EMBEDDING, AS_IS,
-          c -> dims(v(c).numPatches() + 1, v(c).hiddenSize())),
+          c -> dims(v(c).positionEmbeddings(), v(c).hiddenSize())),
       rule(Scope.GLOBAL, V + "pre_layrnorm.weight", VariableNames.PRE_LAYERNORM + "/gamma", AS_IS,
           c -> dims(v(c).hiddenSize())),
       rule(Scope.GLOBAL, V + "pre_layrnorm.bias", VariableNames.PRE_LAYERNORM + "/beta", AS_IS,
@@ -226,6 +226,11 @@ public final class HfWeightMapping {
     if (text.decoderStyle() != org.moellava.config.DecoderStyle.QWEN2_MOE) {
       throw new org.moellava.error.InvalidInputException("text_config.decoder_style \"" + text.decoderStyle()
           + "\": the transformers LLaVA layout holds qwen2_moe decoders only");
+    }
+    if (config.visionConfig().visionStyle() != org.moellava.config.VisionStyle.CLIP) {
+      throw new org.moellava.error.InvalidInputException("vision_config.vision_style \""
+          + config.visionConfig().visionStyle() + "\": the transformers LLaVA layout here holds CLIP towers only "
+          + "(a MoE-LLaVA checkpoint goes through 'moellava export moellava')");
     }
     List<Resolved> out = new ArrayList<>();
     for (Rule rule : rules) {

@@ -74,7 +74,8 @@ final class MoeLlavaConfigReader {
   private ModelConfig map(MoeLlavaFamily family, JsonNode root, VisionConfig vision, Predicate<String> hasWeight) {
     String feature = fields.optionalText(root, "mm_vision_select_feature", "patch");
     if (!feature.equals("patch")) {
-      fields.unsupported("mm_vision_select_feature", "\"" + feature + "\" (only \"patch\", which drops the class token)");
+      fields.unsupported("mm_vision_select_feature", "\"" + feature + "\" (only \"patch\", which drops the first position:"
+          + " CLIP's class token, SigLIP's first patch)");
     }
     String projector = fields.optionalText(root, "image_projector_type", "linear");
     if (!projector.equals("mlp2x_gelu")) {
@@ -98,13 +99,14 @@ final class MoeLlavaConfigReader {
     ModelConfig tiny = Presets.get(Presets.TINY);
     int imageToken = text.vocabSize() - 1;
     notes.add("the image placeholder (MoE-LLaVA's -200) is id " + imageToken + " (vocab_size - 1) in expanded sequences");
-    return new ModelConfig("llava", imageToken, featureLayer, "gelu", vision, text, ModelConfig.CLIP_MEAN,
-        ModelConfig.CLIP_STD, "pad", tiny.training(), ModelConfig.DEFAULT_SYSTEM_PROMPT);
+    return new ModelConfig("llava", imageToken, featureLayer, "gelu", vision, text,
+        vision.visionStyle().imageMean(), vision.visionStyle().imageStd(), "pad", tiny.training(),
+        ModelConfig.DEFAULT_SYSTEM_PROMPT);
   }
 
-  /** The {@code moe} dict: MoE layers, E, k, capacity factors, aux loss coefficient. */
+  /** The {@code moe} dict: MoE layers, E, k, capacity factors, aux loss coefficient, capacity floor. */
   private record Moe(MoeLayers layers, int experts, int topK, double capacityFactor, double evalCapacityFactor,
-      double auxCoef) {}
+      double auxCoef, int minCapacity) {}
 
   private Moe moe(JsonNode root, int numLayers) {
     JsonNode moe = fields.object(root, "moe");
@@ -160,11 +162,9 @@ final class MoeLlavaConfigReader {
     double cf = moe.has("capacity_factor") ? fields.number(moe, "moe.capacity_factor") : 1.0;
     double evalCf = moe.has("eval_capacity_factor") ? fields.number(moe, "moe.eval_capacity_factor") : 1.0;
     double aux = moe.has("router_aux_loss_coef") ? fields.number(moe, "moe.router_aux_loss_coef") : 0.01;
-    if (moe.has("min_capacity") && fields.integer(moe, "moe.min_capacity") > 0) {
-      notes.add("moe.min_capacity " + fields.integer(moe, "moe.min_capacity") + " is not modelled: inference routes every "
-          + "token (no capacity), training applies ceil(T/E*cf*k) without a floor");
-    }
-    return new Moe(MoeLayers.explicit(layers), experts, k, cf, evalCf, aux);
+    int minCapacity = moe.hasNonNull("min_capacity") ? fields.integer(moe, "moe.min_capacity") : 0;
+    if (minCapacity < 0) throw new ConfigException(file + ": moe.min_capacity: must be >= 0, got " + minCapacity);
+    return new Moe(MoeLayers.explicit(layers), experts, k, cf, evalCf, aux, minCapacity);
   }
 
   private TextConfig text(JsonNode root, int vocab, int hidden, int inter, int layers, int heads, int kvHeads,
@@ -174,7 +174,7 @@ final class MoeLlavaConfigReader {
     int eos = tokenId(root, "eos_token_id", vocab);
     return new TextConfig(vocab, hidden, inter, inter, layers, heads, kvHeads, maxPos, theta, eps, act, tie,
         m.experts(), m.topK(), m.topK() == 2, m.layers(), m.capacityFactor(), m.evalCapacityFactor(), m.auxCoef(),
-        false, pad, eos, arch);
+        false, pad, eos, arch).withMinCapacity(m.minCapacity());
   }
 
   private TextConfig stablelm(JsonNode root) {

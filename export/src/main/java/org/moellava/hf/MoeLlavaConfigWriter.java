@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
+import org.moellava.config.VisionStyle;
 
 /**
  * Writes a project {@link ModelConfig} of a MoE-LLaVA family as the family's {@code config.json}. An imported
@@ -86,6 +87,11 @@ final class MoeLlavaConfigWriter {
     root.put("eos_token_id", t.eosTokenId());
     root.put("pad_token_id", t.padTokenId());
     root.put("mm_hidden_size", config.visionConfig().hiddenSize());
+    VisionStyle style = config.visionConfig().visionStyle();
+    boolean namesSiglip = root.path("mm_image_tower").asText("").contains("siglip");
+    if (namesSiglip != (style == VisionStyle.SIGLIP)) {
+      root.put("mm_image_tower", MoeLlavaVision.defaultTowerId(style)); // MoE-LLaVA's builder picks the tower class by name
+    }
     root.put("mm_vision_select_layer", config.visionFeatureLayer());
     switch (family) {
       case STABLELM -> {
@@ -125,6 +131,7 @@ final class MoeLlavaConfigWriter {
     moe.put("capacity_factor", t.capacityFactor());
     moe.put("eval_capacity_factor", t.evalCapacityFactor());
     moe.put("router_aux_loss_coef", t.routerAuxLossCoef());
+    moe.put("min_capacity", t.minCapacity());
   }
 
   /** The tree with object keys sorted at every level (MoE-LLaVA's {@code to_json_string} order). */

@@ -17,6 +17,7 @@ import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ConfigValidator;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.VisionConfig;
+import org.moellava.config.VisionStyle;
 import org.moellava.error.InvalidInputException;
 import org.moellava.safetensors.SafetensorsEntry;
 import org.moellava.tensor.TensorValue;
@@ -67,11 +68,12 @@ public final class MoeLlavaImporter {
       if (!towerInCheckpoint && visionDir == null) {
         throw new InvalidInputException(weights.source() + ": missing tower: the checkpoint holds no "
             + family.prefix() + "image_tower.* weights; pass --vision DIR (a local copy of "
-            + root.path("mm_image_tower").asText("the CLIP tower") + ")");
+            + root.path("mm_image_tower").asText("the vision tower") + ")");
       }
-      refuseSiglipWeights(weights, family);
       VisionConfig vision = visionDir != null ? MoeLlavaVision.fromDir(visionDir)
           : MoeLlavaVision.known(configFile, root);
+      checkTowerStyle(weights, family, vision, visionDir != null ? visionDir.resolve(HfConfigReader.CONFIG)
+          : configFile);
       MoeLlavaConfigReader.Result mapped = MoeLlavaConfigReader.read(configFile, root, vision, weights::contains);
       ModelConfig config = mapped.config();
       List<String> notes = new ArrayList<>(mapped.notes());
@@ -144,11 +146,23 @@ public final class MoeLlavaImporter {
     }
   }
 
-  private static void refuseSiglipWeights(HfWeightFiles weights, MoeLlavaFamily family) {
+  /**
+   * A checkpoint whose tower tensors are of the other style than its tower config (a SigLIP checkpoint read with a
+   * CLIP config, or the reverse) fails naming the tensor and where the config came from.
+   */
+  private static void checkTowerStyle(HfWeightFiles weights, MoeLlavaFamily family, VisionConfig vision,
+      Path towerConfig) {
     String tower = family.prefix() + "image_tower.image_tower.vision_model.";
-    if (weights.contains(tower + "embeddings.patch_embedding.bias") || weights.contains(tower + "head.probe")) {
-      throw new InvalidInputException(weights.describe(weights.contains(tower + "head.probe") ? tower + "head.probe"
-          : tower + "embeddings.patch_embedding.bias") + ": a SigLIP tower cannot be expressed (only CLIP towers)");
+    for (String key : List.of(tower + "head.probe", tower + "embeddings.patch_embedding.bias",
+        tower + "embeddings.class_embedding", tower + "pre_layrnorm.weight")) {
+      if (!weights.contains(key)) continue;
+      VisionStyle weightsStyle = key.endsWith("class_embedding") || key.endsWith("pre_layrnorm.weight")
+          ? VisionStyle.CLIP : VisionStyle.SIGLIP;
+      if (weightsStyle != vision.visionStyle()) {
+        throw new InvalidInputException(weights.describe(key) + ": a " + weightsStyle + " tower's tensor, but the "
+            + "tower config (" + towerConfig + ") is " + vision.visionStyle() + "; pass --vision DIR with the "
+            + "tower's own config.json");
+      }
     }
   }
 

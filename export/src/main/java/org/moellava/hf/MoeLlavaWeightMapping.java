@@ -11,6 +11,7 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
+import org.moellava.config.VisionStyle;
 import org.moellava.graph.variables.VariableNames;
 import org.moellava.hf.HfWeightMapping.Scope;
 
@@ -18,7 +19,7 @@ import org.moellava.hf.HfWeightMapping.Scope;
  * THE mapping between the published MoE-LLaVA checkpoints' tensor keys (StableLM-2, Phi-2, Qwen-1 families, with
  * DeepSpeed MoE layers) and the project's variable names, one table per family.
  *
- * <p>Keys: vision tower {@code <p>image_tower.image_tower.vision_model.*} (CLIP, transformers-4 names), projector
+ * <p>Keys: vision tower {@code <p>image_tower.image_tower.vision_model.*} (CLIP or SigLIP, transformers-4 names), projector
  * {@code <p>mm_projector.image_spatial_proj.{0,2}}, MoE router {@code ...mlp.deepspeed_moe.gate.wg.weight [E, D]},
  * experts {@code ...mlp.deepspeed_moe.experts.deepspeed_experts.{e}.<the family's MLP names>}; {@code <p>} is
  * {@code model.} or {@code transformer.} (Qwen). Qwen's fused {@code attn.c_attn} ({@code [3D, D]}, rows q, k, v) is
@@ -41,7 +42,7 @@ final class MoeLlavaWeightMapping {
    * @param parts how many variables share the tensor
    */
   record Rule(Scope scope, String hfKey, String projectName, HfTransform transform,
-      Function<ModelConfig, long[]> hfShape, Predicate<TextConfig> when, int part, int parts) {}
+      Function<ModelConfig, long[]> hfShape, Predicate<ModelConfig> when, int part, int parts) {}
 
   /**
    * A rule applied to one layer.
@@ -59,11 +60,23 @@ final class MoeLlavaWeightMapping {
 
   private static Rule rule(Scope scope, String hfKey, String projectName, HfTransform transform,
       Function<ModelConfig, long[]> hfShape) {
-    return new Rule(scope, hfKey, projectName, transform, hfShape, t -> true, 0, 1);
+    return new Rule(scope, hfKey, projectName, transform, hfShape, c -> true, 0, 1);
   }
 
   private static Rule when(Predicate<TextConfig> when, Rule r) {
+    return whenConfig(c -> when.test(c.textConfig()), r);
+  }
+
+  private static Rule whenConfig(Predicate<ModelConfig> when, Rule r) {
     return new Rule(r.scope(), r.hfKey(), r.projectName(), r.transform(), r.hfShape(), when, r.part(), r.parts());
+  }
+
+  private static boolean siglip(ModelConfig c) {
+    return c.visionConfig().visionStyle() == VisionStyle.SIGLIP;
+  }
+
+  private static long dv(ModelConfig c) {
+    return c.visionConfig().hiddenSize();
   }
 
   private static Rule part(int part, int parts, Rule r) {
@@ -102,15 +115,48 @@ final class MoeLlavaWeightMapping {
     return c.textConfig().numExperts();
   }
 
-  /** The CLIP tower and the projector, under {@code prefix}. */
+  /**
+   * The vision tower and the projector, under {@code prefix}. The tower's rows are {@link HfWeightMapping}'s CLIP rows
+   * under {@code <prefix>image_tower.image_tower.vision_model.}; for a SigLIP tower ({@code vision_style siglip}),
+   * without the class embedding and {@code pre_layrnorm}, with the patch convolution's bias and the (unused)
+   * attention-pooling {@code head.*}.
+   */
   private static List<Rule> visionAndProjector(String prefix) {
     List<Rule> out = new ArrayList<>();
     String tower = prefix + "image_tower.image_tower.vision_model.";
     for (HfWeightMapping.Rule r : HfWeightMapping.RULES) {
       if (!r.hfKey().startsWith("vision_tower.")) continue;
-      out.add(rule(r.scope(), tower + r.hfKey().substring("vision_tower.".length()), r.projectName(), r.transform(),
-          r.hfShape()));
+      Rule mapped = rule(r.scope(), tower + r.hfKey().substring("vision_tower.".length()), r.projectName(),
+          r.transform(), r.hfShape());
+      boolean clipOnly = r.projectName().equals(VariableNames.CLASS_EMBEDDING)
+          || r.projectName().startsWith(VariableNames.PRE_LAYERNORM + "/");
+      out.add(clipOnly ? whenConfig(c -> !siglip(c), mapped) : mapped);
     }
+    String e = tower + "embeddings.";
+    String h = tower + "head.";
+    String ph = VariableNames.VISION_HEAD;
+    out.add(whenConfig(MoeLlavaWeightMapping::siglip, rule(Scope.GLOBAL, e + "patch_embedding.bias",
+        VariableNames.PATCH_EMBEDDING_BIAS, AS_IS, c -> dims(dv(c)))));
+    List<Rule> head = new ArrayList<>();
+    head.add(rule(Scope.GLOBAL, h + "probe", ph + "/probe", AS_IS, c -> dims(1, 1, dv(c))));
+    head.add(rule(Scope.GLOBAL, h + "attention.in_proj_weight", ph + "/attention/in_proj/kernel", LINEAR,
+        c -> dims(3 * dv(c), dv(c))));
+    head.add(rule(Scope.GLOBAL, h + "attention.in_proj_bias", ph + "/attention/in_proj/bias", AS_IS,
+        c -> dims(3 * dv(c))));
+    head.add(rule(Scope.GLOBAL, h + "attention.out_proj.weight", ph + "/attention/out_proj/kernel", LINEAR,
+        c -> dims(dv(c), dv(c))));
+    head.add(rule(Scope.GLOBAL, h + "attention.out_proj.bias", ph + "/attention/out_proj/bias", AS_IS,
+        c -> dims(dv(c))));
+    head.add(rule(Scope.GLOBAL, h + "layernorm.weight", ph + "/layernorm/gamma", AS_IS, c -> dims(dv(c))));
+    head.add(rule(Scope.GLOBAL, h + "layernorm.bias", ph + "/layernorm/beta", AS_IS, c -> dims(dv(c))));
+    head.add(rule(Scope.GLOBAL, h + "mlp.fc1.weight", ph + "/mlp/fc1/kernel", LINEAR,
+        c -> dims(c.visionConfig().intermediateSize(), dv(c))));
+    head.add(rule(Scope.GLOBAL, h + "mlp.fc1.bias", ph + "/mlp/fc1/bias", AS_IS,
+        c -> dims(c.visionConfig().intermediateSize())));
+    head.add(rule(Scope.GLOBAL, h + "mlp.fc2.weight", ph + "/mlp/fc2/kernel", LINEAR,
+        c -> dims(dv(c), c.visionConfig().intermediateSize())));
+    head.add(rule(Scope.GLOBAL, h + "mlp.fc2.bias", ph + "/mlp/fc2/bias", AS_IS, c -> dims(dv(c))));
+    head.forEach(r -> out.add(whenConfig(MoeLlavaWeightMapping::siglip, r)));
     String proj = prefix + "mm_projector.image_spatial_proj.";
     out.add(rule(Scope.GLOBAL, proj + "0.weight", VariableNames.PROJECTOR_LINEAR_1 + "/kernel", LINEAR,
         c -> dims(d(c), c.visionConfig().hiddenSize())));
@@ -260,7 +306,7 @@ final class MoeLlavaWeightMapping {
     TextConfig text = config.textConfig();
     List<Resolved> out = new ArrayList<>();
     for (Rule rule : rules(family)) {
-      if (!rule.when().test(text)) continue;
+      if (!rule.when().test(config)) continue;
       for (int layer : HfWeightMapping.layersOf(rule.scope(), config)) {
         String key = layer < 0 ? rule.hfKey() : rule.hfKey().replace("{i}", Integer.toString(layer));
         List<String> keys = new ArrayList<>();

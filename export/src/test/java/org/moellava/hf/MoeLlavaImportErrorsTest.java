@@ -146,12 +146,37 @@ class MoeLlavaImportErrorsTest {
     fails(InvalidInputException.class, dir, vision("qwen"), "model-00002-of-00002.safetensors", "truncated");
   }
 
+  /** Without --vision the built-in SigLIP-so400m config (hidden 1152) does not fit the tiny fixture's 32. */
   @Test
-  void aSiglipTowerIsRefused() {
+  void aSiglipTowerWithoutItsConfigSaysToPassVision() {
     Path fixture = MoeLlavaFixtures.fixture("phi-siglip");
-    fails(InvalidInputException.class, fixture, null, "SigLIP");
-    fails(MoeLlavaException.class, fixture, MoeLlavaFixtures.visionDir(fixture, tmp.resolve("siglip-vision")),
-        "SigLIP");
+    fails(InvalidInputException.class, fixture, null, "config.json", "mm_hidden_size 32",
+        "google/siglip-so400m-patch14-384", "--vision");
+  }
+
+  /** A tower config with an activation its style does not have is refused naming the file and the key. */
+  @Test
+  void aTowerActivationOfAnotherStyleIsRefused() throws IOException {
+    Path siglip = MoeLlavaFixtures.fixture("phi-siglip");
+    Path vision = MoeLlavaFixtures.visionDir(siglip, tmp.resolve("siglip-gelu"));
+    ObjectNode c = (ObjectNode) MoeLlavaFixtures.JSON.readTree(vision.resolve("config.json").toFile());
+    Files.writeString(vision.resolve("config.json"), MoeLlavaFixtures.JSON.writeValueAsString(
+        c.put("hidden_act", "quick_gelu")));
+    fails(ConfigException.class, siglip, vision, vision.resolve("config.json").toString(), "hidden_act",
+        "\"quick_gelu\"", "siglip tower", "gelu_pytorch_tanh");
+  }
+
+  /** A SigLIP checkpoint read with a CLIP tower config (and the reverse) names the tensor and the config. */
+  @Test
+  void aTowerOfTheOtherStyleIsNamed() {
+    Path siglip = MoeLlavaFixtures.fixture("phi-siglip");
+    Path clipVision = MoeLlavaFixtures.visionDir(MoeLlavaFixtures.fixture("phi"), tmp.resolve("clip-vision"));
+    fails(InvalidInputException.class, siglip, clipVision, "model.safetensors",
+        "model.image_tower.image_tower.vision_model.head.probe", "siglip tower's tensor", "is clip");
+    Path clip = MoeLlavaFixtures.fixture("phi");
+    Path siglipVision = MoeLlavaFixtures.visionDir(siglip, tmp.resolve("siglip-vision"));
+    fails(InvalidInputException.class, clip, siglipVision, "embeddings.class_embedding", "clip tower's tensor",
+        "is siglip");
   }
 
   @Test

@@ -117,8 +117,66 @@ class MoeLlavaImportExportTest {
     assertEquals(MoeLlavaFixtures.value(w1, 7 * 64 + 2), vars.get(VariableNames.expertsUp(1)).data()[2 * 128 + 7]);
   }
 
+  /** The -384 variant's SigLIP tower: style, P = 16 - 1, SigLIP's mean/std, the patch bias and the unused head. */
+  @Test
+  void siglipTowerConfigAndLayouts() {
+    CheckpointReader reader = CheckpointReader.open(importFixture("phi-siglip"));
+    ModelConfig config = reader.config();
+    org.moellava.config.VisionConfig v = config.visionConfig();
+    assertEquals(org.moellava.config.VisionStyle.SIGLIP, v.visionStyle());
+    assertEquals("gelu_pytorch_tanh", v.hiddenAct());
+    assertEquals(1e-6, v.layerNormEps());
+    assertEquals(16, v.gridPatches());
+    assertEquals(15, v.numPatches(), "feature_select 'patch' drops position 0 of SigLIP too");
+    assertEquals(List.of(0.5, 0.5, 0.5), config.imageMean());
+    assertEquals(List.of(0.5, 0.5, 0.5), config.imageStd());
+    assertEquals("pad", config.imageAspectMode());
+    Map<String, MoeLlavaFixtures.Raw> hf = MoeLlavaFixtures.tensors(MoeLlavaFixtures.fixture("phi-siglip"));
+    Map<String, TensorValue> vars = reader.readVariables();
+    String t = "model.image_tower.image_tower.vision_model.";
+    assertFalse(vars.containsKey(VariableNames.CLASS_EMBEDDING));
+    assertFalse(vars.containsKey(VariableNames.PRE_LAYERNORM + "/gamma"));
+    assertEquals(MoeLlavaFixtures.value(hf.get(t + "embeddings.patch_embedding.bias"), 5),
+        vars.get(VariableNames.PATCH_EMBEDDING_BIAS).data()[5]);
+    assertArrayEquals(new long[] {16, 32}, vars.get(VariableNames.POSITION_EMBEDDING).shape());
+    // conv OIHW [32, 3, 8, 8] -> HWIO [8, 8, 3, 32]: (o=4, c=1, y=2, x=6)
+    assertEquals(MoeLlavaFixtures.value(hf.get(t + "embeddings.patch_embedding.weight"), ((4 * 3 + 1) * 8 + 2) * 8 + 6),
+        vars.get(VariableNames.PATCH_EMBEDDING_KERNEL).data()[((2 * 8 + 6) * 3 + 1) * 32 + 4]);
+    // head in_proj [3D, D] -> kernel [D, 3D]
+    TensorValue inProj = vars.get(VariableNames.VISION_HEAD + "/attention/in_proj/kernel");
+    assertArrayEquals(new long[] {32, 96}, inProj.shape());
+    assertEquals(MoeLlavaFixtures.value(hf.get(t + "head.attention.in_proj_weight"), 70 * 32 + 3),
+        inProj.data()[3 * 96 + 70]);
+    assertArrayEquals(new long[] {1, 1, 32}, vars.get(VariableNames.VISION_HEAD + "/probe").shape());
+  }
+
+  /** moe.min_capacity is read into text_config.min_capacity (the capacity floor) and written back. */
+  @Test
+  void minCapacityIsReadAndWrittenBack() throws IOException {
+    Path dir = MoeLlavaFixtures.copy(MoeLlavaFixtures.fixture("stablelm"), tmp.resolve("min-capacity"));
+    com.fasterxml.jackson.databind.node.ObjectNode root =
+        (com.fasterxml.jackson.databind.node.ObjectNode) MoeLlavaFixtures.JSON.readTree(dir.resolve("config.json").toFile());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("moe")).put("min_capacity", 7);
+    Files.writeString(dir.resolve("config.json"), MoeLlavaFixtures.JSON.writeValueAsString(root));
+    Path ckpt = tmp.resolve("ckpt-min-capacity");
+    MoeLlavaImporter.Result r = new MoeLlavaImporter().importTo(dir,
+        MoeLlavaFixtures.visionDir(dir, tmp.resolve("vision-min-capacity")), ckpt);
+    assertEquals(7, r.config().textConfig().minCapacity());
+    assertTrue(r.notes().stream().noneMatch(n -> n.contains("min_capacity")), "modelled, no note: " + r.notes());
+    assertEquals(0, CheckpointReader.open(importFixture("stablelm")).config().textConfig().minCapacity(),
+        "the published value 0");
+    // a changed floor is written into the original config.json
+    ModelConfig config = CheckpointReader.open(ckpt).config();
+    String written = MoeLlavaConfigWriter.write(MoeLlavaFamily.STABLELM,
+        config.withTextConfig(config.textConfig().withMinCapacity(3)), root);
+    assertEquals(3, MoeLlavaFixtures.JSON.readTree(written).get("moe").get("min_capacity").asInt());
+    Path out = new MoeLlavaExporter().export(ckpt, tmp.resolve("out-min-capacity"));
+    assertEquals(7, MoeLlavaFixtures.JSON.readTree(out.resolve("config.json").toFile()).get("moe").get("min_capacity")
+        .asInt());
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {"stablelm", "phi", "qwen"})
+  @ValueSource(strings = {"stablelm", "phi", "qwen", "phi-siglip"})
   void importThenExportIsBitExact(String family) throws IOException {
     Path fixture = MoeLlavaFixtures.fixture(family);
     Path ckpt = importFixture(family);
@@ -155,7 +213,7 @@ class MoeLlavaImportExportTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"stablelm", "phi", "qwen"})
+  @ValueSource(strings = {"stablelm", "phi", "qwen", "phi-siglip"})
   void importConvertsTheTokenizer(String family) throws IOException {
     Path fixture = MoeLlavaFixtures.fixture(family);
     Path ckpt = importFixture(family);
@@ -204,20 +262,27 @@ class MoeLlavaImportExportTest {
     for (String k : input.keySet()) assertArrayEquals(input.get(k).bytes(), exported.get(k).bytes(), k);
   }
 
-  /** A checkpoint made here (random weights, no MoE-LLaVA source) exports in the family layout and imports back. */
+  /**
+   * A checkpoint made here (random weights, no MoE-LLaVA source) exports in the family layout and imports back;
+   * {@code PHI_SIGLIP} is Phi-2 with a SigLIP tower (the config.json names SigLIP-so400m, as MoE-LLaVA picks the tower
+   * class by that name).
+   */
   @ParameterizedTest
-  @ValueSource(strings = {"STABLELM", "PHI", "QWEN"})
+  @ValueSource(strings = {"STABLELM", "PHI", "QWEN", "PHI_SIGLIP"})
   void nativeCheckpointExportsAndImportsBack(String styleName) throws IOException {
-    DecoderStyle style = DecoderStyle.valueOf(styleName);
+    boolean siglip = styleName.endsWith("_SIGLIP");
+    DecoderStyle style = DecoderStyle.valueOf(styleName.replace("_SIGLIP", ""));
     ModelConfig tiny = org.moellava.config.Presets.get(org.moellava.config.Presets.TINY);
     TextConfig t = new TextConfig(64, 32, 48, 48, 3, 4, style == DecoderStyle.QWEN ? 4 : 2, 128, 10000.0, 1e-5, "silu",
         false, 4, 2, true, org.moellava.config.MoeLayers.explicit(List.of(0, 2)), 1.5, 2.0, 0.01, false, 0, 1)
         .withStyle(style);
     if (style == DecoderStyle.PHI) t = t.withArchitecture(t.architecture().withPartialRotaryFactor(0.5));
-    org.moellava.config.VisionConfig v = new org.moellava.config.VisionConfig(16, 32, 2, 2, 3, 8, 4, 1e-5,
-        "quick_gelu");
+    org.moellava.config.VisionConfig v = siglip
+        ? new org.moellava.config.VisionConfig(16, 32, 2, 2, 3, 8, 4, 1e-6, "gelu_pytorch_tanh",
+            org.moellava.config.VisionStyle.SIGLIP)
+        : new org.moellava.config.VisionConfig(16, 32, 2, 2, 3, 8, 4, 1e-5, "quick_gelu");
     ModelConfig config = org.moellava.config.ConfigValidator.validate(new ModelConfig("llava", 63, -2, "gelu", v, t,
-        tiny.imageMean(), tiny.imageStd(), "pad", tiny.training()), "test");
+        v.visionStyle().imageMean(), v.visionStyle().imageStd(), "pad", tiny.training()), "test");
     Map<String, TensorValue> weights = org.moellava.graph.variables.WeightInitializer.randomWeights(config, 5);
     Path ckpt = tmp.resolve("native");
     new org.moellava.checkpoint.CheckpointWriter().write(ckpt, config, null, weights,
@@ -225,10 +290,15 @@ class MoeLlavaImportExportTest {
     Path out = new MoeLlavaExporter().export(ckpt, tmp.resolve("native-out"));
     JsonNode written = MoeLlavaFixtures.JSON.readTree(out.resolve("config.json").toFile());
     assertEquals(MoeLlavaFamily.ofStyle(style).modelType(), written.get("model_type").asText());
+    assertEquals(siglip ? "google/siglip-so400m-patch14-384" : "openai/clip-vit-large-patch14-336",
+        written.get("mm_image_tower").asText());
 
     Path vision = tmp.resolve("native-vision");
     Files.createDirectories(vision);
-    Files.writeString(vision.resolve("config.json"), "{\"model_type\": \"clip_vision_model\", \"hidden_size\": 16, "
+    Files.writeString(vision.resolve("config.json"), siglip
+        ? "{\"model_type\": \"siglip\", \"vision_config\": {\"hidden_size\": 16, \"intermediate_size\": 32, "
+            + "\"num_hidden_layers\": 2, \"num_attention_heads\": 2, \"image_size\": 8, \"patch_size\": 4}}"
+        : "{\"model_type\": \"clip_vision_model\", \"hidden_size\": 16, "
         + "\"intermediate_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": 2, \"image_size\": 8, "
         + "\"patch_size\": 4}");
     Path back = tmp.resolve("native-back");

@@ -31,7 +31,8 @@ import org.tensorflow.types.TInt32;
  * {@code labels [B,S]} (int32, -100 ignored); optional {@code position_ids [B,S]} (default {@code 0..S-1}, as
  * Hugging Face's forward), {@code capacity_factor} (f64, default {@code text_config.capacity_factor}; feed
  * {@code eval_capacity_factor} for evaluation) and, with {@code router_gumbel_noise}, {@code router_noise_scale}
- * (default 1, feed 0 for evaluation).
+ * (default 1, feed 0 for evaluation). The noise (DeepSpeed's on the second expert) is seeded with
+ * {@code training.seed}, one stream per MoE layer: a session draws the same noise run after run.
  */
 public final class TrainingGraph extends LossGraph {
   private final Placeholder<TFloat32> pixelValues;
@@ -74,7 +75,7 @@ public final class TrainingGraph extends LossGraph {
         config.imageTokenIndex(), v.numPatches(), t, inputIds, features)); // [B,S,D]
     Operand<TFloat32> tokenMask = tf.dtypes.cast(attentionMask, TFloat32.class); // [B,S]
     DecoderStack.Output out = DecoderStack.forward(tf, variables, t, embeds, attentionMask, positionIds, null,
-        MoeOptions.training(tokenMask, capacityFactor, noiseScale));
+        MoeOptions.training(tokenMask, capacityFactor, noiseScale, t.minCapacity(), config.training().seed()));
     logits = tf.withName(GraphNames.LOGITS).identity(out.logits());
     ceLoss = tf.withName(GraphNames.CE_LOSS).identity(crossEntropy(logits, t.vocabSize()));
 

@@ -36,12 +36,18 @@ class MoeBlockTest {
   /** TF outputs: [output, logits, chosen, counts, dropped, aux]. */
   private TensorValue[] runTf(Layer l, double[] x, long[] xShape, double[] tokenMask, double capacityFactor,
       MoeOptions.Dispatch dispatch) {
+    return runTf(l, x, xShape, tokenMask, capacityFactor, dispatch, 0);
+  }
+
+  private TensorValue[] runTf(Layer l, double[] x, long[] xShape, double[] tokenMask, double capacityFactor,
+      MoeOptions.Dispatch dispatch, int minCapacity) {
     return TfTest.run(tf -> {
       Operand<TFloat32> mask = tokenMask == null ? null : constant(tf, tokenMask, xShape[0], xShape[1]);
       Operand<TFloat64> cf = Double.isNaN(capacityFactor) ? null : tf.constant(capacityFactor);
       MoeBlock.Output out = MoeBlock.apply(tf, constant(tf, x, xShape), constant(tf, l.router, l.d, l.e),
           constant(tf, l.gate, l.e, l.d, l.inter), constant(tf, l.up, l.e, l.d, l.inter),
-          constant(tf, l.down, l.e, l.inter, l.d), l.e, l.k, true, new MoeOptions(mask, cf, null, dispatch));
+          constant(tf, l.down, l.e, l.inter, l.d), l.e, l.k, true,
+          new MoeOptions(mask, cf, null, dispatch, minCapacity));
       MoeRouting r = out.routing();
       return new Operand<?>[] {out.output(), r.logits(), r.chosen(), r.expertCounts(), r.dropped(), r.auxLoss()};
     });
@@ -139,6 +145,41 @@ class MoeBlockTest {
     // cf 0.75: capacity 3: expert 0 keeps tokens 0-2; expert 1 (second choices) keeps tokens 0-2 too
     Reference.Moe tight = check("overflow cf 0.75", l, x, new long[] {1, 8, 4}, null, 0.75);
     assertArrayEquals(new int[] {3, 3, 0, 0}, tight.expertCounts());
+  }
+
+  /**
+   * DeepSpeed's {@code _capacity}: {@code max(ceil(T / E · cf · k), min_capacity)}. Every token prefers expert 0, then
+   * expert 1. T = 8, E = 4, k = 2, cf = 0.25: ceil(8 / 4 · 0.25 · 2) = 1, so without a floor each expert keeps one
+   * token (14 of 16 choices dropped); min_capacity 3 binds: capacity 3, tokens 0-2 keep both experts (10 dropped);
+   * min_capacity 2 with cf 1 (ceil = 4) does not bind: capacity 4 (8 dropped).
+   */
+  @Test
+  void minCapacityIsTheFloorOfTheCapacity() {
+    Layer base = layer(4, 4, 6, 2);
+    double[] router = new double[4 * 4];
+    for (int i = 0; i < 4; i++) {
+      router[i * 4] = 2.0;
+      router[i * 4 + 1] = 1.0;
+    }
+    Layer l = new Layer(4, 4, 6, 2, router, base.gate, base.up, base.down);
+    double[] x = new double[8 * 4];
+    for (int i = 0; i < x.length; i++) x[i] = (float) (0.5 + random.nextDouble());
+    long[] shape = {1, 8, 4};
+    int[][] cases = {/* cf x 100, min_capacity, expected count of experts 0 and 1, dropped */
+        {25, 0, 1, 14}, {25, 3, 3, 10}, {100, 2, 4, 8}, {25, 1, 1, 14}};
+    for (int[] c : cases) {
+      for (MoeOptions.Dispatch dispatch : MoeOptions.Dispatch.values()) {
+        String what = "cf " + c[0] / 100.0 + " min_capacity " + c[1] + " (" + dispatch + ")";
+        TensorValue[] tf = runTf(l, x, shape, null, c[0] / 100.0, dispatch, c[1]);
+        assertArrayEquals(new float[] {c[2], c[2], 0, 0}, tf[3].data(), what + ": tokens per expert");
+        assertEquals(c[3], (int) tf[4].data()[0], what + ": dropped");
+        for (int t = 0; t < 8; t++) {
+          double norm = 0;
+          for (int j = 0; j < 4; j++) norm += Math.abs(tf[0].data()[t * 4 + j]);
+          assertEquals(t < c[2], norm > 0, what + ": token " + t + (t < c[2] ? " computed" : " dropped"));
+        }
+      }
+    }
   }
 
   @Test

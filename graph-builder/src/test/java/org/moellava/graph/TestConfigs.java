@@ -7,6 +7,7 @@ import org.moellava.config.MoeLayers;
 import org.moellava.config.Presets;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
+import org.moellava.config.VisionStyle;
 
 /** Very small model configs so test classes run in seconds. */
 final class TestConfigs {
@@ -38,6 +39,18 @@ final class TestConfigs {
         4, 2, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, 0, 1).withStyle(style);
     if (style == DecoderStyle.PHI) text = text.withArchitecture(text.architecture().withLmHeadBias(true));
     return ConfigValidator.validate(base.withTextConfig(text), "test micro " + style);
+  }
+
+  /**
+   * A micro model with a vision tower of {@code style}: CLIP as {@link #micro()}; SigLIP the same sizes (2 layers,
+   * D16, 2 heads, 8x8 pixels, patch 4: 4 patches, P = 3) with {@code gelu_pytorch_tanh} and eps 1e-6.
+   */
+  static ModelConfig micro(VisionStyle style) {
+    ModelConfig base = micro();
+    if (style == VisionStyle.CLIP) return base;
+    VisionConfig vision = new VisionConfig(16, 32, 2, 2, 3, 8, 4, 1e-6, "gelu_pytorch_tanh", VisionStyle.SIGLIP);
+    return ConfigValidator.validate(new ModelConfig("llava", 2, -2, "gelu", vision, base.textConfig(),
+        VisionStyle.SIGLIP.imageMean(), VisionStyle.SIGLIP.imageStd(), "pad", base.training()), "test micro siglip");
   }
 
   /** The same model with Gumbel noise on the second router choice in training. */

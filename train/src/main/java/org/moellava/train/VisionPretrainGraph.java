@@ -116,8 +116,17 @@ public final class VisionPretrainGraph extends LossGraph {
         tf.math.maximum(tf.reduceSum(object, tf.constant(0)), tf.constant(1f)));
   }
 
-  /** Builds the graph for the vision tower of {@code config}. */
+  /**
+   * Builds the graph for the vision tower of {@code config}. The synthetic pretraining labels every grid patch and
+   * reads one feature per patch, which is a CLIP tower's output; a SigLIP tower (its first patch dropped from the
+   * features) comes pretrained and is refused here.
+   */
   public static VisionPretrainGraph build(ModelConfig config) {
+    if (config.visionConfig().visionStyle() != org.moellava.config.VisionStyle.CLIP) {
+      throw new org.moellava.error.ConfigException("vision_config.vision_style: the vision pretraining stage (stage "
+          + "vision) trains CLIP towers only, got \"" + config.visionConfig().visionStyle() + "\" (a SigLIP tower "
+          + "comes pretrained, e.g. from 'moellava import moellava'; train stages 1-3 on it)");
+    }
     return new VisionPretrainGraph(config);
   }
 

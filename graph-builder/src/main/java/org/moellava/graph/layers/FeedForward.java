@@ -53,7 +53,22 @@ public final class FeedForward {
 
   /** CLIP MLP {@code fc2(quick_gelu(fc1(x)))}, both with biases. */
   public static Operand<TFloat32> clipMlp(Ops tf, ModelVariables vars, String prefix, Operand<TFloat32> x) {
-    Operand<TFloat32> h = Activations.quickGelu(tf, Linear.apply(tf, vars, prefix + "/fc1", x, true));
+    return visionMlp(tf, vars, prefix, x, "quick_gelu");
+  }
+
+  /**
+   * A vision encoder MLP {@code fc2(act(fc1(x)))}, both with biases; {@code act} is {@code vision_config.hidden_act}:
+   * {@code quick_gelu} (CLIP) or {@code gelu_pytorch_tanh} (SigLIP).
+   */
+  public static Operand<TFloat32> visionMlp(Ops tf, ModelVariables vars, String prefix, Operand<TFloat32> x,
+      String act) {
+    Operand<TFloat32> pre = Linear.apply(tf, vars, prefix + "/fc1", x, true);
+    Operand<TFloat32> h = switch (act) {
+      case "quick_gelu" -> Activations.quickGelu(tf, pre);
+      case "gelu_pytorch_tanh" -> Activations.geluNew(tf, pre); // the same tanh approximation as gelu_new
+      default -> throw new IllegalArgumentException("unsupported vision activation '" + act
+          + "' (quick_gelu, gelu_pytorch_tanh)");
+    };
     return Linear.apply(tf, vars, prefix + "/fc2", h, true);
   }
 

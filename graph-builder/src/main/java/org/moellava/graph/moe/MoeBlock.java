@@ -24,7 +24,7 @@ public final class MoeBlock {
   public static Output apply(Ops tf, ModelVariables vars, int layer, TextConfig config, Operand<TFloat32> x,
       MoeOptions options) {
     return apply(tf, x, vars.get(VariableNames.routerKernel(layer)), ExpertWeights.of(vars, layer, config),
-        config.numExperts(), config.numExpertsPerTok(), config.normTopkProb(), options);
+        config.numExperts(), config.numExpertsPerTok(), config.normTopkProb(), options.withNoiseStream(layer));
   }
 
   /**
@@ -45,7 +45,8 @@ public final class MoeBlock {
     Operand<TFloat32> tokenMask = options.tokenMask() == null ? null
         : tf.reshape(options.tokenMask(), tf.constant(new int[] {-1})); // [N]
     MoeRouting routing = MoeRouting.route(tf, tokens, router, numExperts, topK, normTopkProb, tokenMask,
-        options.capacityFactor(), options.gumbelNoiseScale());
+        options.capacityFactor(), options.gumbelNoiseScale(), options.minCapacity(), options.noiseSeed(),
+        options.noiseStream());
     Operand<TFloat32> out = options.dispatch() == MoeOptions.Dispatch.SPARSE
         ? ExpertDispatch.sparse(tf, tokens, routing.assigned(), routing.combine(), experts, numExperts)
         : ExpertDispatch.denseMasked(tf, tokens, routing.combine(), experts, numExperts);

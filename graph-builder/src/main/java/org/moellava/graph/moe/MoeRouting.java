@@ -17,7 +17,8 @@ import org.tensorflow.types.TInt32;
 /**
  * The router of a MoE layer and its decisions, in fp32: {@code logits = x·Wg}, {@code probs = softmax(logits)},
  * top-k by probability (ties to the lower expert index; TopKV2 is used for its indices only), weights
- * {@code probs[top] / sum(probs[top])} when {@code norm_topk_prob}. The training form applies DeepSpeed's capacity:
+ * {@code probs[top] / sum(probs[top])} when {@code norm_topk_prob}. The training form applies DeepSpeed's capacity
+ * {@code max(ceil(T / E · cf · k), min_capacity)} (its {@code _capacity} with {@code capacity_factor · k}):
  * slots are given in token order, all first choices before second choices; an assignment past capacity is dropped and
  * the surviving weights are renormalised.
  *
@@ -37,16 +38,34 @@ public record MoeRouting(Operand<TFloat32> logits, Operand<TFloat32> probs, Oper
   private static final float DENOMINATOR_EPS = 1.1920929e-07f; // float32 machine epsilon, as DeepSpeed clamps
 
   /**
-   * Routes {@code x [N, D]} with {@code routerKernel [D, E]}.
+   * Routes {@code x [N, D]} with {@code routerKernel [D, E]}, without a capacity floor.
    *
    * @param tokenMask {@code [N]} 1 for real tokens, or null
    */
   public static MoeRouting route(Ops tf, Operand<TFloat32> x, Operand<TFloat32> routerKernel, int numExperts,
       int topK, boolean normTopkProb, Operand<TFloat32> tokenMask, Operand<TFloat64> capacityFactor,
       Operand<TFloat32> gumbelNoiseScale) {
+    return route(tf, x, routerKernel, numExperts, topK, normTopkProb, tokenMask, capacityFactor, gumbelNoiseScale, 0,
+        0, 0);
+  }
+
+  /**
+   * Routes {@code x [N, D]} with {@code routerKernel [D, E]}.
+   *
+   * @param tokenMask {@code [N]} 1 for real tokens, or null
+   * @param capacityFactor the capacity factor, or null for no capacity
+   * @param gumbelNoiseScale scale of the Gumbel noise on the logits the second and later choices are picked from
+   *     (DeepSpeed's {@code top2gating} with scale 1), or null for none
+   * @param minCapacity the capacity's floor (DeepSpeed's {@code min_capacity}; 0: none)
+   * @param noiseSeed with {@code noiseStream}, the seeds of the noise's random op (TF's {@code seed}, {@code seed2}:
+   *     a session draws the same sequence for the same seeds)
+   */
+  public static MoeRouting route(Ops tf, Operand<TFloat32> x, Operand<TFloat32> routerKernel, int numExperts,
+      int topK, boolean normTopkProb, Operand<TFloat32> tokenMask, Operand<TFloat64> capacityFactor,
+      Operand<TFloat32> gumbelNoiseScale, int minCapacity, long noiseSeed, int noiseStream) {
     Operand<TFloat32> logits = tf.linalg.matMul(x, routerKernel); // [N,E]
     Operand<TFloat32> probs = tf.nn.softmax(logits); // [N,E]
-    Operand<TInt32> chosen = chooseExperts(tf, logits, probs, topK, gumbelNoiseScale); // [N,k]
+    Operand<TInt32> chosen = chooseExperts(tf, logits, probs, topK, gumbelNoiseScale, noiseSeed, noiseStream); // [N,k]
     List<Output<TInt32>> choiceColumns = tf.unstack(chosen, (long) topK, Unstack.axis(1L)).output(); // k x [N]
     Operand<TFloat32> maskColumn = tokenMask == null ? null : tf.expandDims(tokenMask, tf.constant(1)); // [N,1]
 
@@ -60,7 +79,7 @@ public record MoeRouting(Operand<TFloat32> logits, Operand<TFloat32> probs, Oper
         : tf.reduceSum(tokenMask, tf.constant(0)); // T
     List<Operand<TFloat32>> keptMasks = capacityFactor == null
         ? choiceMasks
-        : applyCapacity(tf, choiceMasks, realTokens, capacityFactor, numExperts, topK);
+        : applyCapacity(tf, choiceMasks, realTokens, capacityFactor, numExperts, topK, minCapacity);
 
     Operand<TInt32> rowAxis = tf.constant(1);
     List<Operand<TFloat32>> keptGates = new ArrayList<>(); // k x [N]
@@ -101,9 +120,14 @@ public record MoeRouting(Operand<TFloat32> logits, Operand<TFloat32> probs, Oper
     return new MoeRouting(logits, probs, chosen, assigned, combine, expertCounts, dropped, aux);
   }
 
-  /** Top-k experts by probability; with Gumbel noise, choices after the first come from noisy logits. */
+  /**
+   * Top-k experts by probability; with Gumbel noise, choices after the first are the top-(k-1) of
+   * {@code logits + scale · G} with the first masked, G standard Gumbel per token and expert (DeepSpeed 0.9.5's
+   * {@code top2gating}: {@code argmax(logits + gumbel_rsample(shape))} over the experts other than the first), so the
+   * second choice is expert j with probability {@code exp(l_j) / Σ_{i ≠ first} exp(l_i)} at scale 1 (Gumbel-max).
+   */
   private static Operand<TInt32> chooseExperts(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> probs, int topK,
-      Operand<TFloat32> gumbelNoiseScale) {
+      Operand<TFloat32> gumbelNoiseScale, long noiseSeed, int noiseStream) {
     Operand<TFloat32> decision = tf.stopGradient(probs);
     if (gumbelNoiseScale == null || topK == 1) {
       return tf.nn.topK(decision, tf.constant(topK), TInt32.class).indices();
@@ -111,7 +135,9 @@ public record MoeRouting(Operand<TFloat32> logits, Operand<TFloat32> probs, Oper
     Operand<TInt32> first = tf.nn.topK(decision, tf.constant(1), TInt32.class).indices(); // [N,1]
     Operand<TFloat32> firstMask = tf.oneHot(tf.squeeze(first, org.tensorflow.op.core.Squeeze.axis(List.of(1L))),
         TensorOps.dim(tf, logits, 1), tf.constant(1f), tf.constant(0f)); // [N,E]
-    Operand<TFloat32> uniform = tf.random.randomUniform(tf.shape(logits), TFloat32.class);
+    Operand<TFloat32> uniform = tf.random.randomUniform(tf.shape(logits), TFloat32.class,
+        org.tensorflow.op.random.RandomUniform.seed(noiseSeed),
+        org.tensorflow.op.random.RandomUniform.seed2(noiseStream + 1L)); // [N,E] in [0, 1); seed2 > 0: deterministic
     Operand<TFloat32> tiny = tf.constant(1e-20f);
     Operand<TFloat32> gumbel = tf.math.neg(tf.math.log(tf.math.add(
         tf.math.neg(tf.math.log(tf.math.add(uniform, tiny))), tiny)));
@@ -122,15 +148,16 @@ public record MoeRouting(Operand<TFloat32> logits, Operand<TFloat32> probs, Oper
   }
 
   /**
-   * DeepSpeed capacity: {@code capacity = ceil(T / E * cf * k)}; slot of an assignment = number of earlier
+   * DeepSpeed capacity: {@code capacity = max(ceil(T / E * cf * k), min_capacity)}; slot of an assignment = number of earlier
    * assignments to the same expert, counting all first choices before any second choice; slots {@code >= capacity}
    * are dropped.
    */
   private static List<Operand<TFloat32>> applyCapacity(Ops tf, List<Operand<TFloat32>> choiceMasks,
-      Operand<TFloat32> realTokens, Operand<TFloat64> capacityFactor, int numExperts, int topK) {
+      Operand<TFloat32> realTokens, Operand<TFloat64> capacityFactor, int numExperts, int topK, int minCapacity) {
     Operand<TFloat64> tokens = tf.dtypes.cast(realTokens, TFloat64.class);
     Operand<TFloat64> capacity64 = tf.math.ceil(tf.math.mul(tf.math.mul(
         tf.math.div(tokens, tf.constant((double) numExperts)), capacityFactor), tf.constant((double) topK)));
+    if (minCapacity > 0) capacity64 = tf.math.maximum(capacity64, tf.constant((double) minCapacity));
     Operand<TFloat32> capacity = tf.dtypes.cast(capacity64, TFloat32.class);
     Operand<TInt32> tokenAxis = tf.constant(0);
     Operand<TFloat32> offset = null; // [E] assignments already placed by earlier choices

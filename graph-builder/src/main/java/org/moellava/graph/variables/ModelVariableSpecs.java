@@ -5,6 +5,7 @@ import java.util.List;
 import org.moellava.config.ModelConfig;
 import org.moellava.config.TextConfig;
 import org.moellava.config.VisionConfig;
+import org.moellava.config.VisionStyle;
 import org.moellava.graph.variables.VariableSpec.Init;
 
 /** The complete, ordered list of variables of a model, split into the parts each graph needs. */
@@ -20,16 +21,21 @@ public final class ModelVariableSpecs {
     return List.copyOf(out);
   }
 
-  /** The CLIP vision tower, including layers past the feature layer and the (unused) post_layernorm. */
+  /**
+   * The vision tower (CLIP or SigLIP, {@code vision_config.vision_style}), including layers past the feature layer,
+   * the (unused) post_layernorm and, for SigLIP, the (unused) attention-pooling head.
+   */
   public static List<VariableSpec> vision(ModelConfig config) {
     VisionConfig v = config.visionConfig();
+    VisionStyle style = v.visionStyle();
     long d = v.hiddenSize();
     List<VariableSpec> out = new ArrayList<>();
     out.add(new VariableSpec(VariableNames.PATCH_EMBEDDING_KERNEL,
         new long[] {v.patchSize(), v.patchSize(), v.numChannels(), d}, Init.NORMAL));
-    out.add(new VariableSpec(VariableNames.CLASS_EMBEDDING, new long[] {d}, Init.NORMAL));
-    out.add(new VariableSpec(VariableNames.POSITION_EMBEDDING, new long[] {v.numPatches() + 1, d}, Init.NORMAL));
-    layerNorm(out, VariableNames.PRE_LAYERNORM, d);
+    if (style.patchBias()) out.add(new VariableSpec(VariableNames.PATCH_EMBEDDING_BIAS, new long[] {d}, Init.ZEROS));
+    if (style.classToken()) out.add(new VariableSpec(VariableNames.CLASS_EMBEDDING, new long[] {d}, Init.NORMAL));
+    out.add(new VariableSpec(VariableNames.POSITION_EMBEDDING, new long[] {v.positionEmbeddings(), d}, Init.NORMAL));
+    if (style.preLayerNorm()) layerNorm(out, VariableNames.PRE_LAYERNORM, d);
     for (int i = 0; i < v.numHiddenLayers(); i++) {
       String p = VariableNames.visionLayer(i);
       for (String proj : List.of("q_proj", "k_proj", "v_proj", "out_proj")) {
@@ -41,6 +47,15 @@ public final class ModelVariableSpecs {
       layerNorm(out, p + "/layer_norm2", d);
     }
     layerNorm(out, VariableNames.POST_LAYERNORM, d);
+    if (style == VisionStyle.SIGLIP) {
+      String h = VariableNames.VISION_HEAD;
+      out.add(new VariableSpec(h + "/probe", new long[] {1, 1, d}, Init.NORMAL));
+      linear(out, h + "/attention/in_proj", d, 3 * d, true);
+      linear(out, h + "/attention/out_proj", d, d, true);
+      layerNorm(out, h + "/layernorm", d);
+      linear(out, h + "/mlp/fc1", d, v.intermediateSize(), true);
+      linear(out, h + "/mlp/fc2", v.intermediateSize(), d, true);
+    }
     return List.copyOf(out);
   }
 

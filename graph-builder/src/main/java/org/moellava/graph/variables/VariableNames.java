@@ -30,6 +30,14 @@ public final class VariableNames {
   public static final String POSITION_EMBEDDING = "vision/position_embedding"; // [P+1, Dv]
   public static final String PRE_LAYERNORM = "vision/pre_layrnorm"; // /gamma, /beta
   public static final String POST_LAYERNORM = "vision/post_layernorm"; // /gamma, /beta (unused by LLaVA)
+  // ---- vision tower (SigLIP: no class embedding, no pre_layrnorm, positions [P, Dv]) ----
+  public static final String PATCH_EMBEDDING_BIAS = "vision/patch_embedding/bias"; // [Dv]
+  /**
+   * SigLIP's attention-pooling head, kept for the checkpoint but unused by LLaVA: {@code /probe [1, 1, Dv]},
+   * {@code /attention/in_proj} (kernel {@code [Dv, 3Dv]}, bias {@code [3Dv]}), {@code /attention/out_proj},
+   * {@code /layernorm}, {@code /mlp/fc1}, {@code /mlp/fc2}.
+   */
+  public static final String VISION_HEAD = "vision/head";
 
   /** Prefix of vision encoder layer {@code i}: {@code /self_attn/{q,k,v,out}_proj}, {@code /layer_norm1}, {@code /layer_norm2}, {@code /mlp/fc1}, {@code /mlp/fc2}. */
   public static String visionLayer(int i) {
