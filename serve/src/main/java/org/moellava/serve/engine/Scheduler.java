@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *       request's blocks are offered to the cache after its prefill and again, with its answer, when it ends;
  *   <li>drop cancelled sequences, freeing their slots;
  *   <li>with chunked prefill ({@link EngineConfig#prefillChunkTokens()}), compute one chunk of the oldest long
- *       prompt (admitted prompts with more positions left than a chunk wait their turn here, holding their slots);
+ *       prompt (admitted prompts with more positions left than a chunk wait their turn here, holding their slots),
+ *       sized by {@link ChunkSizer} so that it takes about half a decode step while others decode;
  *   <li>run one decode step for all running sequences past their prefill together.
  * </ol>
  *
@@ -51,6 +52,7 @@ final class Scheduler implements BatchStep.Rows {
   private final PrefixCache prefixes; // scheduler thread only; null when off
   /** Sequences (holding slots, in {@link #active}) whose prompts are prefilled a chunk per loop; oldest first. */
   private final ArrayDeque<Sequence> prefilling = new ArrayDeque<>(); // scheduler thread only
+  private final ChunkSizer chunkSizer = new ChunkSizer(); // scheduler thread only
   private final Thread thread;
   private volatile boolean running = true;
   private volatile int activeCount;
@@ -129,7 +131,9 @@ final class Scheduler implements BatchStep.Rows {
           }
           List<Sequence> decoding = decoding();
           if (!decoding.isEmpty()) {
+            long start = System.nanoTime();
             runOrIsolate(decoding, step::decode);
+            chunkSizer.decodeStep(System.nanoTime() - start);
           }
         } catch (InterruptedException e) {
           throw e;
@@ -237,7 +241,10 @@ final class Scheduler implements BatchStep.Rows {
   private void prefillOneChunk() {
     Sequence s = prefilling.peek();
     int[] prompt = s.request.promptIds();
-    int end = chunkEnd(prompt, s.cache.length(), config.prefillChunkTokens(), info.imageTokenId());
+    int start = s.cache.length();
+    int chunk = chunkSizer.chunkTokens(config.prefillChunkTokens(), active.size() > prefilling.size());
+    int end = chunkEnd(prompt, start, chunk, info.imageTokenId());
+    long began = System.nanoTime();
     if (end >= prompt.length) {
       prefilling.poll();
       runOrIsolate(List.of(s), step::prefill);
@@ -245,6 +252,7 @@ final class Scheduler implements BatchStep.Rows {
     } else {
       runOrIsolate(List.of(s), one -> step.prefillChunk(one.get(0), end));
     }
+    chunkSizer.prefillChunk(end - start, System.nanoTime() - began);
   }
 
   /**
