@@ -28,6 +28,12 @@ import org.moellava.serve.engine.SamplingParams;
  * <p>Then a multi-turn chat about one image, as a chat client sends it (each turn repeats the conversation so far:
  * the image, the earlier questions and answers, then a new question of 12 tokens), with prefix caching on and off:
  * the time to first token of turns 2 to {@link #TURNS}, whose ratio (cached / not) has the target 0.3 or less.
+ *
+ * <p>Last, long arrivals: {@link #STREAMS} streams decode {@link #STREAM_TOKENS} tokens each while {@link #ARRIVALS}
+ * prompts of {@link #ARRIVAL} tokens (or the context less 16) arrive, one after each 16 tokens of the first stream;
+ * the streams' inter-token latency p99
+ * without arrivals, with arrivals and chunked prefill off, and with it on ({@link EngineConfig#DEFAULT_PREFILL_CHUNK_TOKENS}
+ * tokens): the ratio (on / no arrivals) has the target 2 or less.
  */
 public final class ServeBench {
   /** Concurrency levels measured. */
@@ -37,6 +43,11 @@ public final class ServeBench {
   /** Turns of the multi-turn chat. */
   static final int TURNS = 4;
   private static final int QUESTION = 12;
+  /** Streams running while long prompts arrive. */
+  static final int STREAMS = 4;
+  private static final int STREAM_TOKENS = 64;
+  private static final int ARRIVAL = 1000;
+  private static final int ARRIVALS = 3;
 
   private ServeBench() {}
 
@@ -69,10 +80,20 @@ public final class ServeBench {
       figures.add(new BenchResult.Figure(at + ", no prefix cache", uncached[turn], "ms"));
       figures.add(new BenchResult.Figure(at + ", prefix cache", cached[turn], "ms"));
     }
+    double quiet = streamsItlP99(backend, 0, false);
+    double unchunked = streamsItlP99(backend, 0, true);
+    double chunked = streamsItlP99(backend, EngineConfig.DEFAULT_PREFILL_CHUNK_TOKENS, true);
+    String streams = label + " " + STREAMS + " streams, inter-token latency p99";
+    figures.add(new BenchResult.Figure(streams + ", no arrivals", quiet, "ms"));
+    figures.add(new BenchResult.Figure(streams + ", long arrivals, whole prefill", unchunked, "ms"));
+    figures.add(new BenchResult.Figure(streams + ", long arrivals, prefill chunks of "
+        + EngineConfig.DEFAULT_PREFILL_CHUNK_TOKENS, chunked, "ms"));
     List<BenchResult.Ratio> ratios = List.of(
         new BenchResult.Ratio(label + " aggregate tokens/s: concurrency 8 / concurrency 1", eight / one, 3.0, false),
         new BenchResult.Ratio(label + " multi-turn image chat, turns 2-" + TURNS + " time to first token: prefix "
-            + "cache / none", laterTurns(cached) / laterTurns(uncached), 0.3, true));
+            + "cache / none", laterTurns(cached) / laterTurns(uncached), 0.3, true),
+        new BenchResult.Ratio(streams + ": long arrivals with chunked prefill / no arrivals", chunked / quiet, 2.0,
+            true));
     return new BenchResult("serve", BenchResult.thisMachine(), figures, ratios);
   }
 
@@ -103,6 +124,48 @@ public final class ServeBench {
       }
     }
     return ttftMillis;
+  }
+
+  /**
+   * The inter-token latency p99 (ms) of {@link #STREAMS} streams decoding {@link #STREAM_TOKENS} greedy tokens each,
+   * with or without {@link #ARRIVALS} long prompts arriving meanwhile, on an engine with prefill chunks of
+   * {@code chunkTokens} (0: whole prefills). The best of 2 rounds after a warm-up round.
+   */
+  static double streamsItlP99(Backend backend, int chunkTokens, boolean arrivals) {
+    int arrival = Math.min(ARRIVAL, backend.info().maxContext() - 16);
+    double best = Double.POSITIVE_INFINITY;
+    try (GenerationEngine engine = new GenerationEngine(backend, new IdsOnlyTokenizer(backend.info().vocabSize()),
+        new EngineConfig(STREAMS + 1, 16, 0, chunkTokens), new EngineObserver() {})) {
+      for (int round = 0; round < 3; round++) {
+        List<Long> itl = Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicInteger firstStreamTokens = new java.util.concurrent.atomic.AtomicInteger();
+        List<java.util.concurrent.CompletableFuture<GenerationResult>> running = new ArrayList<>();
+        for (int s = 0; s < STREAMS; s++) {
+          long[] last = {-1};
+          boolean first = s == 0;
+          running.add(engine.generate(new GenerationRequest("stream", prompt(backend, 500 + s),
+              null, SamplingParams.greedy(STREAM_TOKENS)), token -> {
+                long now = System.nanoTime();
+                if (last[0] >= 0) itl.add(now - last[0]);
+                last[0] = now;
+                if (first) firstStreamTokens.incrementAndGet();
+              }));
+        }
+        // one arrival after every 16 tokens of the first stream (3 in all), each waited for
+        for (int sent = 0; arrivals && sent < ARRIVALS; sent++) {
+          while (firstStreamTokens.get() < 8 + 16 * sent && !running.get(0).isDone()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // a 1 ms poll, no core spent spinning
+          }
+          engine.generate(new GenerationRequest("arrival", prompt(backend, 900 + sent, arrival), null,
+              SamplingParams.greedy(1))).join();
+        }
+        running.forEach(java.util.concurrent.CompletableFuture::join);
+        if (round > 0) {
+          best = Math.min(best, percentile(itl, 99));
+        }
+      }
+    }
+    return best;
   }
 
   private static double laterTurns(double[] ttftMillis) {

@@ -19,7 +19,7 @@ class ServeBenchTest {
     ModelConfig config = Presets.get(Presets.TINY);
     try (TfBackend backend = new TfBackend(config, WeightInitializer.randomWeights(config, 5), "tiny-random")) {
       BenchResult result = ServeBench.run("tiny tf", backend, 1);
-      assertEquals(4 * ServeBench.CONCURRENCY.length + 2 * ServeBench.TURNS, result.figures().size(),
+      assertEquals(4 * ServeBench.CONCURRENCY.length + 2 * ServeBench.TURNS + 3, result.figures().size(),
           result.table());
       for (BenchResult.Figure f : result.figures()) {
         assertTrue(f.value() > 0 && Double.isFinite(f.value()), f.name() + " = " + f.value());
@@ -31,6 +31,10 @@ class ServeBenchTest {
       assertTrue(prefix.name().contains("prefix cache / none") && prefix.atMost(), prefix.name());
       assertEquals(0.3, prefix.target());
       assertTrue(prefix.value() > 0, result.table());
+      BenchResult.Ratio chunked = result.ratios().get(2);
+      assertTrue(chunked.name().contains("chunked prefill / no arrivals") && chunked.atMost(), chunked.name());
+      assertEquals(2.0, chunked.target());
+      assertTrue(chunked.value() > 0, result.table());
     }
   }
 }

@@ -88,6 +88,13 @@ public final class ServeCommand implements Runnable {
           + "(default ${DEFAULT-VALUE}).")
   long prefixCacheMb;
 
+  @Option(names = "--prefill-chunk", defaultValue = "" + EngineConfig.DEFAULT_PREFILL_CHUNK_TOKENS,
+      paramLabel = "TOKENS", description = "Chunked prefill: a prompt with more positions to compute than this is "
+          + "prefilled this many at a time, between decode steps of the running streams, so a long arrival does "
+          + "not stall them (an image's tokens stay in one chunk); 0 prefills prompts whole (default "
+          + "${DEFAULT-VALUE}).")
+  int prefillChunk;
+
   @Option(names = "--max-n", defaultValue = "" + ServerOptions.DEFAULT_MAX_N,
       description = "Largest 'n' (choices per request); each choice takes a batch slot (default ${DEFAULT-VALUE}).")
   int maxN;
@@ -118,7 +125,8 @@ public final class ServeCommand implements Runnable {
         .withImageUrls(imageUrlOptions());
     ChatServer.checkOptions(options); // before the model is loaded
     if (prefixCacheMb < 0) throw new InvalidInputException("--prefix-cache-mb must be >= 0, got " + prefixCacheMb);
-    EngineConfig engineConfig = new EngineConfig(maxBatch, queue, prefixCacheMb << 20);
+    if (prefillChunk < 0) throw new InvalidInputException("--prefill-chunk must be >= 0, got " + prefillChunk);
+    EngineConfig engineConfig = new EngineConfig(maxBatch, queue, prefixCacheMb << 20, prefillChunk);
     if (drainSeconds < 0) throw new InvalidInputException("--drain-seconds must be >= 0, got " + drainSeconds);
     ServingModel m = ServingModels.open(model.request(false));
     CountDownLatch stopped = new CountDownLatch(1);

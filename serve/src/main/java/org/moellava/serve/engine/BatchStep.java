@@ -90,6 +90,35 @@ final class BatchStep {
     sampleRows(group, out, seq, batch.past() + seq, restLengths);
   }
 
+  /**
+   * One chunk of a chunked prefill: the prompt positions {@code [cached, end)} of {@code s} ({@code [1, S]} over
+   * its own past), whose keys and values go into its slot; nothing is sampled ({@code end} is before the prompt's
+   * last position, which {@link #prefill} computes). The chunk holds the image's tokens all or none.
+   */
+  void prefillChunk(Sequence s, int end) {
+    int[] prompt = s.request.promptIds();
+    int start = s.cache.length();
+    if (end <= start || end >= prompt.length) {
+      throw new IllegalArgumentException("a prefill chunk is a part of the prompt before its last position; got ["
+          + start + ", " + end + ") of " + prompt.length);
+    }
+    int[] chunk = java.util.Arrays.copyOfRange(prompt, start, end);
+    PackedBatch batch = start == 0 ? inputs.prompts(List.of(chunk))
+        : inputs.continuation(List.of(chunk), List.of(s.cache)); // [1, S]
+    int seq = batch.seq();
+    List<float[]> pixels = new ArrayList<>(1);
+    pixels.add(holdsImage(chunk) ? s.request.pixelValues() : null);
+    FloatBuffer features = imageFeatures(pixels); // [1, P, D] or null
+    FloatBuffer embeds = backend.embed(batch.ids(), 1, seq, features); // [1, S, D]
+    checks.embeds(embeds, 1, seq);
+    DecoderOutput out = backend.decode(batch.decoderInput(embeds));
+    checks.decoderOutput(out, 1, seq, batch.past());
+    observer.decoderCall(1, true);
+    observer.promptTokens(chunk.length);
+    experts.reportLoad(out, seq, new int[] {chunk.length});
+    s.cache.appendNew(out.presentKeys(), out.presentValues(), 0, batch.past() + seq, chunk.length);
+  }
+
   private boolean holdsImage(int[] tokens) {
     for (int token : tokens) {
       if (token == info.imageTokenId()) {

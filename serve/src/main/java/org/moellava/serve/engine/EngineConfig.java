@@ -9,10 +9,15 @@ import org.moellava.error.InvalidInputException;
  * @param maxQueue most requests waiting for a slot; one more is rejected with {@link EngineBusyException}
  * @param prefixCacheBytes memory for {@linkplain PrefixCache prefix caching}: the keys and values of prompt blocks
  *     kept for later prompts that start the same way; 0 turns it off
+ * @param prefillChunkTokens chunked prefill: a prompt with more positions left to compute than this is prefilled
+ *     this many at a time, one chunk between two decode steps of the running sequences, so a long arrival does not
+ *     stall them (an image's tokens stay in one chunk); 0 prefills every prompt at once
  */
-public record EngineConfig(int maxBatch, int maxQueue, long prefixCacheBytes) {
+public record EngineConfig(int maxBatch, int maxQueue, long prefixCacheBytes, int prefillChunkTokens) {
   /** The serving default of {@link #prefixCacheBytes()}: 1 GiB. */
   public static final long DEFAULT_PREFIX_CACHE_BYTES = 1L << 30;
+  /** The serving default of {@link #prefillChunkTokens()}. */
+  public static final int DEFAULT_PREFILL_CHUNK_TOKENS = 128;
 
   public EngineConfig {
     if (maxBatch < 1) {
@@ -24,15 +29,28 @@ public record EngineConfig(int maxBatch, int maxQueue, long prefixCacheBytes) {
     if (prefixCacheBytes < 0) {
       throw new InvalidInputException("prefix cache size must be >= 0, got " + prefixCacheBytes);
     }
+    if (prefillChunkTokens < 0) {
+      throw new InvalidInputException("prefill chunk must be >= 0 tokens (0: off), got " + prefillChunkTokens);
+    }
   }
 
-  /** Limits without prefix caching. */
+  /** Limits without prefix caching or chunked prefill. */
   public EngineConfig(int maxBatch, int maxQueue) {
-    this(maxBatch, maxQueue, 0);
+    this(maxBatch, maxQueue, 0, 0);
+  }
+
+  /** Limits with {@code prefixCacheBytes} of prefix cache (0: off), without chunked prefill. */
+  public EngineConfig(int maxBatch, int maxQueue, long prefixCacheBytes) {
+    this(maxBatch, maxQueue, prefixCacheBytes, 0);
   }
 
   /** The same limits with {@code bytes} of prefix cache (0: off). */
   public EngineConfig withPrefixCacheBytes(long bytes) {
-    return new EngineConfig(maxBatch, maxQueue, bytes);
+    return new EngineConfig(maxBatch, maxQueue, bytes, prefillChunkTokens);
+  }
+
+  /** The same limits with prefill chunks of {@code tokens} (0: off). */
+  public EngineConfig withPrefillChunkTokens(int tokens) {
+    return new EngineConfig(maxBatch, maxQueue, prefixCacheBytes, tokens);
   }
 }

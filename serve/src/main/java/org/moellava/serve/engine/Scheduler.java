@@ -23,7 +23,10 @@ import org.slf4j.LoggerFactory;
  *       computed over its own past, which a padded group could not hold without holes in its mask); each
  *       request's blocks are offered to the cache after its prefill and again, with its answer, when it ends;
  *   <li>drop cancelled sequences, freeing their slots;
- *   <li>run one decode step for all running sequences together.
+ *   <li>with chunked prefill ({@link EngineConfig#prefillChunkTokens()}), compute one chunk of the oldest long
+ *       prompt (admitted prompts with more positions left than a chunk wait their turn here, holding their slots),
+ *       sized by {@link ChunkSizer} so that it takes about half a decode step while others decode;
+ *   <li>run one decode step for all running sequences past their prefill together.
  * </ol>
  *
  * A failed batched call is retried sequence by sequence ({@link #runOrIsolate}), so only the request that
@@ -47,6 +50,9 @@ final class Scheduler implements BatchStep.Rows {
   private final List<Sequence> active = new ArrayList<>(); // scheduler thread only
   private final ArrayDeque<KvCache> freeSlots = new ArrayDeque<>(); // scheduler thread only
   private final PrefixCache prefixes; // scheduler thread only; null when off
+  /** Sequences (holding slots, in {@link #active}) whose prompts are prefilled a chunk per loop; oldest first. */
+  private final ArrayDeque<Sequence> prefilling = new ArrayDeque<>(); // scheduler thread only
+  private final ChunkSizer chunkSizer = new ChunkSizer(); // scheduler thread only
   private final Thread thread;
   private volatile boolean running = true;
   private volatile int activeCount;
@@ -120,8 +126,14 @@ final class Scheduler implements BatchStep.Rows {
         try {
           admit();
           dropCancelled();
-          if (!active.isEmpty()) {
-            runOrIsolate(new ArrayList<>(active), step::decode);
+          if (!prefilling.isEmpty()) {
+            prefillOneChunk();
+          }
+          List<Sequence> decoding = decoding();
+          if (!decoding.isEmpty()) {
+            long start = System.nanoTime();
+            runOrIsolate(decoding, step::decode);
+            chunkSizer.decodeStep(System.nanoTime() - start);
           }
         } catch (InterruptedException e) {
           throw e;
@@ -185,6 +197,11 @@ final class Scheduler implements BatchStep.Rows {
     List<Sequence> group = new ArrayList<>();
     int longest = 0;
     for (Sequence s : started) {
+      int rest = s.request.promptIds().length - s.cache.length();
+      if (config.prefillChunkTokens() > 0 && rest > config.prefillChunkTokens()) {
+        prefilling.add(s); // a chunk per loop, between decode steps of the others
+        continue;
+      }
       if (s.cachedPromptTokens > 0) { // its rest goes over its own past: alone, to keep padding on the left
         runOrIsolate(List.of(s), step::prefill);
         continue;
@@ -204,6 +221,66 @@ final class Scheduler implements BatchStep.Rows {
     for (Sequence s : started) {
       keepPrefix(s); // at once, so that requests arriving while this one decodes find its prompt
     }
+  }
+
+  /** The running sequences past their prefill: those that decode this step. */
+  private List<Sequence> decoding() {
+    List<Sequence> decoding = new ArrayList<>(active.size());
+    for (Sequence s : active) {
+      if (s.count > 0) {
+        decoding.add(s);
+      }
+    }
+    return decoding;
+  }
+
+  /**
+   * Computes the next chunk of the oldest chunked prefill; its last chunk (holding the prompt's last position)
+   * samples the first token and offers the prompt's blocks to the prefix cache.
+   */
+  private void prefillOneChunk() {
+    Sequence s = prefilling.peek();
+    int[] prompt = s.request.promptIds();
+    int start = s.cache.length();
+    int chunk = chunkSizer.chunkTokens(config.prefillChunkTokens(), active.size() > prefilling.size());
+    int end = chunkEnd(prompt, start, chunk, info.imageTokenId());
+    long began = System.nanoTime();
+    if (end >= prompt.length) {
+      prefilling.poll();
+      runOrIsolate(List.of(s), step::prefill);
+      keepPrefix(s);
+    } else {
+      runOrIsolate(List.of(s), one -> step.prefillChunk(one.get(0), end));
+    }
+    chunkSizer.prefillChunk(end - start, System.nanoTime() - began);
+  }
+
+  /**
+   * Where the chunk of {@code prompt} starting at {@code start} ends: {@code chunk} positions on, but never inside
+   * the image's tokens (the chunk stops before them, or takes them all when they start it), and at the prompt's
+   * end when that is within reach.
+   */
+  static int chunkEnd(int[] prompt, int start, int chunk, int imageTokenId) {
+    int end = start + chunk;
+    if (end >= prompt.length) {
+      return prompt.length;
+    }
+    int firstImage = -1;
+    int lastImage = -1;
+    for (int t = start; t < prompt.length; t++) {
+      if (prompt[t] == imageTokenId) {
+        if (firstImage < 0) {
+          firstImage = t;
+        }
+        lastImage = t;
+      } else if (firstImage >= 0) {
+        break;
+      }
+    }
+    if (firstImage >= 0 && firstImage < end && lastImage >= end) { // the chunk would split the image
+      end = firstImage > start ? firstImage : lastImage + 1;
+    }
+    return Math.min(end, prompt.length);
   }
 
   /** Fills the new sequence's slot with the longest run of its prompt's blocks the prefix cache holds. */
@@ -288,6 +365,7 @@ final class Scheduler implements BatchStep.Rows {
   }
 
   private void release(Sequence s) {
+    prefilling.remove(s);
     if (active.remove(s)) {
       freeSlots.push(s.cache);
       activeCount = active.size();

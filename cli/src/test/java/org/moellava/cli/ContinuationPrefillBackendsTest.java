@@ -43,12 +43,13 @@ import org.moellava.serve.engine.TokenLogprobs;
 import org.moellava.text.WordLevelTokenizerJson;
 
 /**
- * Prefix caching on the real decoders: a three-turn chat about one image on TensorFlow (checkpoint) and ONNX Runtime
- * (package), each turn repeating the conversation so far, answers the same with the prefix cache as without it. With
- * the cache, a turn's rest is computed over cached keys and values ({@code S > 1} new positions over a past), which
- * the engine never did before: greedy tokens must be equal and log probabilities within 1e-4.
+ * Prefix caching and chunked prefill on the real decoders: a three-turn chat about one image on TensorFlow
+ * (checkpoint) and ONNX Runtime (package), each turn repeating the conversation so far, answers the same with the
+ * prefix cache, with prefill chunks of 8 positions, and with neither. Both compute prompt positions over cached keys
+ * and values ({@code S > 1} new positions over a past): greedy tokens must be equal and log probabilities within
+ * 1e-4.
  */
-class PrefixCacheBackendsTest {
+class ContinuationPrefillBackendsTest {
   private static final int TURNS = 3;
   private static final int ANSWER = 8;
   @TempDir static Path dir;
@@ -87,17 +88,29 @@ class PrefixCacheBackendsTest {
   }
 
   private static void compare(String name, Backend backend) throws Exception {
-    List<GenerationResult> plain = chat(backend, 0);
-    List<GenerationResult> cached = chat(backend, 1 << 20);
+    List<GenerationResult> plain = chat(backend, new EngineConfig(1, 4));
+    List<GenerationResult> cached = chat(backend, new EngineConfig(1, 4, 1 << 20));
+    List<GenerationResult> chunked = chat(backend, new EngineConfig(1, 4, 0, 8));
+    double worst = Math.max(worstDifference(name + " prefix cache", plain, cached),
+        worstDifference(name + " chunked prefill", plain, chunked));
+    for (int turn = 1; turn < TURNS; turn++) {
+      GenerationResult c = cached.get(turn);
+      assertTrue(c.cachedPromptTokens() >= 16, name + " turn " + (turn + 1) + " reused "
+          + c.cachedPromptTokens() + " of " + c.promptTokens() + " prompt tokens");
+    }
+    System.out.printf("%s: prefix cache and prefill chunks of 8 vs neither, %d turns (prompts %s): greedy tokens "
+        + "equal, cached prompt tokens %s, worst top-logprob difference %.2e%n", name, TURNS,
+        plain.stream().map(GenerationResult::promptTokens).toList(),
+        cached.stream().map(GenerationResult::cachedPromptTokens).toList(), worst);
+  }
+
+  /** Asserts equal greedy tokens and log probabilities within 1e-4; returns the largest top-logprob difference. */
+  private static double worstDifference(String name, List<GenerationResult> plain, List<GenerationResult> other) {
     double worst = 0;
     for (int turn = 0; turn < TURNS; turn++) {
       GenerationResult p = plain.get(turn);
-      GenerationResult c = cached.get(turn);
+      GenerationResult c = other.get(turn);
       assertEquals(0, p.cachedPromptTokens());
-      if (turn > 0) {
-        assertTrue(c.cachedPromptTokens() >= 16, name + " turn " + (turn + 1) + " reused "
-            + c.cachedPromptTokens() + " of " + c.promptTokens() + " prompt tokens");
-      }
       assertArrayEquals(p.tokenIds(), c.tokenIds(), name + " turn " + (turn + 1) + ": greedy tokens");
       for (int i = 0; i < p.logprobs().size(); i++) {
         TokenLogprobs a = p.logprobs().get(i);
@@ -109,13 +122,11 @@ class PrefixCacheBackendsTest {
       }
     }
     assertTrue(worst <= 1e-4, name + ": top log probabilities differ by " + worst);
-    System.out.printf("%s: prefix cache on/off, %d turns: greedy tokens equal, cached prompt tokens %s, worst "
-        + "top-logprob difference %.2e%n", name, TURNS, cached.stream().map(GenerationResult::cachedPromptTokens)
-        .toList(), worst);
+    return worst;
   }
 
   /** The image first, then per turn a question of 11 ids and the answer, each turn sending everything so far. */
-  private static List<GenerationResult> chat(Backend backend, long cacheBytes) throws Exception {
+  private static List<GenerationResult> chat(Backend backend, EngineConfig config) throws Exception {
     ModelInfo info = backend.info();
     SplittableRandom random = new SplittableRandom(11);
     float[] pixels = new float[3 * info.imageSize() * info.imageSize()];
@@ -127,7 +138,7 @@ class PrefixCacheBackendsTest {
     SamplingParams greedy = new SamplingParams(0, 1, 0, 1, ANSWER, List.of(), 0, 0, Map.of(), 3);
     List<GenerationResult> results = new ArrayList<>();
     try (GenerationEngine engine = new GenerationEngine(backend, new IdsOnlyTokenizer(info.vocabSize()),
-        new EngineConfig(1, 4, cacheBytes), EngineObserver.NONE)) {
+        config, EngineObserver.NONE)) {
       for (int turn = 0; turn < TURNS; turn++) {
         int[] question = new int[11];
         for (int i = 0; i < question.length; i++) {
