@@ -112,7 +112,7 @@ public final class Worker {
    */
   public MoeLlavaException failure(String what, TensorFlowException cause) {
     List<Integer> missing = unreachableTasks();
-    String reason = firstLine(cause.getMessage());
+    String reason = reason(cause.getMessage());
     String message;
     if (!missing.isEmpty()) {
       message = String.format(Locale.ROOT, "distributed training stopped at %s: task%s %s (%s) not reachable: "
@@ -150,6 +150,19 @@ public final class Worker {
     List<String> out = new ArrayList<>();
     tasks.forEach(t -> out.add(Integer.toString(t)));
     return String.join(", ", out);
+  }
+
+  /** A short reason from TensorFlow's multi-line status message. */
+  private String reason(String message) {
+    String m = message == null ? "" : message;
+    if (m.contains("timed out") || m.contains("DEADLINE_EXCEEDED")) {
+      return String.format(Locale.ROOT, "the all-reduce timed out after %.0f s", cluster.timeoutSeconds());
+    }
+    for (String line : m.split("\n")) {
+      String l = line.strip();
+      if (!l.isEmpty() && !l.startsWith("From /job") && !l.startsWith("[[")) return l;
+    }
+    return "TensorFlow reported no reason";
   }
 
   private static String firstLine(String message) {
