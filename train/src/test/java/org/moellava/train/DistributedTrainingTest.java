@@ -99,18 +99,16 @@ class DistributedTrainingTest {
     List<JsonNode> expected = StagesTest.metrics(one.resolve("metrics.jsonl"));
     List<JsonNode> actual = StagesTest.metrics(two.resolve("metrics.jsonl"));
     assertEquals(expected.size(), actual.size());
+    JsonNode firstVision = actual.get(0);
+    assertEquals("vision", firstVision.get("stage").asText());
+    // the vision loss sums masked means (colour and size only where an object is), each taken per shard: close to,
+    // not equal to, the single process's
+    double e0 = expected.get(0).get("loss").asDouble();
+    assertEquals(e0, firstVision.get("loss").asDouble(), 0.02 * e0, "vision step 1");
     int stage3 = 0;
-    for (int i = 0; i < expected.size(); i++) {
-      String stage = expected.get(i).get("stage").asText();
-      assertEquals(stage, actual.get(i).get("stage").asText());
-      double e = expected.get(i).get("loss").asDouble();
-      double a = actual.get(i).get("loss").asDouble();
-      if (!stage.equals("stage3")) { // stage 2 of micro accumulates 2 micro-batches of 2 rows: 1 row per worker
-        assertEquals(e, a, 1e-5 * Math.abs(e), stage + " step " + expected.get(i).get("step"));
-        continue;
-      }
+    for (JsonNode line : actual) {
+      if (!line.get("stage").asText().equals("stage3")) continue;
       stage3++; // capacity is per worker in stage III, so its losses are not the single process's
-      JsonNode line = actual.get(i);
       JsonNode workers = line.get("workers");
       double minAux = Double.MAX_VALUE;
       double maxAux = -Double.MAX_VALUE;
@@ -125,10 +123,10 @@ class DistributedTrainingTest {
       for (Iterator<String> it = line.get("tokens_per_expert").fieldNames(); it.hasNext(); ) {
         String layer = it.next();
         JsonNode global = line.get("tokens_per_expert").get(layer);
-        for (int e2 = 0; e2 < global.size(); e2++) {
-          long sum = workers.get("0").get("tokens_per_expert").get(layer).get(e2).asLong()
-              + workers.get("1").get("tokens_per_expert").get(layer).get(e2).asLong();
-          assertEquals(sum, global.get(e2).asLong(), "layer " + layer + " expert " + e2 + " load");
+        for (int e = 0; e < global.size(); e++) {
+          long sum = workers.get("0").get("tokens_per_expert").get(layer).get(e).asLong()
+              + workers.get("1").get("tokens_per_expert").get(layer).get(e).asLong();
+          assertEquals(sum, global.get(e).asLong(), "layer " + layer + " expert " + e + " load");
         }
       }
     }
@@ -136,6 +134,22 @@ class DistributedTrainingTest {
     assertTrue(Files.isDirectory(new RunLayout(two).finalCheckpoint(Stage.STAGE3)));
     assertEquals(actual.size(), StagesTest.metrics(two.resolve("worker-1.metrics.jsonl")).size(),
         "worker 1 logs its own view of every step");
+
+    // micro's stage 2 accumulates 2 micro-batches of 2 rows (1 row per worker): equal to the single process
+    Path accumulating = dir.resolve("micro-two-stage2");
+    Path init = new RunLayout(one).finalCheckpoint(Stage.STAGE1);
+    assertEquals(0, LocalCluster.run(DistributedTrainChild.class.getName(),
+        List.of(config.toString(), "2", accumulating.toString(), "false", init.toString(), "0", "0"), accumulating, 2,
+        60, System.out));
+    List<Double> single = new ArrayList<>();
+    for (JsonNode line : expected) {
+      if (line.get("stage").asText().equals("stage2")) single.add(line.get("loss").asDouble());
+    }
+    List<Double> two2 = StagesTest.losses(accumulating.resolve("metrics.jsonl"));
+    assertEquals(single.size(), two2.size());
+    for (int i = 0; i < single.size(); i++) {
+      assertEquals(single.get(i), two2.get(i), 1e-5 * Math.abs(single.get(i)), "stage2 step " + (i + 1));
+    }
   }
 
   @Test
