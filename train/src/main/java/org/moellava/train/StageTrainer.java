@@ -28,7 +28,6 @@ import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
-import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -334,11 +333,7 @@ final class StageTrainer {
     /** Runs {@code runner}; in a distributed run a failed collective becomes one line naming the missing task. */
     Result run(Session.Runner runner, String what) {
       if (sync == null) return runner.run();
-      try {
-        return runner.run();
-      } catch (TensorFlowException e) {
-        throw plan.worker().failure(what, e);
-      }
+      return plan.worker().guard(what, runner::run);
     }
 
     private void diverged(long step, double loss, String what, CheckpointSaver saver) {

@@ -191,6 +191,17 @@ class DistributedTrainingTest {
     assertNoPartialCheckpoint(out);
   }
 
+  @Test
+  void aWorkerWhoseGroupLeaderNeverJoinsStopsNamingIt() throws Exception {
+    Path out = dir.resolve("alone");
+    Child alone = Child.start(out, clusterFile(dir.resolve("alone-cluster.json")), 1, false); // task 0 never starts
+    assertTrue(alone.process.waitFor(180, TimeUnit.SECONDS), "task 1 did not stop: " + alone.output());
+    assertEquals(1, alone.process.exitValue(), alone.output());
+    String error = alone.output().lines().filter(l -> l.startsWith("moellava: error:")).findFirst().orElse("");
+    assertTrue(error.contains("task 0 (127.0.0.1:") && error.contains("not reachable"), alone.output());
+    assertFalse(Files.exists(new RunLayout(out).checkpoints(Stage.STAGE2)), "a non-chief writes no checkpoint");
+  }
+
   private static Path clusterFile(Path file) throws IOException {
     List<ServerSocket> held = new ArrayList<>();
     StringBuilder json = new StringBuilder("{\"chief\": 0, \"timeout_seconds\": " + TIMEOUT_S + ", \"workers\": [");

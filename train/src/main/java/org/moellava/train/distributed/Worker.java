@@ -6,6 +6,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.moellava.error.InvalidInputException;
 import org.moellava.error.MoeLlavaException;
 import org.tensorflow.Graph;
@@ -32,6 +37,7 @@ public final class Worker {
   private final int task;
   private final int threads;
   private Server server;
+  private ScheduledExecutorService watchdog;
 
   /**
    * Checks the task against the cluster (range, bindable address); the server starts on {@link #start()}.
@@ -107,23 +113,61 @@ public final class Worker {
   }
 
   /**
+   * Runs {@code call} (a session run with collectives) under a watchdog: every {@code timeout_seconds} while it runs,
+   * the other tasks' addresses are probed, and when one refuses connections the process prints one line naming it
+   * and halts with exit code 1 (a native session run cannot be interrupted, and a worker whose group leader is gone
+   * retries forever instead of timing out). A failed run becomes the same one-line error.
+   */
+  public <T> T guard(String what, Supplier<T> call) {
+    long period = Math.max(1, Math.round(cluster.timeoutSeconds() * 1000));
+    ScheduledFuture<?> check = watchdog().scheduleAtFixedRate(() -> {
+      List<Integer> missing = unreachableTasks();
+      if (!missing.isEmpty()) {
+        System.out.flush();
+        System.err.println("moellava: error: " + message(what, missing, String.format(Locale.ROOT,
+            "no answer for %.0f s", cluster.timeoutSeconds())));
+        System.err.flush();
+        Runtime.getRuntime().halt(MoeLlavaException.EXIT_FAILURE);
+      }
+    }, period, period, TimeUnit.MILLISECONDS);
+    try {
+      return call.get();
+    } catch (TensorFlowException e) {
+      throw failure(what, e);
+    } finally {
+      check.cancel(false);
+    }
+  }
+
+  private synchronized ScheduledExecutorService watchdog() {
+    if (watchdog == null) {
+      watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "moellava-collective-watchdog");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return watchdog;
+  }
+
+  /**
    * The error to report when a collective failed: names the tasks whose servers do not accept connections (dead
    * or never started), else says the others did not reach the collective in time.
    */
   public MoeLlavaException failure(String what, TensorFlowException cause) {
-    List<Integer> missing = unreachableTasks();
-    String reason = reason(cause.getMessage());
-    String message;
+    return new MoeLlavaException(message(what, unreachableTasks(), reason(cause.getMessage())),
+        MoeLlavaException.EXIT_FAILURE, cause);
+  }
+
+  private String message(String what, List<Integer> missing, String reason) {
     if (!missing.isEmpty()) {
-      message = String.format(Locale.ROOT, "distributed training stopped at %s: task%s %s (%s) not reachable: "
+      return String.format(Locale.ROOT, "distributed training stopped at %s: task%s %s (%s) not reachable: "
               + "the worker died or never joined (%s); no checkpoint was written for this step; restart all workers with "
               + "--resume", what, missing.size() > 1 ? "s" : "", join(missing), addressesOf(missing), reason);
-    } else {
-      message = String.format(Locale.ROOT, "distributed training stopped at %s: the other workers did not reach the "
-          + "all-reduce within %.0f s (%s); no checkpoint was written for this step; restart all workers with --resume",
-          what, cluster.timeoutSeconds(), reason);
     }
-    return new MoeLlavaException(message, MoeLlavaException.EXIT_FAILURE, cause);
+    return String.format(Locale.ROOT, "distributed training stopped at %s: the other workers did not reach the "
+        + "all-reduce within %.0f s (%s); no checkpoint was written for this step; restart all workers with --resume",
+        what, cluster.timeoutSeconds(), reason);
   }
 
   /** Tasks other than this one whose address refuses a TCP connection within 2 s. */
