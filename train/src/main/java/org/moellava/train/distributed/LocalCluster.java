@@ -17,14 +17,14 @@ import org.moellava.io.AtomicFiles;
 /**
  * {@code --local-workers N}: runs a distributed training on this machine. Picks N free loopback ports, writes
  * {@code RUN_DIR/cluster.json} (task 0 the chief), starts one child JVM per task with the same class path, main class
- * and arguments plus {@code --cluster RUN_DIR/cluster.json --task i}, and waits for all of them. The chief's output
- * is this process's; worker i's goes to {@code RUN_DIR/worker-i.log}.
+ * and arguments plus {@code --cluster RUN_DIR/cluster.json --task i}, and waits for all of them (when one fails, the
+ * others are stopped). The chief's output is this process's; worker i's goes to {@code RUN_DIR/worker-i.log}.
  */
 public final class LocalCluster {
   private LocalCluster() {}
 
   /**
-   * Runs the workers and returns the exit code: the chief's if it failed, else the first failed worker's, else 0.
+   * Runs the workers and returns the first failed worker's exit code (the others are then stopped), else 0.
    *
    * @param mainClass the launcher's main class (the children run it)
    * @param args the command line without {@code --local-workers}
@@ -69,17 +69,7 @@ public final class LocalCluster {
         }
         children.add(pb.start());
       }
-      int[] codes = new int[workers];
-      for (int t = 0; t < workers; t++) codes[t] = children.get(t).waitFor();
-      if (codes[0] != 0) return codes[0];
-      for (int t = 1; t < workers; t++) {
-        if (codes[t] != 0) {
-          out.printf(Locale.ROOT, "moellava: error: worker %d exited with code %d; see %s%n", t, codes[t],
-              runDir.resolve("worker-" + t + ".log"));
-          return codes[t];
-        }
-      }
-      return 0;
+      return waitForAll(children, runDir, out);
     } catch (IOException e) {
       throw new MoeLlavaException("cannot start a worker JVM: " + e.getMessage(), MoeLlavaException.EXIT_FAILURE, e);
     } catch (InterruptedException e) {
@@ -94,6 +84,34 @@ public final class LocalCluster {
       } catch (IllegalStateException shuttingDown) {
         // the hook runs anyway
       }
+    }
+  }
+
+  /**
+   * Waits until every worker exited; when one fails, the others are stopped at once (they could only wait for it
+   * until their collective timeout). Returns the first failed worker's exit code, or 0.
+   */
+  private static int waitForAll(List<Process> children, Path runDir, PrintStream out) throws InterruptedException {
+    while (true) {
+      boolean running = false;
+      for (int t = 0; t < children.size(); t++) {
+        Process p = children.get(t);
+        if (p.isAlive()) {
+          running = true;
+          continue;
+        }
+        int code = p.exitValue();
+        if (code != 0) {
+          children.forEach(Process::destroyForcibly);
+          if (t != 0) {
+            out.printf(Locale.ROOT, "moellava: error: worker %d exited with code %d; see %s%n", t, code,
+                runDir.resolve("worker-" + t + ".log"));
+          }
+          return code;
+        }
+      }
+      if (!running) return 0;
+      children.get(0).waitFor(200, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
   }
 
