@@ -16,6 +16,11 @@ final class LanguageData implements StageData {
   }
 
   @Override
+  public StageBatch shard(long index, int task, int tasks) {
+    return new StageBatch(loader.batchOf(Shards.rows(loader.indicesOf(index), task, tasks)), null);
+  }
+
+  @Override
   public int batchSize() {
     return loader.batchSize();
   }

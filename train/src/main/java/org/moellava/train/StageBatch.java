@@ -36,4 +36,20 @@ public record StageBatch(Batch batch, SlotLabels slotLabels) {
   public long tokens(int patchesPerImage) {
     return slotLabels == null ? batch.realTokens() : (long) rows() * (patchesPerImage + 1);
   }
+
+  /**
+   * What this micro-batch's loss is a mean over: the labelled positions the shifted cross-entropy counts (labels at
+   * positions 1.. that are not -100) in a language batch, the images in the vision stage. A distributed run weights
+   * the shards' gradients and losses by it, so they combine into the mean over the whole global batch.
+   */
+  public double lossWeight() {
+    if (slotLabels != null) return rows();
+    long n = 0;
+    for (int[] row : batch.labels()) {
+      for (int t = 1; t < row.length; t++) {
+        if (row[t] >= 0) n++;
+      }
+    }
+    return n;
+  }
 }

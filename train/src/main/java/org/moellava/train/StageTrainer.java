@@ -17,6 +17,8 @@ import org.moellava.tensor.TensorValue;
 import org.moellava.graph.layers.Tensors;
 import org.moellava.graph.variables.VariableGroup;
 import org.moellava.graph.variables.VariableNames;
+import org.moellava.train.distributed.StepCollectives;
+import org.moellava.train.distributed.Worker;
 import org.moellava.train.optim.AdamW;
 import org.moellava.train.optim.CosineSchedule;
 import org.moellava.train.run.MetricsLog;
@@ -63,9 +65,15 @@ final class StageTrainer {
    * @param tokenizerJson the tokenizer stored with every checkpoint
    * @param keepCheckpoints how many step checkpoints to keep
    * @param checkpointMinutes also save when this much time passed since the last save; 0: by steps only
+   * @param worker this process's task in a distributed run; null for a single process
    */
   record Plan(Stage stage, ModelConfig modelConfig, StageConfig settings, int totalSteps, long seed, int threads,
-      RunLayout layout, byte[] tokenizerJson, int keepCheckpoints, double checkpointMinutes) {}
+      RunLayout layout, byte[] tokenizerJson, int keepCheckpoints, double checkpointMinutes, Worker worker) {
+    /** Whether this process writes checkpoints (a single process, or the chief of a distributed run). */
+    boolean writes() {
+      return worker == null || worker.isChief();
+    }
+  }
 
   private final Plan plan;
 
@@ -96,15 +104,24 @@ final class StageTrainer {
             + stage.trainedGroups());
       }
       Output<?>[] grads = g.graph().addGradients(trained);
+      Worker worker = plan.worker();
+      StepCollectives sync = worker == null ? null : new StepCollectives(g.graph().graph(), g.graph().ops(), worker,
+          g.graph().loss(), new ArrayList<>(g.metricFetches().values()), accum, 100 * (stage.ordinal() + 1));
       TrainStepOps ops = new TrainStepOps(g.graph().graph(), g.graph().ops(), trained, grads, accum,
-          AdamW.Config.defaults(s.weightDecay(), s.maxGradNorm()));
+          AdamW.Config.defaults(s.weightDecay(), s.maxGradNorm()), sync);
       long trainedParameters = trained.stream().mapToLong(e -> e.spec().size()).sum();
-      try (Session session = new Session(g.graph().graph(), sessionConfig(plan.threads()))) {
+      if (worker != null) {
+        out.printf(Locale.ROOT, "%s: task %d of %d workers%s, %d rows of each %d-row micro-batch; all-reduce %,d floats "
+                + "(%.1f MB) per step%n", stage.label(), worker.task(), worker.size(), worker.isChief() ? " (chief)" : "",
+            data.batchSize() / worker.size(), data.batchSize(), sync.gradientFloats(), sync.gradientFloats() * 4 / 1e6);
+      }
+      try (Session session = worker == null ? new Session(g.graph().graph(), sessionConfig(plan.threads()))
+          : worker.open(g.graph().graph())) {
         List<VariableIo.Target> modelVars = VariableIo.of(g.graph().variables());
         VariableIo.load(session, modelVars, start.weights(), stage.label() + " starting weights");
         session.runner().addTarget(ops.initialize()).run().close();
         if (start.step() > 0) VariableIo.load(session, ops.slots(), start.slots(), stage.label() + " optimiser state");
-        Loop loop = new Loop(g, ops, session, data, metrics, patches, accum);
+        Loop loop = new Loop(g, ops, sync, session, data, metrics, patches, accum);
         Map<String, TensorValue> base = start.weights();
         CheckpointSaver saver = new CheckpointSaver(plan.layout().checkpoints(stage), plan.keepCheckpoints());
         long interval = (long) (plan.checkpointMinutes() * 60e9);
@@ -116,17 +133,22 @@ final class StageTrainer {
             long done = step + 1;
             boolean periodic = s.checkpointEvery() > 0 && done % s.checkpointEvery() == 0;
             boolean timed = interval > 0 && System.nanoTime() - lastSave >= interval;
-            if (periodic || timed || done == plan.totalSteps()) {
+            if (plan.writes() && (periodic || timed || done == plan.totalSteps())) {
               saver.save(plan.modelConfig(), plan.tokenizerJson(), snapshot(session, modelVars, ops, base),
                   state(done, r.loss(), r.ce()));
               lastSave = System.nanoTime();
             }
           }
         }
-        Map<String, TensorValue> model = modelOnly(snapshot(session, modelVars, ops, base));
         Path finalDir = plan.layout().finalCheckpoint(stage);
-        new CheckpointWriter().write(finalDir, plan.modelConfig(), plan.tokenizerJson(), model,
-            state(plan.totalSteps(), loop.lastLoss, loop.lastCe));
+        if (plan.writes()) {
+          Map<String, TensorValue> model = modelOnly(snapshot(session, modelVars, ops, base));
+          new CheckpointWriter().write(finalDir, plan.modelConfig(), plan.tokenizerJson(), model,
+              state(plan.totalSteps(), loop.lastLoss, loop.lastCe));
+        }
+        if (sync != null) { // the others wait until the chief's final checkpoint (the next stage's start) is written
+          loop.run(session.runner().addTarget(sync.barrier()), "the end of " + stage.label()).close();
+        }
         return loop.summary(start.step(), trained.size(), trainedParameters, finalDir);
       }
     }
@@ -172,6 +194,7 @@ final class StageTrainer {
   private final class Loop {
     private final StageGraph g;
     private final TrainStepOps ops;
+    private final StepCollectives sync;
     private final Session session;
     private final StageData data;
     private final MetricsLog metrics;
@@ -189,9 +212,11 @@ final class StageTrainer {
     private double lastLoss = Double.NaN;
     private double lastCe = Double.NaN;
 
-    Loop(StageGraph g, TrainStepOps ops, Session session, StageData data, MetricsLog metrics, int patches, int accum) {
+    Loop(StageGraph g, TrainStepOps ops, StepCollectives sync, Session session, StageData data, MetricsLog metrics,
+        int patches, int accum) {
       this.g = g;
       this.ops = ops;
+      this.sync = sync;
       this.session = session;
       this.data = data;
       this.metrics = metrics;
@@ -209,9 +234,13 @@ final class StageTrainer {
       double lossSum = 0;
       long stepTokens = 0;
       Map<String, double[]> sums = new LinkedHashMap<>();
+      WorkerStats workerStats = sync == null ? null : new WorkerStats(plan.worker().size(), fetches.keySet());
       for (int m = 0; m < accum; m++) {
-        StageBatch batch = data.batch(step * accum + m);
-        stepTokens += batch.tokens(patches);
+        Worker worker = plan.worker();
+        StageBatch batch = worker == null ? data.batch(step * accum + m)
+            : data.shard(step * accum + m, worker.task(), worker.size());
+        long batchTokens = batch.tokens(patches);
+        stepTokens += batchTokens;
         List<Tensor> owned = new ArrayList<>();
         try {
           Session.Runner runner = session.runner();
@@ -219,7 +248,14 @@ final class StageTrainer {
           runner.addTarget(ops.accumulate()).fetch(g.graph().loss());
           fetches.values().forEach(runner::fetch);
           groups.forEach(group -> runner.fetch(ops.groupNorms().get(group)));
-          try (Result r = runner.run()) {
+          if (sync != null) {
+            TFloat32 weight = TFloat32.scalarOf((float) batch.lossWeight());
+            owned.add(weight);
+            TFloat32 tokenCount = TFloat32.scalarOf((float) batchTokens);
+            owned.add(tokenCount);
+            runner.feed(sync.weight(), weight).feed(sync.tokens(), tokenCount).fetch(sync.stats());
+          }
+          try (Result r = run(runner, plan.stage().label() + " step " + (step + 1))) {
             int i = 0;
             double loss = ((TFloat32) r.get(i++)).getFloat();
             for (String name : fetches.keySet()) {
@@ -237,6 +273,7 @@ final class StageTrainer {
             }
             if (bad != null) diverged(step, loss, bad, saver);
             lossSum += loss;
+            if (workerStats != null) workerStats.add(Tensors.toValue((TFloat32) r.get(i)), sums);
           }
         } finally {
           owned.forEach(Tensor::close);
@@ -244,13 +281,21 @@ final class StageTrainer {
       }
       double gradNorm;
       try (TFloat32 lrTensor = TFloat32.scalarOf((float) lr);
-          Result r = session.runner().feed(ops.learningRate(), lrTensor).addTarget(ops.applyAndReset())
-              .fetch(ops.gradNorm()).run()) {
+          Result r = run(session.runner().feed(ops.learningRate(), lrTensor).addTarget(ops.applyAndReset())
+              .fetch(ops.gradNorm()), plan.stage().label() + " step " + (step + 1) + " (gradient all-reduce)")) {
         gradNorm = ((TFloat32) r.get(0)).getFloat();
       }
       double dt = (System.nanoTime() - t0) / 1e9;
       double loss = lossSum / accum;
-      Map<String, Object> extra = g.stepMetrics(sums, accum, stepTokens);
+      Map<String, Object> workers = null;
+      if (workerStats != null) { // global figures replace this worker's; each worker's go under "workers"
+        loss = workerStats.loss(accum);
+        stepTokens = workerStats.tokens();
+        sums = workerStats.globalSums();
+        workers = workerStats.perWorker(g, accum);
+      }
+      Map<String, Object> extra = new LinkedHashMap<>(g.stepMetrics(sums, accum, stepTokens));
+      if (workers != null) extra.put("workers", workers);
       record(step, loss, extra, lr, gradNorm, stepTokens / dt, dt, sums, stepTokens);
       tokens += stepTokens;
       seconds += dt;
@@ -283,6 +328,12 @@ final class StageTrainer {
       if (extra.get("dropped_fraction") instanceof Map<?, ?> dropped) {
         dropped.forEach((k, v) -> droppedTotals.merge((String) k, (Double) v, Double::sum));
       }
+    }
+
+    /** Runs {@code runner}; in a distributed run a failed collective becomes one line naming the missing task. */
+    Result run(Session.Runner runner, String what) {
+      if (sync == null) return runner.run();
+      return plan.worker().guard(what, runner::run);
     }
 
     private void diverged(long step, double loss, String what, CheckpointSaver saver) {

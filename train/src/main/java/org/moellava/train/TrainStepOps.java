@@ -8,6 +8,7 @@ import java.util.Map;
 import org.moellava.graph.variables.ModelVariables;
 import org.moellava.graph.layers.NameScopes;
 import org.moellava.graph.variables.VariableGroup;
+import org.moellava.train.distributed.StepCollectives;
 import org.moellava.train.optim.AdamW;
 import org.moellava.train.optim.TrainableVariable;
 import org.tensorflow.Graph;
@@ -40,11 +41,13 @@ final class TrainStepOps {
    * @param vars the trained variables
    * @param grads their gradients, same order
    * @param microBatches micro-batches per optimiser step
+   * @param sync a distributed run's collectives (gradients weighted per micro-batch, all-reduced before AdamW);
+   *     null in a single process
    */
   TrainStepOps(Graph graph, Ops tf, List<ModelVariables.Entry> vars, Output<?>[] grads, int microBatches,
-      AdamW.Config config) {
+      AdamW.Config config, StepCollectives sync) {
     NameScopes names = new NameScopes(tf);
-    Operand<TFloat32> scale = tf.constant(1f / microBatches);
+    Operand<TFloat32> scale = sync == null ? tf.constant(1f / microBatches) : sync.microBatchScale();
     List<Op> accumulates = new ArrayList<>();
     List<Op> inits = new ArrayList<>();
     List<Variable<TFloat32>> accumulators = new ArrayList<>();
@@ -65,6 +68,7 @@ final class TrainStepOps {
       byGroup.computeIfAbsent(e.spec().group(), k -> new ArrayList<>()).add(g);
     }
     accumulate = tf.withControlDependencies(accumulates).noOp();
+    if (sync != null) accumulated = sync.allReduce(accumulated); // the same summed gradient on every worker
     AdamW.Step step = AdamW.build(tf, names, trainables, accumulated, config);
     learningRate = step.learningRate();
     gradNorm = step.gradNorm();

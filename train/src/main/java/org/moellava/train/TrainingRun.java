@@ -26,6 +26,7 @@ import org.moellava.graph.variables.VariableSpec;
 import org.moellava.graph.variables.WeightInitializer;
 import org.moellava.io.AtomicFiles;
 import org.moellava.io.DirectoryLock;
+import org.moellava.train.distributed.Worker;
 import org.moellava.train.run.MetricsLog;
 
 /**
@@ -78,8 +79,10 @@ public final class TrainingRun {
   private final RunLayout layout;
   private final ModelConfig config;
   private final long seed;
+  private final Worker worker;
 
-  private TrainingRun(Options options, PrintStream out) {
+  private TrainingRun(Options options, PrintStream out, Worker worker) {
+    this.worker = worker;
     this.options = options;
     this.out = out;
     this.layout = new RunLayout(options.out());
@@ -89,7 +92,23 @@ public final class TrainingRun {
 
   /** Runs the planned stages and returns their summaries. */
   public static List<StageSummary> run(Options options, PrintStream out) {
-    return new TrainingRun(options, out).run();
+    return new TrainingRun(options, out, null).run();
+  }
+
+  /**
+   * Runs the planned stages as task {@code worker} of a distributed run (synchronous data parallel: each worker
+   * trains on its shard of every global batch, gradients are all-reduced). RUN_DIR must be the same directory for
+   * every worker (one machine, or a shared file system): only the chief locks it and writes config, metrics and
+   * checkpoints; the others read the checkpoints they start from and log their own metrics to
+   * {@code RUN_DIR/worker-N.metrics.jsonl}.
+   */
+  public static List<StageSummary> run(Options options, PrintStream out, Worker worker) {
+    return new TrainingRun(options, out, worker).run();
+  }
+
+  /** Whether this process writes the run directory (a single process or the chief). */
+  private boolean writes() {
+    return worker == null || worker.isChief();
   }
 
   private List<StageSummary> run() {
@@ -105,15 +124,21 @@ public final class TrainingRun {
           + "or start at --stage 1 with --init CHECKPOINT");
     }
     if (options.init() != null) CheckpointReader.open(options.init());
+    if (worker != null) checkShards(plan);
     List<StageSummary> summaries = new ArrayList<>();
     long start = System.nanoTime();
     try (TrainingData data = TrainingData.open(options.data(), config, options.skipBad(), out)) {
       byte[] tokenizer = tokenizerBytes(synth);
       preflight(plan); // refuses a finished or started stage before anything is created
-      try (DirectoryLock lock = lockRunDirectory()) {
+      try (DirectoryLock lock = writes() ? lockRunDirectory() : null) {
         List<Stage> pending = preflight(plan); // again under the lock: another run may have finished a stage
-        prepareRunDirectory(tokenizer);
-        data.loadTokenizer(layout.tokenizer());
+        if (writes()) {
+          prepareRunDirectory(tokenizer);
+          data.loadTokenizer(layout.tokenizer());
+        } else {
+          data.loadTokenizer(privateTokenizer(tokenizer));
+        }
+        if (worker != null) worker.start();
         // everything that can fail on bad input has been checked; training starts
         for (Stage stage : plan) {
           if (!pending.contains(stage)) {
@@ -129,6 +154,29 @@ public final class TrainingRun {
           layout.finalCheckpoint(plan.get(plan.size() - 1)));
     }
     return summaries;
+  }
+
+  /** Every planned stage's micro-batch must split evenly among the workers. */
+  private void checkShards(List<Stage> plan) {
+    for (Stage stage : plan) {
+      int batch = stage.settings(config.training()).batchSize();
+      if (batch % worker.size() != 0) {
+        throw new InvalidInputException("stage " + stage.label() + ": batch size " + batch + " does not split among "
+            + worker.size() + " workers: use a batch size that is a multiple of the worker count");
+      }
+    }
+  }
+
+  /** A non-chief worker's copy of the tokenizer (the chief writes RUN_DIR/tokenizer.json, maybe not yet). */
+  private static Path privateTokenizer(byte[] tokenizer) {
+    try {
+      Path file = Files.createTempFile("moellava-worker-tokenizer", ".json");
+      file.toFile().deleteOnExit();
+      Files.write(file, tokenizer);
+      return file;
+    } catch (IOException e) {
+      throw new InvalidInputException("cannot write a temporary tokenizer file: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -264,15 +312,17 @@ public final class TrainingRun {
     ModelConfig modelConfig = stage.modelConfig(config);
     int total = options.maxSteps() > 0 ? Math.min(settings.steps(), options.maxSteps()) : settings.steps();
     CheckpointSaver saver = saver(stage);
-    saver.removeStaging();
-    AtomicFiles.removeStaging(layout.finalCheckpoint(stage)); // a final checkpoint half-written when killed
+    if (writes()) {
+      saver.removeStaging();
+      AtomicFiles.removeStaging(layout.finalCheckpoint(stage)); // a final checkpoint half-written when killed
+    }
     StageTrainer.Start start;
     Optional<Path> latest = options.resume() ? saver.latest() : Optional.empty();
     if (latest.isPresent()) {
       start = resumeFrom(stage, latest.get(), modelConfig);
       out.printf(Locale.ROOT, "%s: resuming from %s (step %d of %d)%n", stage.label(), latest.get(), start.step(),
           total);
-      MetricsLog.dropAfter(layout.metrics(), stage.label(), start.step());
+      MetricsLog.dropAfter(metricsFile(), stage.label(), start.step());
     } else {
       if (options.resume()) {
         out.printf(Locale.ROOT, "%s: no step checkpoint in %s to resume from: the stage starts at step 0%n",
@@ -283,16 +333,21 @@ public final class TrainingRun {
       out.printf(Locale.ROOT, "%s: %d steps, batch %d x %d accumulation, lr %.2e, from %s%n", stage.label(), total,
           settings.batchSize(), Math.max(1, settings.gradAccumSteps()), settings.learningRate(),
           source == null ? "random initialisation (seed " + seed + ")" : source.toString());
-      MetricsLog.dropAfter(layout.metrics(), stage.label(), 0);
+      MetricsLog.dropAfter(metricsFile(), stage.label(), 0);
     }
     StageTrainer.Plan plan = new StageTrainer.Plan(stage, modelConfig, settings, total, seed, options.threads(),
-        layout, tokenizer, config.training().keepCheckpoints(), options.checkpointMinutes());
+        layout, tokenizer, config.training().keepCheckpoints(), options.checkpointMinutes(), worker);
     try (StageData stageData = data.forStage(stage, modelConfig, settings);
-        MetricsLog metrics = new MetricsLog(layout.metrics())) {
+        MetricsLog metrics = new MetricsLog(metricsFile())) {
       StageSummary summary = new StageTrainer(plan).run(start, stageData, metrics, out);
       summary.print(out);
       return summary;
     }
+  }
+
+  /** RUN_DIR/metrics.jsonl, or a non-chief worker's own RUN_DIR/worker-N.metrics.jsonl. */
+  private Path metricsFile() {
+    return writes() ? layout.metrics() : layout.root().resolve("worker-" + worker.task() + ".metrics.jsonl");
   }
 
   private StageTrainer.Start resumeFrom(Stage stage, Path checkpoint, ModelConfig modelConfig) {

@@ -29,7 +29,15 @@ final class VisionData implements StageData {
 
   @Override
   public StageBatch batch(long index) {
-    int[] indices = loader.indicesOf(index);
+    return batchOf(loader.indicesOf(index));
+  }
+
+  @Override
+  public StageBatch shard(long index, int task, int tasks) {
+    return batchOf(Shards.rows(loader.indicesOf(index), task, tasks));
+  }
+
+  private StageBatch batchOf(int[] indices) {
     Batch batch = loader.batchOf(indices);
     int slots = VisionPretrainGraph.SLOTS;
     int[] shapes = new int[indices.length * slots];
