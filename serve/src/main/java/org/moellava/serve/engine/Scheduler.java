@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *   <li>drop cancelled sequences, freeing their slots;
  *   <li>with chunked prefill ({@link EngineConfig#prefillChunkTokens()}), compute one chunk of the oldest long
  *       prompt (admitted prompts with more positions left than a chunk wait their turn here, holding their slots),
- *       sized by {@link ChunkSizer} so that it takes about half a decode step while others decode;
+ *       sized by {@link ChunkSizer} so that it takes about a quarter of a decode step while others decode;
  *   <li>run one decode step for all running sequences past their prefill together (each alone when
  *       {@linkplain EngineConfig#deterministic() deterministic}, and then every prompt is prefilled alone too).
  * </ol>
