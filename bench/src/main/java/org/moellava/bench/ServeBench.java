@@ -73,6 +73,14 @@ public final class ServeBench {
         if (c == 8) eight = f[3];
       }
     }
+    double deterministic;
+    try (GenerationEngine engine = new GenerationEngine(backend, new IdsOnlyTokenizer(backend.info().vocabSize()),
+        EngineConfig.deterministic(16, 64), new EngineObserver() {})) {
+      level(engine, backend, 8, 1); // warm-up
+      deterministic = level(engine, backend, 8, requestsPerClient)[3];
+    }
+    figures.add(new BenchResult.Figure(label + " concurrency 8, --deterministic: aggregate", deterministic,
+        "tokens/s"));
     double[] uncached = multiTurn(backend, 0);
     double[] cached = multiTurn(backend, EngineConfig.DEFAULT_PREFIX_CACHE_BYTES);
     for (int turn = 0; turn < TURNS; turn++) {
@@ -93,7 +101,9 @@ public final class ServeBench {
         new BenchResult.Ratio(label + " multi-turn image chat, turns 2-" + TURNS + " time to first token: prefix "
             + "cache / none", laterTurns(cached) / laterTurns(uncached), 0.3, true),
         new BenchResult.Ratio(streams + ": long arrivals with chunked prefill / no arrivals", chunked / quiet, 2.0,
-            true));
+            true),
+        new BenchResult.Ratio(label + " concurrency 8 aggregate tokens/s: --deterministic / batched",
+            deterministic / eight, Double.NaN, false));
     return new BenchResult("serve", BenchResult.thisMachine(), figures, ratios);
   }
 

@@ -19,7 +19,7 @@ class ServeBenchTest {
     ModelConfig config = Presets.get(Presets.TINY);
     try (TfBackend backend = new TfBackend(config, WeightInitializer.randomWeights(config, 5), "tiny-random")) {
       BenchResult result = ServeBench.run("tiny tf", backend, 1);
-      assertEquals(4 * ServeBench.CONCURRENCY.length + 2 * ServeBench.TURNS + 3, result.figures().size(),
+      assertEquals(4 * ServeBench.CONCURRENCY.length + 2 * ServeBench.TURNS + 4, result.figures().size(),
           result.table());
       for (BenchResult.Figure f : result.figures()) {
         assertTrue(f.value() > 0 && Double.isFinite(f.value()), f.name() + " = " + f.value());

@@ -95,6 +95,11 @@ public final class ServeCommand implements Runnable {
           + "${DEFAULT-VALUE}).")
   int prefillChunk;
 
+  @Option(names = "--deterministic", description = "Batch invariance: a request's tokens, log probabilities and "
+      + "routed experts are bit-identical whatever else runs (every decoder call holds one sequence; costs batching's "
+      + "throughput; turns prefix caching and chunked prefill off).")
+  boolean deterministic;
+
   @Option(names = "--max-n", defaultValue = "" + ServerOptions.DEFAULT_MAX_N,
       description = "Largest 'n' (choices per request); each choice takes a batch slot (default ${DEFAULT-VALUE}).")
   int maxN;
@@ -126,7 +131,19 @@ public final class ServeCommand implements Runnable {
     ChatServer.checkOptions(options); // before the model is loaded
     if (prefixCacheMb < 0) throw new InvalidInputException("--prefix-cache-mb must be >= 0, got " + prefixCacheMb);
     if (prefillChunk < 0) throw new InvalidInputException("--prefill-chunk must be >= 0, got " + prefillChunk);
-    EngineConfig engineConfig = new EngineConfig(maxBatch, queue, prefixCacheMb << 20, prefillChunk);
+    EngineConfig engineConfig;
+    if (deterministic) {
+      for (String option : new String[] {"--prefix-cache-mb", "--prefill-chunk"}) {
+        if (spec.commandLine().getParseResult().hasMatchedOption(option)
+            && !spec.commandLine().getParseResult().matchedOptionValue(option, "0").equals("0")) {
+          throw new InvalidInputException("--deterministic turns prefix caching and chunked prefill off; drop "
+              + option + " or give it 0");
+        }
+      }
+      engineConfig = EngineConfig.deterministic(maxBatch, queue);
+    } else {
+      engineConfig = new EngineConfig(maxBatch, queue, prefixCacheMb << 20, prefillChunk);
+    }
     if (drainSeconds < 0) throw new InvalidInputException("--drain-seconds must be >= 0, got " + drainSeconds);
     ServingModel m = ServingModels.open(model.request(false));
     CountDownLatch stopped = new CountDownLatch(1);

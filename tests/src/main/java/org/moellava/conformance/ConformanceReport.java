@@ -15,18 +15,25 @@ import org.moellava.runtime.conformance.Tolerance;
  * @param tolerance the thresholds used
  * @param cases the case ids
  * @param pairs per backend pair
+ * @param batchInvariance per backend and mode: a request alone vs in a batch through the serving engine
  */
-public record ConformanceReport(Tolerance tolerance, List<String> cases, List<PairReport> pairs) {
+public record ConformanceReport(Tolerance tolerance, List<String> cases, List<PairReport> pairs,
+    List<BatchInvariance.Result> batchInvariance) {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public ConformanceReport {
     cases = List.copyOf(cases);
     pairs = List.copyOf(pairs);
+    batchInvariance = List.copyOf(batchInvariance);
   }
 
-  /** True when no pair failed (skipped pairs do not fail, and do not pass either). */
+  /**
+   * True when no pair failed (skipped pairs do not fail, and do not pass either) and every backend was batch
+   * invariant in deterministic mode.
+   */
   public boolean passed() {
-    return pairs.stream().noneMatch(PairReport::failed);
+    return pairs.stream().noneMatch(PairReport::failed)
+        && batchInvariance.stream().noneMatch(BatchInvariance.Result::failed);
   }
 
   /** Exit code of {@code moellava conformance}: 0 when passed, 1 on any failure. */
@@ -62,6 +69,17 @@ public record ConformanceReport(Tolerance tolerance, List<String> cases, List<Pa
           p.imageFeatures().maxRel(), p.logits().maxAbs(), p.logits().maxRel(), p.routingAgreement(),
           p.nearTieFlips(), p.hardFlips(), p.greedyEqual() ? "equal" : "DIFFER"));
       if (p.failed()) sb.append("  ").append(p.reason()).append('\n');
+    }
+    if (!batchInvariance.isEmpty()) {
+      sb.append(String.format(Locale.ROOT, "%nbatch invariance (%d requests alone vs together, greedy):%n",
+          batchInvariance.get(0).requests()));
+      sb.append(String.format(Locale.ROOT, "%-14s %-13s %11s %13s %15s %9s %s%n", "backend", "mode", "tokens.diff",
+          "experts.diff", "logprob.absdiff", "max.batch", "result"));
+      for (BatchInvariance.Result r : batchInvariance) {
+        sb.append(String.format(Locale.ROOT, "%-14s %-13s %11d %13d %15.2e %9d %s%n", r.backend(),
+            r.deterministic() ? "deterministic" : "batched", r.tokenMismatches(), r.expertMismatches(),
+            r.maxLogprobDiff(), r.largestBatch(), r.identical() ? "identical" : r.failed() ? "FAILED" : "differs"));
+      }
     }
     sb.append(passed() ? "conformance: passed\n" : "conformance: FAILED\n");
     return sb.toString();

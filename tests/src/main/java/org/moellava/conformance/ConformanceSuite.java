@@ -8,8 +8,9 @@ import org.moellava.runtime.Backend;
 import org.moellava.runtime.conformance.Tolerance;
 
 /**
- * Runs every case on a reference backend (TensorFlow) and on each candidate, and compares them. A library:
- * point it at any checkpoint and package through {@link Backend}s.
+ * Runs every case on a reference backend (TensorFlow) and on each candidate, and compares them; then checks each
+ * backend's batch invariance through the serving engine ({@link BatchInvariance}). A library: point it at any
+ * checkpoint and package through {@link Backend}s.
  */
 public final class ConformanceSuite {
   /**
@@ -28,6 +29,7 @@ public final class ConformanceSuite {
     List<BackendTrace> refTraces = new ArrayList<>();
     for (ConformanceCase c : cases) refTraces.add(TraceRunner.run(reference, c, null));
     List<PairReport> pairs = new ArrayList<>();
+    List<BatchInvariance.Result> invariance = new ArrayList<>(BatchInvariance.check(referenceName, reference));
     for (Candidate candidate : candidates) {
       Backend backend;
       try {
@@ -44,8 +46,9 @@ public final class ConformanceSuite {
           cmp.add(c, ref, TraceRunner.run(backend, c, ref.tokens()));
         }
         pairs.add(cmp.report());
+        invariance.addAll(BatchInvariance.check(candidate.name(), backend));
       }
     }
-    return new ConformanceReport(tolerance, cases.stream().map(ConformanceCase::id).toList(), pairs);
+    return new ConformanceReport(tolerance, cases.stream().map(ConformanceCase::id).toList(), pairs, invariance);
   }
 }

@@ -81,6 +81,19 @@ class ConformanceSuiteTest {
       assertTrue(trt.reason().contains(TensorRtProbe.availability().reason()), trt.reason());
     }
     assertTrue(report.table().contains("skipped") || TensorRtProbe.availability().available(), report.table());
+    // batch invariance: tf, ort-cpu and ort-fused, batched and deterministic (trt is skipped here)
+    List<String> checked = report.batchInvariance().stream()
+        .map(r -> r.backend() + (r.deterministic() ? "/deterministic" : "/batched")).toList();
+    assertTrue(checked.containsAll(List.of("tf/batched", "tf/deterministic", "ort-cpu/batched",
+        "ort-cpu/deterministic", "ort-fused/batched", "ort-fused/deterministic")), checked.toString());
+    for (BatchInvariance.Result r : report.batchInvariance()) {
+      if (r.deterministic()) {
+        assertTrue(r.identical() && r.largestBatch() == 1, r.toString());
+      } else {
+        assertTrue(r.largestBatch() > 1, "the requests ran batched: " + r);
+      }
+    }
+    System.out.println(report.table());
   }
 
   @Test

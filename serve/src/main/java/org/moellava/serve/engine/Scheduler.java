@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  *   <li>drop cancelled sequences, freeing their slots;
  *   <li>with chunked prefill ({@link EngineConfig#prefillChunkTokens()}), compute one chunk of the oldest long
  *       prompt (admitted prompts with more positions left than a chunk wait their turn here, holding their slots),
- *       sized by {@link ChunkSizer} so that it takes about half a decode step while others decode;
- *   <li>run one decode step for all running sequences past their prefill together.
+ *       sized by {@link ChunkSizer} so that it takes about a quarter of a decode step while others decode;
+ *   <li>run one decode step for all running sequences past their prefill together (each alone when
+ *       {@linkplain EngineConfig#deterministic() deterministic}, and then every prompt is prefilled alone too).
  * </ol>
  *
  * A failed batched call is retried sequence by sequence ({@link #runOrIsolate}), so only the request that
@@ -132,7 +133,13 @@ final class Scheduler implements BatchStep.Rows {
           List<Sequence> decoding = decoding();
           if (!decoding.isEmpty()) {
             long start = System.nanoTime();
-            runOrIsolate(decoding, step::decode);
+            if (config.deterministic()) { // batch invariance: each sequence's step alone
+              for (Sequence s : decoding) {
+                runOrIsolate(List.of(s), step::decode);
+              }
+            } else {
+              runOrIsolate(decoding, step::decode);
+            }
             chunkSizer.decodeStep(System.nanoTime() - start);
           }
         } catch (InterruptedException e) {
@@ -202,7 +209,7 @@ final class Scheduler implements BatchStep.Rows {
         prefilling.add(s); // a chunk per loop, between decode steps of the others
         continue;
       }
-      if (s.cachedPromptTokens > 0) { // its rest goes over its own past: alone, to keep padding on the left
+      if (s.cachedPromptTokens > 0 || config.deterministic()) { // alone: over its own past, or batch invariance
         runOrIsolate(List.of(s), step::prefill);
         continue;
       }
