@@ -103,6 +103,7 @@ public final class PackageExporter {
         files.put(e.getKey(), file);
       }
       models = null; // the files hold them now
+      System.gc(); // at full size: give the converted graphs' heap back before the validation's models load
       if (tokenizer != null) {
         Files.write(staging.resolve(TOKENIZER_FILE), tokenizer);
         files.put("tokenizer", TOKENIZER_FILE);
