@@ -13,7 +13,6 @@ import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.onnx.io.OnnxModelWriter;
-import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.spec.PackageGraphs;
 import org.moellava.export.tensorrt.EngineBuilder;
 import org.moellava.export.validate.ConformanceCheck;
@@ -95,14 +94,12 @@ public final class PackageExporter {
     try {
       Map<String, String> files = new LinkedHashMap<>();
       PackageConverter converter = new PackageConverter(config, options);
-      Map<String, ModelProto> models = converter.convert(weights);
       OnnxModelWriter writer = new OnnxModelWriter(options.externalDataThreshold());
-      for (Map.Entry<String, ModelProto> e : models.entrySet()) {
-        String file = e.getKey() + ".onnx";
-        writer.write(e.getValue(), staging.resolve(file));
-        files.put(e.getKey(), file);
-      }
-      models = null; // the files hold them now
+      converter.convert(weights, (name, model) -> { // each graph written and dropped before the next is converted
+        String file = name + ".onnx";
+        writer.write(model, staging.resolve(file));
+        files.put(name, file);
+      });
       System.gc(); // at full size: give the converted graphs' heap back before the validation's models load
       if (tokenizer != null) {
         Files.write(staging.resolve(TOKENIZER_FILE), tokenizer);
