@@ -30,8 +30,14 @@ import org.moellava.graph.variables.VariableGroup;
  * @param sequence the sequence length of the estimate
  */
 public record TrainingMemory(long weights, long trainedParameters, long fixed, long perSample, int sequence) {
-  /** Kept free for TensorFlow's temporaries, the JVM and the data pipeline. */
+  /** Kept free for TensorFlow's temporaries, the JVM and the data pipeline: a quarter of the estimate, 256 MiB to 2 GiB. */
   public static final long MARGIN = 2L << 30;
+  private static final long MIN_MARGIN = 256L << 20;
+
+  /** The margin for an estimate of {@code bytes}: a quarter of it, at least 256 MiB and at most {@link #MARGIN}. */
+  public static long margin(long bytes) {
+    return Math.max(MIN_MARGIN, Math.min(MARGIN, bytes / 4));
+  }
 
   private static final Map<VariableGroup, String> COMPONENTS = Map.of(
       VariableGroup.VISION, "vision", VariableGroup.PROJECTOR, "projector", VariableGroup.EMBEDDINGS, "embeddings",
@@ -59,7 +65,7 @@ public record TrainingMemory(long weights, long trainedParameters, long fixed, l
 
   /** The largest micro-batch that fits in {@code available} bytes (0 when even the fixed part does not fit). */
   public int largestBatch(long available) {
-    long left = available - MARGIN - fixed;
+    long left = available - MARGIN - fixed; // the largest batches are large models: the full margin
     return left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, left / perSample);
   }
 
@@ -79,14 +85,14 @@ public record TrainingMemory(long weights, long trainedParameters, long fixed, l
     if (available.isEmpty()) return;
     TrainingMemory m = estimate(stage, config, settings);
     int batch = settings.batchSize();
-    if (m.total(batch) + MARGIN <= available.getAsLong()) return;
+    if (m.total(batch) + margin(m.total(batch)) <= available.getAsLong()) return;
     int fits = m.largestBatch(available.getAsLong());
     throw new InvalidInputException(String.format(Locale.ROOT,
         "%s: not enough memory: batch %d needs about %.1f GiB (weights %.1f GiB twice: TensorFlow and the "
             + "trainer's copy; %,d trained parameters: gradients and AdamW m, v %.1f GiB; activations %.1f GiB per "
-            + "sample at %d tokens) plus a %.0f GiB margin, but %.1f GiB are available; %s",
+            + "sample at %d tokens) plus a %.1f GiB margin, but %.1f GiB are available; %s",
         stage.label(), batch, gib(m.total(batch)), gib(m.weights()), m.trainedParameters(),
-        gib(m.fixed() - 2 * m.weights()), gib(m.perSample()), m.sequence(), gib(MARGIN), gib(available.getAsLong()),
+        gib(m.fixed() - 2 * m.weights()), gib(m.perSample()), m.sequence(), gib(margin(m.total(batch))), gib(available.getAsLong()),
         fits > 0 ? "the largest batch that fits is " + fits + " (set training." + stage.label()
             + ".batch_size and grad_accum_steps)" : "no batch fits: the weights and optimiser state alone need "
             + String.format(Locale.ROOT, "%.1f GiB", gib(m.fixed()))));

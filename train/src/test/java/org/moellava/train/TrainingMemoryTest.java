@@ -34,5 +34,8 @@ class TrainingMemoryTest {
     TrainingMemory m = TrainingMemory.estimate(Stage.STAGE3, Stage.STAGE3.modelConfig(c), Stage.STAGE3.settings(c.training()));
     assertTrue(m.largestBatch(8L << 30) > 16, "tiny: " + m.largestBatch(8L << 30));
     assertEquals((long) m.fixed() + 3 * m.perSample(), m.total(3));
+    assertEquals(256L << 20, TrainingMemory.margin(m.total(16)), "a small model keeps a small margin");
+    assertEquals(2L << 30, TrainingMemory.margin(40L << 30));
+    assertEquals(1L << 30, TrainingMemory.margin(4L << 30));
   }
 }
