@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 /** {@code moellava bench}: side-by-side benchmarks reported as JSON and a table. */
 @Command(name = "bench", description = "Benchmarks, measured side by side in one process and reported as ratios.",
     subcommands = {BenchCommand.Backends.class, BenchCommand.Moe.class, BenchCommand.Kv.class, BenchCommand.Train.class,
-        BenchCommand.Serve.class, BenchCommand.ServeJson.class})
+        BenchCommand.Serve.class, BenchCommand.ServeJson.class, BenchCommand.Model.class})
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -179,6 +179,40 @@ public final class BenchCommand implements Runnable {
     public void run() {
       check();
       report(spec, KvBench.run(Presets.resolve(config), rounds));
+    }
+  }
+
+  /** {@code bench model}: the figures of a given package or checkpoint. */
+  @Command(name = "model", description = "Load time, resident memory, prefill latency (an image + --text-tokens) and "
+      + "decode tokens/s at batch 1 through the serving engine, and the decode's bandwidth bound, of a given package "
+      + "(ONNX Runtime) or checkpoint (TensorFlow).")
+  static final class Model implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "A package or checkpoint directory.")
+    Path model;
+
+    @Option(names = "--text-tokens", defaultValue = "64", description = "Text tokens after the image (default ${DEFAULT-VALUE}).")
+    int textTokens;
+
+    @Option(names = "--decode-tokens", defaultValue = "16", description = "Tokens decoded after the first (default ${DEFAULT-VALUE}).")
+    int decodeTokens;
+
+    @Option(names = "--rounds", defaultValue = "1", description = "Timed requests (default ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--out", description = "Also write the result as JSON to this file.")
+    Path out;
+
+    @Override
+    public void run() {
+      if (rounds < 1) throw new InvalidInputException("--rounds must be at least 1, got " + rounds);
+      if (textTokens < 1) throw new InvalidInputException("--text-tokens must be at least 1, got " + textTokens);
+      if (decodeTokens < 1) throw new InvalidInputException("--decode-tokens must be at least 1, got " + decodeTokens);
+      org.moellava.bench.BenchResult result = org.moellava.bench.ModelBench.run(model, textTokens, decodeTokens, rounds);
+      spec.commandLine().getOut().print(result.table());
+      spec.commandLine().getOut().flush();
+      if (out != null) result.write(out);
     }
   }
 }

@@ -76,11 +76,10 @@ public final class ImportCommand implements Runnable {
         throw new InvalidInputException(out + ": already exists; choose a new --out directory (nothing was written)");
       }
       org.moellava.hf.MoeLlavaImporter.Result r = new org.moellava.hf.MoeLlavaImporter().importTo(from, vision, out);
-      long params = r.variables().values().stream().mapToLong(t -> t.data().length).sum();
       var t = r.config().textConfig();
       var o = spec.commandLine().getOut();
       o.printf(Locale.ROOT, "imported %s: %d tensors (%,d parameters; decoder_style %s, MoE layers %s, E=%d, k=%d%s) "
-              + "from %s to %s%n", r.family(), r.variables().size(), params, t.decoderStyle(), t.moeLayerIndices(),
+              + "from %s to %s%n", r.family(), r.tensors(), r.parameters(), t.decoderStyle(), t.moeLayerIndices(),
           t.numExperts(), t.numExpertsPerTok(), r.tokenizerJson() == null ? ", no tokenizer" : ", tokenizer.json",
           from, out);
       for (String note : r.notes()) o.println("note: " + note);

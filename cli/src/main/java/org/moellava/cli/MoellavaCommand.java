@@ -19,6 +19,7 @@ import picocli.CommandLine.ScopeType;
         DataCommand.class,
         TrainCommand.class,
         ImportCommand.class,
+        InitRandomCommand.class,
         ExportCommand.class,
         EvalCommand.class,
         AnalyzeCommand.class,

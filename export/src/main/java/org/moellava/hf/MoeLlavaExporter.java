@@ -12,11 +12,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.io.AtomicFiles;
 import org.moellava.safetensors.SafetensorsDType;
+import org.moellava.safetensors.SafetensorsStreamWriter;
 import org.moellava.safetensors.SafetensorsWriter;
 import org.moellava.tensor.TensorValue;
 
@@ -70,29 +73,7 @@ public final class MoeLlavaExporter {
       List<MoeLlavaWeightMapping.Resolved> rules, boolean withTower, MoeLlavaSource source,
       Map<String, byte[]> tokenizerFiles, Path target) {
     Map<String, TensorValue> tensors = new LinkedHashMap<>(); // checkpoint key -> value
-    Map<String, float[]> fused = new LinkedHashMap<>();
-    for (MoeLlavaWeightMapping.Resolved r : rules) {
-      if (!withTower && MoeLlavaWeightMapping.isTowerKey(family, r.hfKeys().get(0))) continue;
-      TensorValue value = variables.get(r.projectName());
-      if (value == null) {
-        throw new InvalidInputException("missing variable '" + r.projectName() + "' needed for " + r.hfKeys().get(0));
-      }
-      if (!Arrays.equals(value.shape(), r.projectShape())) {
-        throw new InvalidInputException("variable '" + r.projectName() + "' has shape " + Arrays.toString(value.shape())
-            + " but the config needs " + Arrays.toString(r.projectShape()));
-      }
-      List<TensorValue> hf = r.transform().toHf(value);
-      if (r.parts() == 1) {
-        for (int i = 0; i < hf.size(); i++) tensors.put(r.hfKeys().get(i), hf.get(i));
-        continue;
-      }
-      String key = r.hfKeys().get(0);
-      long total = Arrays.stream(r.hfShape()).reduce(1, (a, b) -> a * b);
-      float[] buffer = fused.computeIfAbsent(key, k -> new float[(int) total]);
-      float[] part = hf.get(0).data();
-      System.arraycopy(part, 0, buffer, r.part() * part.length, part.length);
-      tensors.put(key, new TensorValue(r.hfShape(), buffer));
-    }
+    forEachHfTensor(family, rules, withTower, variables::get, tensors::put);
 
     Map<String, SafetensorsWriter> files = new TreeMap<>();
     Map<String, String> weightMap = new TreeMap<>();
@@ -137,5 +118,61 @@ public final class MoeLlavaExporter {
       AtomicFiles.deleteRecursively(staging);
       throw e;
     }
+  }
+
+  /**
+   * The checkpoint tensors of {@code rules} in rule order, each handed to {@code sink} once complete: a variable's
+   * tensors (one per expert for stacked experts) as soon as it is converted, a fused tensor (Qwen-1's {@code c_attn})
+   * when its last part is in. {@code variable} gives a project variable by name (null when missing); the tower's
+   * rules are skipped unless {@code withTower}. Export and {@code init-random} share this one conversion.
+   */
+  static void forEachHfTensor(MoeLlavaFamily family, List<MoeLlavaWeightMapping.Resolved> rules, boolean withTower,
+      Function<String, TensorValue> variable, BiConsumer<String, TensorValue> sink) {
+    Map<String, float[]> fused = new LinkedHashMap<>();
+    Map<String, Integer> fusedParts = new LinkedHashMap<>();
+    for (MoeLlavaWeightMapping.Resolved r : rules) {
+      if (!withTower && MoeLlavaWeightMapping.isTowerKey(family, r.hfKeys().get(0))) continue;
+      TensorValue value = variable.apply(r.projectName());
+      if (value == null) {
+        throw new InvalidInputException("missing variable '" + r.projectName() + "' needed for " + r.hfKeys().get(0));
+      }
+      if (!Arrays.equals(value.shape(), r.projectShape())) {
+        throw new InvalidInputException("variable '" + r.projectName() + "' has shape " + Arrays.toString(value.shape())
+            + " but the config needs " + Arrays.toString(r.projectShape()));
+      }
+      List<TensorValue> hf = r.transform().toHf(value);
+      if (r.parts() == 1) {
+        for (int i = 0; i < hf.size(); i++) sink.accept(r.hfKeys().get(i), hf.get(i));
+        continue;
+      }
+      String key = r.hfKeys().get(0);
+      long total = Arrays.stream(r.hfShape()).reduce(1, (a, b) -> a * b);
+      float[] buffer = fused.computeIfAbsent(key, k -> new float[(int) total]);
+      float[] part = hf.get(0).data();
+      System.arraycopy(part, 0, buffer, r.part() * part.length, part.length);
+      if (fusedParts.merge(key, 1, Integer::sum) == r.parts()) {
+        fused.remove(key);
+        sink.accept(key, new TensorValue(r.hfShape(), buffer));
+      }
+    }
+  }
+
+  /**
+   * The keys and shapes {@link #forEachHfTensor} hands out, in the same order, without converting anything (so a
+   * streamed file's header can be written first).
+   */
+  static List<SafetensorsStreamWriter.Entry> hfTensorOrder(MoeLlavaFamily family,
+      List<MoeLlavaWeightMapping.Resolved> rules, boolean withTower, SafetensorsDType dtype) {
+    List<SafetensorsStreamWriter.Entry> out = new java.util.ArrayList<>();
+    Map<String, Integer> fusedParts = new LinkedHashMap<>();
+    for (MoeLlavaWeightMapping.Resolved r : rules) {
+      if (!withTower && MoeLlavaWeightMapping.isTowerKey(family, r.hfKeys().get(0))) continue;
+      if (r.parts() == 1) {
+        for (String key : r.hfKeys()) out.add(new SafetensorsStreamWriter.Entry(key, dtype, r.hfShape()));
+      } else if (fusedParts.merge(r.hfKeys().get(0), 1, Integer::sum) == r.parts()) {
+        out.add(new SafetensorsStreamWriter.Entry(r.hfKeys().get(0), dtype, r.hfShape()));
+      }
+    }
+    return out;
   }
 }

@@ -12,7 +12,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.moellava.checkpoint.CheckpointWriter;
+import java.util.function.BiConsumer;
+import org.moellava.checkpoint.StreamingCheckpointWriter;
 import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ConfigValidator;
 import org.moellava.config.ModelConfig;
@@ -33,31 +34,46 @@ import org.moellava.text.TiktokenConverter;
  * it has none, from {@code --vision DIR}; the tower's config from {@code --vision DIR} or the built-in table of
  * published towers. The tokenizer is converted to {@code tokenizer.json} (tiktoken ranks for StableLM-2 and Qwen-1,
  * vocab/merges for Phi-2). Everything is read and checked before anything is written; any problem is one line naming
- * the file and key or field, and nothing is written. What export needs to write the folder back bit for bit is kept
+ * the file and key or field, and nothing is written. The weights are then streamed one variable at a time. What export needs to write the folder back bit for bit is kept
  * in {@link MoeLlavaSource}.
  */
 public final class MoeLlavaImporter {
 
-  /** What an import produced. */
-  public record Result(ModelConfig config, Map<String, TensorValue> variables, byte[] tokenizerJson,
-      List<String> notes, String family) {}
+  /**
+   * What an import produced.
+   *
+   * @param tensors the number of project variables written
+   * @param parameters their number of values
+   */
+  public record Result(ModelConfig config, int tensors, long parameters, byte[] tokenizerJson, List<String> notes,
+      String family) {}
 
-  /** Imports {@code dir} (tower from {@code visionDir} if given, else from the checkpoint) into {@code target}. */
+  /**
+   * Imports {@code dir} (tower from {@code visionDir} if given, else from the checkpoint) into {@code target}. Every
+   * key, shape, dtype and the config are checked and the tokenizer converted first; then the weights stream tensor by
+   * tensor into a {@link StreamingCheckpointWriter} (never the whole model in memory), which publishes the checkpoint
+   * only when complete.
+   */
   public Result importTo(Path dir, Path visionDir, Path target) {
-    Read r = read(dir, visionDir);
-    Map<String, byte[]> extra = new LinkedHashMap<>();
-    extra.put(MoeLlavaSource.FILE, r.source().toBytes());
-    r.tokenizerFiles().forEach((name, bytes) -> extra.put(MoeLlavaSource.TOKENIZER_PREFIX + name, bytes));
-    new CheckpointWriter().write(target, r.result().config(), r.result().tokenizerJson(), r.result().variables(),
-        TrainingState.imported(r.result().config().training().seed()), extra);
-    return r.result();
+    try (StreamingCheckpointWriter writer = StreamingCheckpointWriter.open(target)) {
+      Read r = read(dir, visionDir, writer::add);
+      Map<String, byte[]> extra = new LinkedHashMap<>();
+      extra.put(MoeLlavaSource.FILE, r.source().toBytes());
+      r.tokenizerFiles().forEach((name, bytes) -> extra.put(MoeLlavaSource.TOKENIZER_PREFIX + name, bytes));
+      writer.finish(r.result().config(), r.result().tokenizerJson(),
+          TrainingState.imported(r.result().config().training().seed()), extra);
+      return r.result();
+    }
   }
 
   /** A read folder: the result, its source record and the tokenizer files to keep. */
   record Read(Result result, MoeLlavaSource source, Map<String, byte[]> tokenizerFiles) {}
 
-  /** Reads and converts {@code dir} without writing anything. */
-  Read read(Path dir, Path visionDir) {
+  /**
+   * Checks {@code dir} whole (keys, shapes, dtypes, config, tokenizer), then reads and converts its weights one
+   * variable at a time into {@code sink}.
+   */
+  Read read(Path dir, Path visionDir, BiConsumer<String, TensorValue> sink) {
     if (!Files.isDirectory(dir)) throw new InvalidInputException(dir + ": MoE-LLaVA checkpoint folder not found");
     Path configFile = dir.resolve(HfConfigReader.CONFIG);
     JsonNode root = HfConfigReader.readJson(configFile);
@@ -85,24 +101,20 @@ public final class MoeLlavaImporter {
       HfWeightFiles towerFiles = towerInCheckpoint ? null
           : HfWeightFiles.open(visionDir, MoeLlavaVision.towerKeys(family.prefix()));
       try {
-        Map<String, TensorValue> variables = new LinkedHashMap<>();
         Map<String, String> dtypes = new TreeMap<>();
         Map<String, String> files = new TreeMap<>();
         Map<String, Map<String, String>> metadata = new TreeMap<>();
         Set<String> used = new TreeSet<>();
-        for (MoeLlavaWeightMapping.Resolved r : MoeLlavaWeightMapping.resolve(family, config)) {
+        List<MoeLlavaWeightMapping.Resolved> rules = MoeLlavaWeightMapping.resolve(family, config);
+        for (MoeLlavaWeightMapping.Resolved r : rules) { // checks only: nothing is read yet
           boolean tower = MoeLlavaWeightMapping.isTowerKey(family, r.hfKeys().get(0));
           HfWeightFiles from = tower && towerFiles != null ? towerFiles : weights;
-          List<TensorValue> parts = new ArrayList<>();
           for (String key : r.hfKeys()) {
             if (!from.contains(key)) {
               throw new InvalidInputException(from.source() + ": missing key '" + key + "' (needed for "
                   + r.projectName() + ")");
             }
             checkTensor(from, key, r.hfShape());
-            TensorValue value = from.read(key);
-            if (r.parts() > 1) value = rows(value, r.part(), r.parts());
-            parts.add(value);
             if (from == weights) {
               used.add(key);
               dtypes.put(key, from.entry(key).dtype().name());
@@ -110,7 +122,6 @@ public final class MoeLlavaImporter {
               metadata.putIfAbsent(from.fileName(key), new TreeMap<>(from.metadata(key)));
             }
           }
-          variables.put(r.projectName(), r.transform().toProject(parts));
         }
         Set<String> extra = new TreeSet<>(weights.keys());
         extra.removeAll(used);
@@ -125,8 +136,23 @@ public final class MoeLlavaImporter {
         MoeLlavaSource source = new MoeLlavaSource(MoeLlavaSource.FORMAT_VERSION, family.modelType(), root,
             towerInCheckpoint, weights.sharded(), dtypes, files, metadata, List.copyOf(tokenizerFiles.keySet()));
         ConfigValidator.validate(config, configFile.toString());
-        return new Read(new Result(config, variables, tokenizerJson, List.copyOf(notes), family.modelType()), source,
-            tokenizerFiles);
+        int tensors = 0;
+        long parameters = 0;
+        for (MoeLlavaWeightMapping.Resolved r : rules) { // one variable at a time
+          boolean tower = MoeLlavaWeightMapping.isTowerKey(family, r.hfKeys().get(0));
+          HfWeightFiles from = tower && towerFiles != null ? towerFiles : weights;
+          List<TensorValue> parts = new ArrayList<>();
+          for (String key : r.hfKeys()) {
+            TensorValue value = from.read(key);
+            parts.add(r.parts() > 1 ? rows(value, r.part(), r.parts()) : value);
+          }
+          TensorValue variable = r.transform().toProject(parts);
+          sink.accept(r.projectName(), variable);
+          tensors++;
+          parameters += variable.data().length;
+        }
+        return new Read(new Result(config, tensors, parameters, tokenizerJson, List.copyOf(notes), family.modelType()),
+            source, tokenizerFiles);
       } finally {
         if (towerFiles != null) towerFiles.close();
       }

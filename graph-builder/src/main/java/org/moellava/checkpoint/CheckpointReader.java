@@ -176,4 +176,27 @@ public final class CheckpointReader {
     if (chosen.isEmpty()) return Map.of();
     return TfVariableStore.restore(CheckpointFiles.variablesPrefix(dir), chosen);
   }
+
+  /**
+   * The named variables as a read-only map that restores a variable from disk each time it is asked for, so that a
+   * model larger than memory is never held whole: values of at most {@link LazyVariables#CACHE_LIMIT} bytes (norms,
+   * biases, the whole of a small model) are kept after the first read, larger ones are read again on every
+   * {@code get}. Iterating its entries is refused (it would read everything at once).
+   *
+   * @throws InvalidInputException naming the manifest when a name is not in the checkpoint
+   */
+  public Map<String, TensorValue> lazyVariables(Collection<String> names) {
+    Map<String, VariableSpec> byName = new LinkedHashMap<>();
+    manifest.variables().forEach(s -> byName.put(s.name(), s));
+    Map<String, VariableSpec> chosen = new LinkedHashMap<>();
+    for (String name : new LinkedHashSet<>(names)) {
+      VariableSpec spec = byName.get(name);
+      if (spec == null) {
+        throw new InvalidInputException(CheckpointFiles.manifest(dir) + ": the checkpoint has no variable '"
+            + name + "'");
+      }
+      chosen.put(name, spec);
+    }
+    return new LazyVariables(CheckpointFiles.variablesPrefix(dir), chosen);
+  }
 }

@@ -329,6 +329,7 @@ public final class TrainingRun {
             stage.label(), layout.checkpoints(stage));
       }
       Path source = source(stage, init);
+      if (stage != Stage.VISION) TrainingMemory.check(stage, modelConfig, settings); // before any weight is read
       start = new StageTrainer.Start(initialWeights(stage, source), Map.of(), 0);
       out.printf(Locale.ROOT, "%s: %d steps, batch %d x %d accumulation, lr %.2e, from %s%n", stage.label(), total,
           settings.batchSize(), Math.max(1, settings.gradAccumSteps()), settings.learningRate(),

@@ -23,7 +23,7 @@ public record ExportSpec(String graphName, List<Input> inputs, List<Output> outp
   public ExportSpec {
     inputs = List.copyOf(inputs);
     outputs = List.copyOf(outputs);
-    variables = Map.copyOf(variables);
+    variables = java.util.Collections.unmodifiableMap(variables); // a view: the values may be read lazily
     if (opset < OpHandlerRegistry.MIN_OPSET || opset > OpHandlerRegistry.MAX_OPSET) {
       throw new org.moellava.error.InvalidInputException("graph " + graphName + ": opset " + opset
           + " not supported; use " + OpHandlerRegistry.MIN_OPSET + ".." + OpHandlerRegistry.MAX_OPSET);

@@ -44,11 +44,20 @@ public final class PackageConverter {
   /** Graph name ({@code vision}, {@code embed}, {@code decoder}) to ONNX model, in that order. */
   public Map<String, ModelProto> convert(Map<String, TensorValue> weights) {
     Map<String, ModelProto> out = new LinkedHashMap<>();
-    out.put(PackageGraphs.VISION, convert(VisionGraph.build(config),
+    convert(weights, out::put);
+    return out;
+  }
+
+  /**
+   * Converts the three graphs one at a time, handing each to {@code sink} as soon as it is converted (so that a caller
+   * writing it to disk and dropping it holds one graph's weights at a time, not the whole model's).
+   */
+  public void convert(Map<String, TensorValue> weights, java.util.function.BiConsumer<String, ModelProto> sink) {
+    sink.accept(PackageGraphs.VISION, convert(VisionGraph.build(config),
         PackageGraphs.vision(config, weights, options.opset())));
-    out.put(PackageGraphs.EMBED, convert(EmbedGraph.build(config),
+    sink.accept(PackageGraphs.EMBED, convert(EmbedGraph.build(config),
         PackageGraphs.embed(config, weights, options.opset())));
-    out.put(PackageGraphs.DECODER, convert(DecoderGraph.build(config),
+    sink.accept(PackageGraphs.DECODER, convert(DecoderGraph.build(config),
         PackageGraphs.decoder(config, weights, options.opset())));
     if (options.quantize() != null) {
       Set<String> missing = new java.util.TreeSet<>(targets().dense());
@@ -65,7 +74,6 @@ public final class PackageConverter {
             + " as its weight; cannot quantize (nothing was written)");
       }
     }
-    return out;
   }
 
   /** After {@link #convert}: each quantized variable to its scheme id ({@code int4-b32-sym}); empty without. */

@@ -13,10 +13,10 @@ import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.onnx.io.OnnxModelWriter;
-import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.spec.PackageGraphs;
 import org.moellava.export.tensorrt.EngineBuilder;
 import org.moellava.export.validate.ConformanceCheck;
+import org.moellava.export.validate.RecordedReference;
 import org.moellava.export.validate.ConformanceReport;
 import org.moellava.export.validate.OnnxFileValidator;
 import org.moellava.export.validate.QuantizedConformanceCheck;
@@ -87,20 +87,20 @@ public final class PackageExporter {
     }
     List<String> names = CheckpointConsistency.check(reader, config);
     byte[] tokenizer = reader.tokenizerJson().orElse(null); // an imported checkpoint may have none
-    Map<String, TensorValue> weights = reader.readVariables(names);
+    // read one variable at a time when asked for: the converted graphs and the reference hold the only copies
+    Map<String, TensorValue> weights = reader.lazyVariables(names);
 
     Path staging = AtomicFiles.stagingDirectoryFor(out);
     try {
       Map<String, String> files = new LinkedHashMap<>();
       PackageConverter converter = new PackageConverter(config, options);
-      Map<String, ModelProto> models = converter.convert(weights);
       OnnxModelWriter writer = new OnnxModelWriter(options.externalDataThreshold());
-      for (Map.Entry<String, ModelProto> e : models.entrySet()) {
-        String file = e.getKey() + ".onnx";
-        writer.write(e.getValue(), staging.resolve(file));
-        files.put(e.getKey(), file);
-      }
-      models = null; // the files hold them now
+      converter.convert(weights, (name, model) -> { // each graph written and dropped before the next is converted
+        String file = name + ".onnx";
+        writer.write(model, staging.resolve(file));
+        files.put(name, file);
+      });
+      System.gc(); // at full size: give the converted graphs' heap back before the validation's models load
       if (tokenizer != null) {
         Files.write(staging.resolve(TOKENIZER_FILE), tokenizer);
         files.put("tokenizer", TOKENIZER_FILE);
@@ -139,6 +139,9 @@ public final class PackageExporter {
   }
 
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
+    if (options.quantize() == null && ValidationMemory.sequential(config, dir)) {
+      return conformSequentially(config, weights, dir, modelId);
+    }
     try (TfBackend tf = new TfBackend(config, weights, modelId);
          OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
       if (options.quantize() != null) {
@@ -148,6 +151,33 @@ public final class PackageExporter {
       }
       return new ConformanceCheck(config, options.precision().tolerance()).run(tf, pkg, options.precision().id(),
           options.moeMode().id());
+    }
+  }
+
+  /**
+   * The same check with TensorFlow and ONNX Runtime never open together: the reference runs first (its outputs
+   * recorded on disk beside the staging directory), is closed, then the package runs against the recording.
+   */
+  private ConformanceReport conformSequentially(ModelConfig config, Map<String, TensorValue> weights, Path dir,
+      String modelId) {
+    Path recording = null;
+    try {
+      recording = Files.createTempDirectory(dir.toAbsolutePath().getParent(), ".validation-");
+      org.moellava.runtime.ModelInfo info;
+      try (TfBackend tf = new TfBackend(config, weights, modelId)) {
+        info = tf.info();
+        RecordedReference.Recorder recorder = RecordedReference.recorder(tf, recording);
+        new ConformanceCheck(config, options.precision().tolerance()).run(recorder,
+            RecordedReference.mirror(recorder), options.precision().id(), options.moeMode().id());
+      }
+      try (OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
+        return new ConformanceCheck(config, options.precision().tolerance()).run(
+            RecordedReference.replay(recording, info), pkg, options.precision().id(), options.moeMode().id());
+      }
+    } catch (IOException e) {
+      throw new InvalidInputException(dir + ": cannot record the validation's reference: " + e.getMessage(), e);
+    } finally {
+      if (recording != null) AtomicFiles.deleteRecursively(recording);
     }
   }
 

@@ -243,6 +243,6 @@ public final class Fp16Converter {
     ByteBuffer dst = ByteBuffer.allocate(count * 2).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < count; i++) dst.putShort(HalfFloat.fromFloat(Math.max(-HALF_MAX, Math.min(HALF_MAX, src.getFloat()))));
     return TensorProto.newBuilder().setName(name).addAllDims(t.getDimsList()).setDataType(HALF)
-        .setRawData(ByteString.copyFrom(dst.array())).build();
+        .setRawData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(dst.array())).build(); // dst is not kept
   }
 }

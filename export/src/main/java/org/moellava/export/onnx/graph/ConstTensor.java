@@ -178,7 +178,7 @@ public record ConstTensor(int elemType, long[] shape, byte[] data) {
   public TensorProto toOnnx(String name) {
     TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(elemType);
     for (long d : shape) t.addDims(d);
-    return t.setRawData(ByteString.copyFrom(data)).build();
+    return t.setRawData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(data)).build(); // shared, never written
   }
 
   @Override
