@@ -58,7 +58,9 @@ public final class ConfigValidator {
     c.require(v.numChannels() == 3, p + "num_channels", "must be 3 (RGB), got " + v.numChannels());
     c.require(v.hiddenSize() % v.numAttentionHeads() == 0, p + "num_attention_heads",
         v.numAttentionHeads() + " heads do not divide hidden_size " + v.hiddenSize());
-    c.require(v.imageSize() % v.patchSize() == 0, p + "image_size",
+    // SigLIP-so400m-patch14-384 is not a multiple (384 = 27 * 14 + 6): its stride-14 convolution, like the project's
+    // VALID one, ignores the last 6 pixel rows and columns (27 * 27 = 729 patches); CLIP towers stay exact
+    c.require(v.imageSize() % v.patchSize() == 0 || v.visionStyle() == VisionStyle.SIGLIP, p + "image_size",
         "image_size " + v.imageSize() + " is not a multiple of patch_size " + v.patchSize());
     c.require(v.layerNormEps() > 0, p + "layer_norm_eps", "must be > 0, got " + v.layerNormEps());
     c.require(v.visionStyle() != null, p + "vision_style", "must be clip or siglip");

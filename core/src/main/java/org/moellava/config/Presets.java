@@ -18,6 +18,8 @@ public final class Presets {
   public static final String MOE_LLAVA_QWEN_1_8B_4E = "moe-llava-qwen-1.8b-4e";
   /** The published MoE-LLaVA-Phi2-2.7B×4 shape (CLIP ViT-L/14-336 + Phi-2, E=4, k=2). */
   public static final String MOE_LLAVA_PHI2_2_7B_4E = "moe-llava-phi2-2.7b-4e";
+  /** The published MoE-LLaVA-Phi2-2.7B×4-384 shape: the Phi-2 one with a SigLIP-so400m-patch14-384 tower. */
+  public static final String MOE_LLAVA_PHI2_2_7B_4E_384 = "moe-llava-phi2-2.7b-4e-384";
 
   private static final Map<String, Supplier<ModelConfig>> PRESETS = new LinkedHashMap<>();
 
@@ -27,6 +29,7 @@ public final class Presets {
     PRESETS.put(MOE_LLAVA_STABLELM_1_6B_4E, Presets::moeLlavaStableLm16b4e);
     PRESETS.put(MOE_LLAVA_QWEN_1_8B_4E, Presets::moeLlavaQwen18b4e);
     PRESETS.put(MOE_LLAVA_PHI2_2_7B_4E, Presets::moeLlavaPhi227b4e);
+    PRESETS.put(MOE_LLAVA_PHI2_2_7B_4E_384, Presets::moeLlavaPhi227b4e384);
   }
 
   private Presets() {}
@@ -94,15 +97,22 @@ public final class Presets {
    */
   private static ModelConfig moeLlava(int vocab, int hidden, int intermediate, int layers, int heads, int maxPos,
       double ropeTheta, double eps, String act, int eos, DecoderStyle style, double partialRotary) {
-    VisionConfig vision = new VisionConfig(1024, 4096, 24, 16, 3, 336, 14, 1e-5, "quick_gelu");
+    return moeLlava(vocab, hidden, intermediate, layers, heads, maxPos, ropeTheta, eps, act, eos, style,
+        partialRotary, new VisionConfig(1024, 4096, 24, 16, 3, 336, 14, 1e-5, "quick_gelu"));
+  }
+
+  /** As above with {@code vision} as the tower (its style's image mean and std). */
+  private static ModelConfig moeLlava(int vocab, int hidden, int intermediate, int layers, int heads, int maxPos,
+      double ropeTheta, double eps, String act, int eos, DecoderStyle style, double partialRotary,
+      VisionConfig vision) {
     DecoderArchitecture arch = style.defaults().withPartialRotaryFactor(partialRotary);
     TextConfig text = new TextConfig(vocab, hidden, intermediate, intermediate, layers, heads, heads, maxPos,
         ropeTheta, eps, act, false, 4, 2, true, MoeLayers.of(MoeLayers.Mode.SPARSE), 1.5, 2.0, 0.01, false, eos, eos,
         arch);
     TrainingConfig training = new TrainingConfig(42,
         stage(1e-3, 32, 0), stage(1e-3, 32, 2000), stage(2e-5, 16, 10000), stage(2e-5, 16, 10000), 3);
-    return new ModelConfig("llava", vocab - 1, -2, "gelu", vision, text, ModelConfig.CLIP_MEAN, ModelConfig.CLIP_STD,
-        "pad", training);
+    return new ModelConfig("llava", vocab - 1, -2, "gelu", vision, text, vision.visionStyle().imageMean(),
+        vision.visionStyle().imageStd(), "pad", training);
   }
 
   /**
@@ -130,5 +140,18 @@ public final class Presets {
    */
   private static ModelConfig moeLlavaPhi227b4e() {
     return moeLlava(51200, 2560, 10240, 32, 32, 2048, 10000.0, 1e-5, "gelu_new", 50256, DecoderStyle.PHI, 0.4);
+  }
+
+  /**
+   * MoE-LLaVA-Phi2-2.7B×4-384: the Phi-2 shape with {@code google/siglip-so400m-patch14-384} (hidden 1152,
+   * intermediate 4304, 27 layers, 16 heads, patch 14, image 384, LayerNorm eps 1e-6, gelu_pytorch_tanh, image mean
+   * and std 0.5; 428,225,600 parameters). MoE-LLaVA drops the first of its 729 patches as if it were a class token,
+   * so P = 728.
+   */
+  private static ModelConfig moeLlavaPhi227b4e384() {
+    VisionConfig siglip = new VisionConfig(1152, 4304, 27, 16, 3, 384, 14, 1e-6, "gelu_pytorch_tanh",
+        VisionStyle.SIGLIP);
+    return moeLlava(51200, 2560, 10240, 32, 32, 2048, 10000.0, 1e-5, "gelu_new", 50256, DecoderStyle.PHI, 0.4,
+        siglip);
   }
 }

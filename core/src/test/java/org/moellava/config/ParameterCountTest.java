@@ -18,6 +18,7 @@ class ParameterCountTest {
     assertPaper(Presets.MOE_LLAVA_STABLELM_1_6B_4E, 2.9e9, 2.0e9);
     assertPaper(Presets.MOE_LLAVA_QWEN_1_8B_4E, 3.1e9, 2.2e9);
     assertPaper(Presets.MOE_LLAVA_PHI2_2_7B_4E, 5.3e9, 3.6e9);
+    assertPaper(Presets.MOE_LLAVA_PHI2_2_7B_4E_384, 5.3e9, 3.6e9); // the same LLM: only the tower differs
   }
 
   private static void assertPaper(String preset, double total, double activated) {
@@ -156,5 +157,9 @@ class ParameterCountTest {
     assertEquals(428_225_600L, expected, "the hand count itself");
     assertEquals(expected, pc.total().get("vision"));
     assertEquals(728, v.numPatches(), "image tokens: 729 patches without the first");
+    ModelConfig preset = Presets.get(Presets.MOE_LLAVA_PHI2_2_7B_4E_384);
+    assertEquals(expected, ParameterCount.of(preset).total().get("vision"), "the -384 preset's tower");
+    assertEquals(728, preset.visionConfig().numPatches());
+    assertEquals(VisionStyle.SIGLIP.imageMean(), preset.imageMean());
   }
 }

@@ -53,6 +53,18 @@ final class TestConfigs {
         VisionStyle.SIGLIP.imageMean(), VisionStyle.SIGLIP.imageStd(), "pad", base.training()), "test micro siglip");
   }
 
+  /**
+   * The SigLIP micro model on 11-pixel images with patch 4: not a multiple, as so400m-patch14-384 is not (384 = 27 *
+   * 14 + 6); the convolution ignores the last 3 pixel rows and columns.
+   */
+  static ModelConfig microSiglipRemainder() {
+    ModelConfig base = micro();
+    VisionConfig vision = new VisionConfig(16, 32, 2, 2, 3, 11, 4, 1e-6, "gelu_pytorch_tanh", VisionStyle.SIGLIP);
+    return ConfigValidator.validate(new ModelConfig("llava", 2, -2, "gelu", vision, base.textConfig(),
+        VisionStyle.SIGLIP.imageMean(), VisionStyle.SIGLIP.imageStd(), "pad", base.training()),
+        "test micro siglip remainder");
+  }
+
   /** The same model with Gumbel noise on the second router choice in training. */
   static ModelConfig withGumbelNoise(ModelConfig c) {
     TextConfig t = c.textConfig();

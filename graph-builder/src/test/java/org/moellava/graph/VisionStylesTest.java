@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.moellava.config.ModelConfig;
@@ -31,7 +32,18 @@ class VisionStylesTest {
   @ParameterizedTest
   @EnumSource(VisionStyle.class)
   void visionGraphMatchesTheDoublePrecisionReference(VisionStyle style) {
-    ModelConfig config = TestConfigs.micro(style);
+    matchesTheReference(TestConfigs.micro(style), style.toString());
+  }
+
+  /** A SigLIP image that is not a multiple of the patch (as so400m-patch14-384's 384 is not of 14). */
+  @Test
+  void siglipImageNotAMultipleOfThePatchMatchesTheReference() {
+    ModelConfig config = TestConfigs.microSiglipRemainder();
+    assertEquals(4, config.visionConfig().gridPatches(), "11-pixel images, patch 4: a 2 x 2 grid");
+    matchesTheReference(config, "siglip 11/4");
+  }
+
+  private static void matchesTheReference(ModelConfig config, String style) {
     Map<String, TensorValue> weights = TestData.perturbedWeights(config, 7, 10f);
     int b = 2;
     TensorValue pixels = TestData.pixels(config, b, new Random(13));
