@@ -99,10 +99,8 @@ public final class BenchCommand implements Runnable {
     }
   }
 
-  /** {@code bench serve}. */
-  @Command(name = "serve", description = "Time to first token, inter-token latency p50/p99 and aggregate tokens/s at "
-      + "concurrency 1, 4, 8, 16 through the continuous-batching engine (TensorFlow or ONNX Runtime backend).")
-  static final class Serve extends Common implements Runnable {
+  /** The serving benchmarks: the engine over a random-weight model on TensorFlow or ONNX Runtime. */
+  abstract static class EngineBench extends Common implements Runnable {
     @Spec CommandSpec spec;
 
     @Option(names = "--backend", defaultValue = "tf", description = "tf or ort (default ${DEFAULT-VALUE}).")
@@ -110,6 +108,9 @@ public final class BenchCommand implements Runnable {
 
     @Option(names = "--requests", defaultValue = "3", description = "Requests per client (default ${DEFAULT-VALUE}).")
     int requests;
+
+    /** The benchmark on {@code b}, labelled {@code label}. */
+    abstract BenchResult measure(String label, org.moellava.runtime.Backend b, int requestsPerClient);
 
     @Override
     public void run() {
@@ -120,13 +121,13 @@ public final class BenchCommand implements Runnable {
       switch (backend) {
         case "tf" -> {
           try (TfBackend b = new TfBackend(model, weights, config)) {
-            report(spec, ServeBench.run(label, b, requests));
+            report(spec, measure(label, b, requests));
           }
         }
         case "ort" -> {
           try (BenchPackages packages = new BenchPackages("moellava-bench-serve", model, weights, 5);
                OrtBackend b = OrtBackend.open(packages.export("package", ExportOptions.defaults()), OrtOptions.cpu())) {
-            report(spec, ServeBench.run(label, b, requests));
+            report(spec, measure(label, b, requests));
           }
         }
         default -> throw new InvalidInputException("--backend must be tf or ort, got '" + backend + "'");
@@ -134,38 +135,25 @@ public final class BenchCommand implements Runnable {
     }
   }
 
+  /** {@code bench serve}. */
+  @Command(name = "serve", description = "Time to first token, inter-token latency p50/p99 and aggregate tokens/s at "
+      + "concurrency 1, 4, 8, 16 through the continuous-batching engine (TensorFlow or ONNX Runtime backend); "
+      + "--deterministic's cost; a multi-turn image chat with and without prefix caching; streams' latency while "
+      + "long prompts arrive, with and without chunked prefill.")
+  static final class Serve extends EngineBench {
+    @Override
+    BenchResult measure(String label, org.moellava.runtime.Backend b, int requestsPerClient) {
+      return ServeBench.run(label, b, requestsPerClient);
+    }
+  }
+
   /** {@code bench serve-json}. */
   @Command(name = "serve-json", description = "Structured output's per-token cost: tokens/s constrained to JSON "
       + "vs unconstrained, side by side, greedy and sampled, concurrency 1 and 8 (GPT-2's real vocabulary).")
-  static final class ServeJson extends Common implements Runnable {
-    @Spec CommandSpec spec;
-
-    @Option(names = "--backend", defaultValue = "tf", description = "tf or ort (default ${DEFAULT-VALUE}).")
-    String backend;
-
-    @Option(names = "--requests", defaultValue = "3", description = "Requests per client (default ${DEFAULT-VALUE}).")
-    int requests;
-
+  static final class ServeJson extends EngineBench {
     @Override
-    public void run() {
-      if (requests < 1) throw new InvalidInputException("--requests must be at least 1, got " + requests);
-      ModelConfig model = Presets.resolve(config);
-      java.util.Map<String, org.moellava.tensor.TensorValue> weights = WeightInitializer.randomWeights(model, 5);
-      String label = config + " " + backend;
-      switch (backend) {
-        case "tf" -> {
-          try (TfBackend b = new TfBackend(model, weights, config)) {
-            report(spec, org.moellava.bench.StructuredServeBench.run(label, b, requests));
-          }
-        }
-        case "ort" -> {
-          try (BenchPackages packages = new BenchPackages("moellava-bench-serve-json", model, weights, 5);
-               OrtBackend b = OrtBackend.open(packages.export("package", ExportOptions.defaults()), OrtOptions.cpu())) {
-            report(spec, org.moellava.bench.StructuredServeBench.run(label, b, requests));
-          }
-        }
-        default -> throw new InvalidInputException("--backend must be tf or ort, got '" + backend + "'");
-      }
+    BenchResult measure(String label, org.moellava.runtime.Backend b, int requestsPerClient) {
+      return org.moellava.bench.StructuredServeBench.run(label, b, requestsPerClient);
     }
   }
 

@@ -27,6 +27,19 @@ final class HfWeightFiles implements AutoCloseable {
   static final String SINGLE = "model.safetensors";
   static final String INDEX = "model.safetensors.index.json";
 
+  /**
+   * Writes {@code dir/model.safetensors.index.json} as transformers writes it: {@code metadata.total_size} (bytes of
+   * tensor data) and {@code weight_map} (tensor name to shard file), in {@code weightMap}'s order.
+   */
+  static void writeIndex(Path dir, long totalSize, Map<String, String> weightMap) throws IOException {
+    ObjectMapper json = new ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+    com.fasterxml.jackson.databind.node.ObjectNode index = json.createObjectNode();
+    index.putObject("metadata").put("total_size", totalSize);
+    com.fasterxml.jackson.databind.node.ObjectNode map = index.putObject("weight_map");
+    weightMap.forEach(map::put);
+    Files.writeString(dir.resolve(INDEX), json.writeValueAsString(index) + "\n");
+  }
+
   private record Location(SafetensorsFile file, String key) {}
 
   private final List<SafetensorsFile> files;

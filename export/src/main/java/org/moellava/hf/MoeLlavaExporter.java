@@ -1,8 +1,5 @@
 package org.moellava.hf;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +30,6 @@ import org.moellava.tensor.TensorValue;
  * atomically.
  */
 public final class MoeLlavaExporter {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** Exports the checkpoint in {@code checkpointDir} to the new folder {@code target}. */
   public Path export(Path checkpointDir, Path target) {
@@ -102,11 +98,7 @@ public final class MoeLlavaExporter {
           MoeLlavaConfigWriter.write(family, config, source == null ? null : source.config()));
       for (Map.Entry<String, SafetensorsWriter> f : files.entrySet()) f.getValue().write(staging.resolve(f.getKey()));
       if (sharded) {
-        ObjectNode index = JSON.createObjectNode();
-        index.putObject("metadata").put("total_size", totalBytes);
-        ObjectNode map = index.putObject("weight_map");
-        weightMap.forEach(map::put);
-        Files.writeString(staging.resolve(HfWeightFiles.INDEX), JSON.writeValueAsString(index) + "\n");
+        HfWeightFiles.writeIndex(staging, totalBytes, weightMap);
       }
       for (Map.Entry<String, byte[]> t : tokenizerFiles.entrySet()) Files.write(staging.resolve(t.getKey()), t.getValue());
       AtomicFiles.publishDirectory(staging, target);

@@ -1,8 +1,5 @@
 package org.moellava.hf;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,7 +37,6 @@ import org.moellava.tensor.TensorValue;
  * renamed into place.
  */
 public final class RandomCheckpoint {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** What was written. */
   public record Written(Path dir, int tensors, long parameters, long bytes, List<String> files) {}
@@ -142,11 +138,7 @@ public final class RandomCheckpoint {
         throw e;
       }
       if (shards.size() > 1) {
-        ObjectNode index = JSON.createObjectNode();
-        index.putObject("metadata").put("total_size", total);
-        ObjectNode map = index.putObject("weight_map");
-        weightMap.forEach(map::put);
-        Files.writeString(staging.resolve(HfWeightFiles.INDEX), JSON.writeValueAsString(index) + "\n");
+        HfWeightFiles.writeIndex(staging, total, weightMap);
       }
       for (Map.Entry<String, byte[]> t : tokenizer.entrySet()) Files.write(staging.resolve(t.getKey()), t.getValue());
       AtomicFiles.publishDirectory(staging, target);

@@ -156,31 +156,31 @@ class DistributedTrainingTest {
   void aKilledWorkerStopsTheOtherWithinTheTimeoutAndResumeReproducesTheRun() throws Exception {
     Path out = dir.resolve("killed");
     Path cluster = clusterFile(dir.resolve("killed-cluster.json"));
-    Child chief = Child.start(out, cluster, 0, false);
-    Child other = Child.start(out, cluster, 1, false);
+    ChildJvm chief = Child.start(out, cluster, 0, false);
+    ChildJvm other = Child.start(out, cluster, 1, false);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
     while (lines(out.resolve("metrics.jsonl")) < 8) {
-      assertTrue(chief.process.isAlive(), chief.output());
+      assertTrue(chief.process().isAlive(), chief.output());
       assertTrue(System.nanoTime() < deadline, chief.output());
       Thread.sleep(20);
     }
-    other.process.destroyForcibly(); // SIGKILL task 1 mid-run
+    other.process().destroyForcibly(); // SIGKILL task 1 mid-run
     long killed = System.nanoTime();
-    assertTrue(chief.process.waitFor((long) TIMEOUT_S + 30, TimeUnit.SECONDS), "the chief did not stop");
+    assertTrue(chief.process().waitFor((long) TIMEOUT_S + 30, TimeUnit.SECONDS), "the chief did not stop");
     double seconds = (System.nanoTime() - killed) / 1e9;
     assertTrue(seconds < TIMEOUT_S + 15, "stopped after " + seconds + " s");
-    assertEquals(1, chief.process.exitValue(), chief.output());
+    assertEquals(1, chief.process().exitValue(), chief.output());
     String error = chief.output().lines().filter(l -> l.startsWith("moellava: error:")).findFirst().orElse("");
     assertTrue(error.contains("task 1") && error.contains("not reachable"), chief.output());
     assertNoPartialCheckpoint(out);
 
     Path resumedCluster = clusterFile(dir.resolve("resumed-cluster.json"));
-    Child chief2 = Child.start(out, resumedCluster, 0, true);
-    Child other2 = Child.start(out, resumedCluster, 1, true);
-    assertTrue(chief2.process.waitFor(300, TimeUnit.SECONDS), chief2.output());
-    assertTrue(other2.process.waitFor(60, TimeUnit.SECONDS), other2.output());
-    assertEquals(0, chief2.process.exitValue(), chief2.output());
-    assertEquals(0, other2.process.exitValue(), other2.output());
+    ChildJvm chief2 = Child.start(out, resumedCluster, 0, true);
+    ChildJvm other2 = Child.start(out, resumedCluster, 1, true);
+    assertTrue(chief2.process().waitFor(300, TimeUnit.SECONDS), chief2.output());
+    assertTrue(other2.process().waitFor(60, TimeUnit.SECONDS), other2.output());
+    assertEquals(0, chief2.process().exitValue(), chief2.output());
+    assertEquals(0, other2.process().exitValue(), other2.output());
     assertTrue(chief2.output().contains("resuming from"), chief2.output());
     List<Double> expected = StagesTest.losses(distributed.resolve("metrics.jsonl"));
     List<Double> actual = StagesTest.losses(out.resolve("metrics.jsonl"));
@@ -194,9 +194,9 @@ class DistributedTrainingTest {
   @Test
   void aWorkerWhoseGroupLeaderNeverJoinsStopsNamingIt() throws Exception {
     Path out = dir.resolve("alone");
-    Child alone = Child.start(out, clusterFile(dir.resolve("alone-cluster.json")), 1, false); // task 0 never starts
-    assertTrue(alone.process.waitFor(180, TimeUnit.SECONDS), "task 1 did not stop: " + alone.output());
-    assertEquals(1, alone.process.exitValue(), alone.output());
+    ChildJvm alone = Child.start(out, clusterFile(dir.resolve("alone-cluster.json")), 1, false); // task 0 never starts
+    assertTrue(alone.process().waitFor(180, TimeUnit.SECONDS), "task 1 did not stop: " + alone.output());
+    assertEquals(1, alone.process().exitValue(), alone.output());
     String error = alone.output().lines().filter(l -> l.startsWith("moellava: error:")).findFirst().orElse("");
     assertTrue(error.contains("task 0 (127.0.0.1:") && error.contains("not reachable"), alone.output());
     assertFalse(Files.exists(new RunLayout(out).checkpoints(Stage.STAGE2)), "a non-chief writes no checkpoint");
@@ -239,32 +239,11 @@ class DistributedTrainingTest {
   }
 
   /** A worker JVM on tiny stage 2 with a step checkpoint about every step. */
-  private record Child(Process process, StringBuffer out) {
-    static Child start(Path runDir, Path cluster, int task, boolean resume) throws IOException {
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xss4m", "-cp", System.getProperty("java.class.path")));
-      for (String p : List.of("org.bytedeco.javacpp.cachedir", "moellava.cache")) {
-        if (System.getProperty(p) != null) cmd.add("-D" + p + "=" + System.getProperty(p));
-      }
-      cmd.addAll(List.of(DistributedTrainChild.class.getName(), "tiny", "2", runDir.toString(),
+  private static final class Child {
+    static ChildJvm start(Path runDir, Path cluster, int task, boolean resume) throws IOException {
+      return ChildJvm.start(List.of(), DistributedTrainChild.class, List.of("tiny", "2", runDir.toString(),
           Boolean.toString(resume), tinyInit.toString(), Integer.toString(STEPS), "0.002", "--cluster",
           cluster.toString(), "--task", Integer.toString(task)));
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      StringBuffer out = new StringBuffer();
-      Thread reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line = r.readLine(); line != null; line = r.readLine()) out.append(line).append('\n');
-        } catch (IOException ignored) {
-          // the process was killed
-        }
-      });
-      reader.setDaemon(true);
-      reader.start();
-      return new Child(p, out);
-    }
-
-    String output() {
-      return out.toString();
     }
   }
 }

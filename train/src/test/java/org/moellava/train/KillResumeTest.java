@@ -44,8 +44,8 @@ class KillResumeTest {
     configFile = dir.resolve("config.json");
     TrainTestConfigs.write(config, configFile);
     Path out = dir.resolve("reference");
-    Child child = Child.start(out, false, null);
-    assertEquals(0, child.process.waitFor(), child.output());
+    ChildJvm child = Child.start(out, false, null);
+    assertEquals(0, child.process().waitFor(), child.output());
     reference = StagesTest.losses(out.resolve("metrics.jsonl"));
     assertEquals(STEPS, reference.size());
   }
@@ -53,10 +53,10 @@ class KillResumeTest {
   @Test
   void killedMidStepResumesToTheSameLosses() throws Exception {
     Path out = dir.resolve("mid-step");
-    Child child = Child.start(out, false, null);
+    ChildJvm child = Child.start(out, false, null);
     waitFor(() -> lines(out.resolve("metrics.jsonl")) >= 5, child);
-    child.process.destroyForcibly(); // SIGKILL
-    child.process.waitFor();
+    child.process().destroyForcibly(); // SIGKILL
+    child.process().waitFor();
     assertNoPartialCheckpoint(out);
     resumeAndCompare(out);
   }
@@ -64,10 +64,10 @@ class KillResumeTest {
   @Test
   void killedMidSaveLeavesNoPartialCheckpointAndResumes() throws Exception {
     Path out = dir.resolve("mid-save");
-    Child child = Child.start(out, false, "6");
+    ChildJvm child = Child.start(out, false, "6");
     waitFor(() -> child.output().contains("moellava-test: save staged 6"), child);
-    child.process.destroyForcibly();
-    child.process.waitFor();
+    child.process().destroyForcibly();
+    child.process().waitFor();
     Path checkpoints = new RunLayout(out).checkpoints(Stage.STAGE3);
     assertFalse(Files.exists(checkpoints.resolve("step-000006")), "the staged checkpoint was not published");
     assertTrue(Files.exists(checkpoints.resolve("step-000004")));
@@ -76,8 +76,8 @@ class KillResumeTest {
   }
 
   private static void resumeAndCompare(Path out) throws Exception {
-    Child resumed = Child.start(out, true, null);
-    assertEquals(0, resumed.process.waitFor(), resumed.output());
+    ChildJvm resumed = Child.start(out, true, null);
+    assertEquals(0, resumed.process().waitFor(), resumed.output());
     assertTrue(resumed.output().contains("resuming from"), resumed.output());
     List<Double> losses = StagesTest.losses(out.resolve("metrics.jsonl"));
     assertEquals(STEPS, losses.size(), "one metrics line per step");
@@ -115,42 +115,21 @@ class KillResumeTest {
     }
   }
 
-  private static void waitFor(BooleanSupplier condition, Child child) throws InterruptedException {
+  private static void waitFor(BooleanSupplier condition, ChildJvm child) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (!condition.getAsBoolean()) {
-      assertTrue(child.process.isAlive(), "child ended early: " + child.output());
+      assertTrue(child.process().isAlive(), "child ended early: " + child.output());
       assertTrue(System.nanoTime() < deadline, "timed out; child output: " + child.output());
       Thread.sleep(20);
     }
   }
 
   /** A training child JVM with its output collected. */
-  private record Child(Process process, StringBuffer out) {
-    static Child start(Path runDir, boolean resume, String blockAtStep) throws IOException {
-      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xss4m", "-cp", System.getProperty("java.class.path")));
-      for (String p : List.of("org.bytedeco.javacpp.cachedir", "moellava.cache")) {
-        if (System.getProperty(p) != null) cmd.add("-D" + p + "=" + System.getProperty(p));
-      }
-      if (blockAtStep != null) cmd.add("-D" + CheckpointSaver.BLOCK_PROPERTY + "=" + blockAtStep);
-      cmd.addAll(List.of(TrainChild.class.getName(), configFile.toString(), "3", runDir.toString(),
+  private static final class Child {
+    static ChildJvm start(Path runDir, boolean resume, String blockAtStep) throws IOException {
+      return ChildJvm.start(blockAtStep == null ? List.of() : List.of("-D" + CheckpointSaver.BLOCK_PROPERTY + "="
+          + blockAtStep), TrainChild.class, List.of(configFile.toString(), "3", runDir.toString(),
           Boolean.toString(resume), init.toString()));
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      StringBuffer out = new StringBuffer();
-      Thread reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line = r.readLine(); line != null; line = r.readLine()) out.append(line).append('\n');
-        } catch (IOException ignored) {
-          // the process was killed
-        }
-      });
-      reader.setDaemon(true);
-      reader.start();
-      return new Child(p, out);
-    }
-
-    String output() {
-      return out.toString();
     }
   }
 }
