@@ -80,7 +80,9 @@ public final class MoeLlava implements AutoCloseable {
     ModelInfo info = model.backend().info();
     this.template = new ChatTemplate(model.tokenizer(), info, model.systemPrompt());
     this.engine = new GenerationEngine(model.backend(), model.decoder(),
-        new EngineConfig(options.maxBatch(), options.maxQueue(), options.prefixCacheBytes()), EngineObserver.NONE);
+        options.deterministic() ? EngineConfig.deterministic(options.maxBatch(), options.maxQueue())
+            : new EngineConfig(options.maxBatch(), options.maxQueue(), options.prefixCacheBytes()),
+        EngineObserver.NONE);
     this.details = new ModelDetails(info.modelId(), model.backend().name(), info.vocabSize(), info.maxContext(),
         info.imageSize(), info.numImageTokens(), info.moeLayers(), info.numExperts(), info.expertsPerToken(),
         template.defaultSystem());

@@ -162,6 +162,41 @@ class MoeLlavaTest {
   }
 
   @Test
+  void aRepeatedPromptReportsItsCachedTokensAndDeterministicModeCachesNothing() {
+    Request request = Request.of(Image.of(image), QUESTION, GenerationParams.greedy(4));
+    model.submit(request, null).await();
+    Generation again = model.submit(request, null).await();
+    int prompt = again.usage().promptTokens();
+    assertEquals((prompt - 1) / 16 * 16, again.usage().cachedPromptTokens(), "the prefix cache is on by default");
+    try (MoeLlava deterministic = MoeLlava.open(pkg, Options.builder().deterministic(true).threads(1).build())) {
+      deterministic.submit(request, null).await();
+      Generation second = deterministic.submit(request, null).await();
+      assertEquals(0, second.usage().cachedPromptTokens(), "deterministic: no prefix cache");
+      assertArrayEquals(again.tokenIds(), second.tokenIds());
+    }
+  }
+
+  @Test
+  void deterministicGenerateAllEqualsEachRequestAloneToTheRoutedExpert() {
+    try (MoeLlava deterministic = MoeLlava.open(pkg, Options.builder().deterministic(true).threads(1).build())) {
+      List<Request> requests = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        requests.add(Request.of(i % 2 == 0 ? Image.of(image) : null, i == 0 ? QUESTION : "what shape is it?",
+            GenerationParams.greedy(4 + i)));
+      }
+      List<Generation> together = deterministic.generateAll(requests);
+      for (int i = 0; i < requests.size(); i++) {
+        Generation alone = deterministic.submit(requests.get(i), null).await();
+        assertArrayEquals(alone.tokenIds(), together.get(i).tokenIds(), "request " + i);
+        for (int t = 0; t < alone.routedExperts().size(); t++) {
+          assertTrue(java.util.Arrays.deepEquals(alone.routedExperts().get(t), together.get(i).routedExperts().get(t)),
+              "request " + i + " token " + t);
+        }
+      }
+    }
+  }
+
+  @Test
   void generateAllWaitsWhenTheQueueIsFull() {
     try (MoeLlava small = MoeLlava.open(pkg, Options.builder().maxBatch(2).maxQueue(1).threads(1).build())) {
       List<Request> requests = new ArrayList<>();

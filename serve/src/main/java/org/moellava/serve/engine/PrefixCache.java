@@ -26,9 +26,6 @@ final class PrefixCache {
   /** Positions per block. */
   static final int BLOCK_TOKENS = 16;
 
-  private final int layers;
-  private final int heads;
-  private final int headDim;
   private final int imageTokenId;
   private final long capacityBytes;
   private final long blockBytes;
@@ -43,12 +40,10 @@ final class PrefixCache {
   record Block(float[][] keys, float[][] values) {}
 
   PrefixCache(ModelInfo info, long capacityBytes) {
-    this.layers = info.numLayers();
-    this.heads = info.numKeyValueHeads();
-    this.headDim = info.headDim();
     this.imageTokenId = info.imageTokenId();
     this.capacityBytes = capacityBytes;
-    this.blockBytes = 2L * layers * heads * BLOCK_TOKENS * headDim * Float.BYTES;
+    // keys and values, per layer [Hkv, BLOCK_TOKENS, hd] floats
+    this.blockBytes = 2L * info.numLayers() * info.numKeyValueHeads() * BLOCK_TOKENS * info.headDim() * Float.BYTES;
   }
 
   /** Bytes one block holds. */
