@@ -93,11 +93,17 @@ public final class TfBackend implements Backend {
     this.decoderSession = ds;
   }
 
-  /** Opens a checkpoint directory: its config and every variable; the model id is the directory's name. */
+  /**
+   * Opens a checkpoint directory: its config and every variable, read from disk one at a time as the sessions load
+   * them ({@link CheckpointReader#lazyVariables}), so the Java heap never holds the model (a full-size one is larger
+   * than a sensible heap); the model id is the directory's name.
+   */
   public static TfBackend fromCheckpoint(Path dir) {
     CheckpointReader reader = CheckpointReader.open(dir);
     ModelConfig config = reader.config();
-    return new TfBackend(config, reader.readVariables(), dir.toAbsolutePath().normalize().getFileName().toString());
+    java.util.List<String> names = reader.variables().stream().map(v -> v.name()).toList();
+    return new TfBackend(config, reader.lazyVariables(names),
+        dir.toAbsolutePath().normalize().getFileName().toString());
   }
 
   @Override

@@ -30,7 +30,7 @@ public final class CheckpointModel extends OpenedModel<TfBackend> {
     ModelConfig config = reader.config();
     List<String> names = new ArrayList<>();
     for (VariableSpec spec : ModelVariableSpecs.all(config)) names.add(spec.name());
-    Map<String, TensorValue> weights = reader.readVariables(names);
+    Map<String, TensorValue> weights = reader.lazyVariables(names); // one at a time: never the model in the heap
     Path name = dir.toAbsolutePath().normalize().getFileName();
     TfBackend backend = new TfBackend(config, weights, name == null ? "checkpoint" : name.toString());
     Tokenizer tokenizer = null;
