@@ -54,11 +54,9 @@ public final class ModelBench {
       weightBytes = m.precision().equals("fp16") ? 2 : 4;
       backend = OrtBackend.open(dir, OrtOptions.cpu());
     } else {
-      CheckpointReader reader = CheckpointReader.open(dir);
-      config = reader.config();
+      config = CheckpointReader.open(dir).config();
       weightBytes = 4;
-      List<String> names = reader.variables().stream().map(s -> s.name()).toList();
-      backend = new TfBackend(config, reader.lazyVariables(names), label);
+      backend = TfBackend.fromCheckpoint(dir); // variables read one at a time
     }
     try (Backend b = backend) {
       double loadSeconds = (System.nanoTime() - t0) / 1e9;

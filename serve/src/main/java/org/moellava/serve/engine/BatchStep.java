@@ -120,13 +120,9 @@ final class BatchStep {
   }
 
   private boolean holdsImage(int[] tokens) {
-    for (int token : tokens) {
-      if (token == info.imageTokenId()) {
-        return true;
-      }
-    }
-    return false;
+    return ImageSpan.find(tokens, 0, info.imageTokenId()) != null;
   }
+
 
   /** One decode step of {@code batch}: {@code [B, 1]} last tokens over pasts left-padded to the longest. */
   void decode(List<Sequence> batch) {

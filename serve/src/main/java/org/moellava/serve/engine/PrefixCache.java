@@ -99,20 +99,10 @@ final class PrefixCache {
    * never splitting the image's tokens (its features are computed for all of them or none).
    */
   static int reusableLength(int[] prompt, int imageTokenId) {
-    int blocks = (prompt.length - 1) / BLOCK_TOKENS;
-    int length = blocks * BLOCK_TOKENS;
-    int firstImage = -1;
-    int lastImage = -1;
-    for (int t = 0; t < prompt.length; t++) {
-      if (prompt[t] == imageTokenId) {
-        lastImage = t;
-        if (firstImage < 0) {
-          firstImage = t;
-        }
-      }
-    }
-    if (firstImage >= 0 && length > firstImage && length <= lastImage) { // would split the image's tokens
-      length = firstImage / BLOCK_TOKENS * BLOCK_TOKENS;
+    int length = (prompt.length - 1) / BLOCK_TOKENS * BLOCK_TOKENS;
+    ImageSpan image = ImageSpan.find(prompt, 0, imageTokenId);
+    if (image != null && image.splitBy(length)) {
+      length = image.first() / BLOCK_TOKENS * BLOCK_TOKENS;
     }
     return length;
   }

@@ -272,20 +272,9 @@ final class Scheduler implements BatchStep.Rows {
     if (end >= prompt.length) {
       return prompt.length;
     }
-    int firstImage = -1;
-    int lastImage = -1;
-    for (int t = start; t < prompt.length; t++) {
-      if (prompt[t] == imageTokenId) {
-        if (firstImage < 0) {
-          firstImage = t;
-        }
-        lastImage = t;
-      } else if (firstImage >= 0) {
-        break;
-      }
-    }
-    if (firstImage >= 0 && firstImage < end && lastImage >= end) { // the chunk would split the image
-      end = firstImage > start ? firstImage : lastImage + 1;
+    ImageSpan image = ImageSpan.find(prompt, start, imageTokenId);
+    if (image != null && image.splitBy(end)) {
+      end = image.first() > start ? image.first() : image.last() + 1;
     }
     return Math.min(end, prompt.length);
   }
