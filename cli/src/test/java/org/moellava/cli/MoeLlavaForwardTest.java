@@ -41,12 +41,7 @@ class MoeLlavaForwardTest {
   @ValueSource(strings = {"stablelm", "phi", "qwen", "phi-siglip"})
   void forwardMatchesTheReferenceOnTensorFlowAndOnnxRuntime(String family, @TempDir Path dir) throws IOException {
     Path fixture = FIXTURES.resolve("moellava-" + family);
-    assertTrue(Files.isDirectory(fixture), "fixture " + fixture + " not found (tests/fixtures, made by tools/fixtures/moellava/generate.py)");
-    Path ckpt = dir.resolve("ckpt");
-    CliRunner imp = CliRunner.run("import", "moellava", "--from", fixture.toString(), "--vision",
-        visionDir(fixture, dir.resolve("vision")).toString(), "--out", ckpt.toString());
-    assertEquals(0, imp.exitCode(), imp.err());
-    assertTrue(imp.out().contains("imported moe_llava_" + family.replace("-siglip", "")), imp.out());
+    Path ckpt = importFixture(family, dir);
     Path pkg = dir.resolve("pkg");
     CliRunner exp = CliRunner.run("export", "--checkpoint", ckpt.toString(), "--out", pkg.toString());
     assertEquals(0, exp.exitCode(), exp.err());
@@ -111,6 +106,21 @@ class MoeLlavaForwardTest {
           + "(%d near-ties)  greedy equal", what, features.maxRel(), logits.maxRel(), worstRouter,
           decisions - nearTies, decisions, nearTies);
     }
+  }
+
+  /**
+   * Imports the family's fixture ({@code tests/fixtures/moellava-<family>}, made by
+   * tools/fixtures/moellava/generate.py) with {@code moellava import moellava} into {@code dir/ckpt}.
+   */
+  static Path importFixture(String family, Path dir) throws IOException {
+    Path fixture = FIXTURES.resolve("moellava-" + family);
+    assertTrue(Files.isDirectory(fixture), "fixture " + fixture + " not found (tests/fixtures, made by tools/fixtures/moellava/generate.py)");
+    Path ckpt = dir.resolve("ckpt");
+    CliRunner imp = CliRunner.run("import", "moellava", "--from", fixture.toString(), "--vision",
+        visionDir(fixture, dir.resolve("vision")).toString(), "--out", ckpt.toString());
+    assertEquals(0, imp.exitCode(), imp.err());
+    assertTrue(imp.out().contains("imported moe_llava_" + family.replace("-siglip", "")), imp.out());
+    return ckpt;
   }
 
   /** The --vision folder: the tower config (CLIP or SigLIP) that the fixture's reference.json describes. */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,19 +48,13 @@ import org.moellava.serve.prompt.ChatTemplate;
  * the chat template) gives the same tokens as on the checkpoint with TensorFlow.
  */
 class MoeLlavaServeConformanceTest {
-  private static final Path FIXTURES = Path.of(System.getProperty("moellava.fixtures", "../tests/fixtures"));
   private static final int DECODE_STEPS = 4;
   private static final int GREEDY_TOKENS = 6;
 
   @ParameterizedTest
   @ValueSource(strings = {"stablelm", "phi", "qwen", "phi-siglip"})
   void conformancePassesAndServedGreedyTokensMatchTensorFlow(String family, @TempDir Path dir) throws Exception {
-    Path fixture = FIXTURES.resolve("moellava-" + family);
-    assertTrue(Files.isDirectory(fixture), "fixture " + fixture + " not found");
-    Path ckpt = dir.resolve("ckpt");
-    CliRunner imp = CliRunner.run("import", "moellava", "--from", fixture.toString(), "--vision",
-        MoeLlavaForwardTest.visionDir(fixture, dir.resolve("vision")).toString(), "--out", ckpt.toString());
-    assertEquals(0, imp.exitCode(), imp.err());
+    Path ckpt = MoeLlavaForwardTest.importFixture(family, dir);
     Path pkg = new PackageExporter(ExportOptions.defaults().withMoeMode(MoeMode.STANDARD))
         .export(ckpt, dir.resolve("pkg")).directory();
     PackageManifest manifest = PackageManifestIO.read(pkg);

@@ -36,7 +36,6 @@ import org.moellava.tensor.TensorValue;
  * (projector, FFNs, experts, routers) changed, every other one is bit-identical.
  */
 class MoeLlavaStage3Test {
-  private static final Path FIXTURES = Path.of(System.getProperty("moellava.fixtures", "../tests/fixtures"));
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<VariableGroup> TRAINED = EnumSet.of(VariableGroup.PROJECTOR, VariableGroup.FFN,
       VariableGroup.EXPERTS, VariableGroup.ROUTERS);
@@ -44,12 +43,7 @@ class MoeLlavaStage3Test {
   @ParameterizedTest
   @ValueSource(strings = {"stablelm", "phi", "qwen", "phi-siglip"})
   void stage3TrainsFromAnImportedCheckpoint(String family, @TempDir Path dir) throws IOException {
-    Path fixture = FIXTURES.resolve("moellava-" + family);
-    assertTrue(Files.isDirectory(fixture), "fixture " + fixture + " not found");
-    Path ckpt = dir.resolve("ckpt");
-    CliRunner imp = CliRunner.run("import", "moellava", "--from", fixture.toString(), "--vision",
-        MoeLlavaForwardTest.visionDir(fixture, dir.resolve("vision")).toString(), "--out", ckpt.toString());
-    assertEquals(0, imp.exitCode(), imp.err());
+    Path ckpt = MoeLlavaForwardTest.importFixture(family, dir);
 
     Path data = writeDataset(dir.resolve("data"));
     Path run = dir.resolve("run");
