@@ -63,6 +63,13 @@ public record QuantTargets(Set<String> dense, Set<String> experts) {
     return new QuantTargets(dense, experts);
   }
 
+  /** With one more dense target (an initializer name, e.g. the tied lm_head's transposed table). */
+  public QuantTargets withDense(String name) {
+    Set<String> d = new LinkedHashSet<>(dense);
+    d.add(name);
+    return new QuantTargets(d, experts);
+  }
+
   /** Without the experts (the fused MoE form quantizes them inside its own op). */
   public QuantTargets withoutExperts() {
     return new QuantTargets(dense, Set.of());
