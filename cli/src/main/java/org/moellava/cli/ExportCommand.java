@@ -123,10 +123,12 @@ public final class ExportCommand implements Callable<Integer> {
         weights, r.manifest().moeMode(), opset, r.seconds(), r.bytes() / 1e6);
     QuantizedVerdict q = r.conformance().quantized();
     if (q != null) {
-      o.printf("validated against TensorFlow fp32: logits cosine >= %.4f, top-1 %.1f %%, routing %.1f %% "
-          + "(%d near ties, %d flips), greedy prefix %.1f of %d; see %s%n", q.minLogitsCosine(),
-          100 * q.top1Agreement(), 100 * q.routingAgreement(), q.routingNearTies(), q.routingFlips(),
-          q.meanGreedyPrefix(), q.greedySteps(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
+      String routing = q.routedTokens() == 0 ? "no MoE layer"
+          : String.format("routing %.1f %% (%d near ties, %d flips)", 100 * q.routingAgreement(), q.routingNearTies(),
+              q.routingFlips());
+      o.printf("validated against TensorFlow fp32: logits cosine >= %.4f, top-1 %.1f %%, %s, greedy prefix %.1f of "
+          + "%d; see %s%n", q.minLogitsCosine(), 100 * q.top1Agreement(), routing, q.meanGreedyPrefix(),
+          q.greedySteps(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
       if (!q.routingPerLayer().isEmpty()) {
         StringBuilder layers = new StringBuilder("routing agreement per MoE layer:");
         for (QuantizedVerdict.LayerRouting l : q.routingPerLayer()) {
