@@ -94,6 +94,10 @@ public final class ExportCommand implements Callable<Integer> {
   @Option(names = "--keep-lm-head-fp32", description = "Leave lm_head in fp32 when quantizing.")
   boolean keepLmHeadFp32;
 
+  @Option(names = "--quantize-embeddings", description = "Also store the token embedding table in the scheme "
+      + "(com.microsoft.GatherBlockQuantized; with tied embeddings lm_head too); default fp32.")
+  boolean quantizeEmbeddings;
+
   @Option(names = "--check-tensorrt", paramLabel = "PKG",
       description = "Lint every .onnx of a package against TensorRT's ONNX parser; exit 1 on any violation.")
   Path checkTensorRt;
@@ -114,15 +118,25 @@ public final class ExportCommand implements Callable<Integer> {
     long checks = r.conformance().checks().size();
     String weights = options.quantize() == null ? options.precision().id()
         : "weights " + options.quantize().scheme().id() + ", " + r.manifest().quantization().tensors().size()
-            + " tensors quantized";
+            + " tensors quantized" + (options.quantize().quantizeEmbeddings() ? " with the embeddings" : "");
     o.printf("exported %s to %s (%s, moe %s, opset %d) in %.1f s, %.1f MB%n", checkpoint, r.directory(),
         weights, r.manifest().moeMode(), opset, r.seconds(), r.bytes() / 1e6);
     QuantizedVerdict q = r.conformance().quantized();
     if (q != null) {
-      o.printf("validated against TensorFlow fp32: logits cosine >= %.4f, top-1 %.1f %%, routing %.1f %% "
-          + "(%d near ties, %d flips), greedy prefix %.1f of %d; see %s%n", q.minLogitsCosine(),
-          100 * q.top1Agreement(), 100 * q.routingAgreement(), q.routingNearTies(), q.routingFlips(),
-          q.meanGreedyPrefix(), q.greedySteps(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
+      String routing = q.routedTokens() == 0 ? "no MoE layer"
+          : String.format("routing %.1f %% (%d near ties, %d flips)", 100 * q.routingAgreement(), q.routingNearTies(),
+              q.routingFlips());
+      o.printf("validated against TensorFlow fp32: logits cosine >= %.4f, top-1 %.1f %%, %s, greedy prefix %.1f of "
+          + "%d; see %s%n", q.minLogitsCosine(), 100 * q.top1Agreement(), routing, q.meanGreedyPrefix(),
+          q.greedySteps(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
+      if (!q.routingPerLayer().isEmpty()) {
+        StringBuilder layers = new StringBuilder("routing agreement per MoE layer:");
+        for (QuantizedVerdict.LayerRouting l : q.routingPerLayer()) {
+          layers.append(String.format(" layer %d %.1f %% (%d/%d same, %d near ties, %d flips);", l.layer(),
+              100 * l.agreement(), l.same(), l.compared(), l.nearTies(), l.flips()));
+        }
+        o.println(layers.substring(0, layers.length() - 1));
+      }
     } else {
       o.printf("validated against TensorFlow: %d checks passed (tolerance %s), see %s%n", checks,
           r.conformance().tolerance(), r.directory().resolve(PackageExporter.CONFORMANCE_FILE));
@@ -139,15 +153,15 @@ public final class ExportCommand implements Callable<Integer> {
   /** {@code --quantize} and its companions, or null; a companion without {@code --quantize} is refused. */
   private QuantizeOptions quantizeOptions() {
     if (quantize == null) {
-      if (blockSize != null || accuracyLevel != null || zeroPoints || keepLmHeadFp32) {
-        throw new InvalidInputException("--block-size, --accuracy-level, --zero-points and --keep-lm-head-fp32 need "
-            + "--quantize int8|int4");
+      if (blockSize != null || accuracyLevel != null || zeroPoints || keepLmHeadFp32 || quantizeEmbeddings) {
+        throw new InvalidInputException("--block-size, --accuracy-level, --zero-points, --keep-lm-head-fp32 and "
+            + "--quantize-embeddings need --quantize int8|int4");
       }
       return null;
     }
     QuantScheme scheme = QuantScheme.parse(quantize, blockSize == null ? QuantScheme.DEFAULT_BLOCK_SIZE : blockSize,
         !zeroPoints, accuracyLevel == null ? QuantScheme.defaultAccuracyLevel(quantize) : accuracyLevel);
-    return new QuantizeOptions(scheme, keepLmHeadFp32);
+    return new QuantizeOptions(scheme, keepLmHeadFp32).withQuantizeEmbeddings(quantizeEmbeddings);
   }
 
   private TensorRtOptions tensorRtOptions() {

@@ -68,6 +68,7 @@ class ExportCommandTest {
   void quantizeOptionsAreCheckedInOneLineAndWriteNothing() {
     for (String[] args : List.of(new String[] {"--quantize", "int3"}, new String[] {"--quantize", "int4", "--block-size", "48"},
         new String[] {"--quantize", "int8", "--precision", "fp16"}, new String[] {"--block-size", "64"},
+        new String[] {"--quantize-embeddings"}, new String[] {"--quantize", "int4", "--quantize-embeddings"},
         new String[] {"--quantize", "int4"})) { // the last: D = 16 is not divisible by the default block of 32
       List<String> all = new java.util.ArrayList<>(List.of("export", "--checkpoint", checkpoint.toString(), "--out",
           dir.resolve("q").toString()));
@@ -80,6 +81,9 @@ class ExportCommandTest {
     CliRunner last = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("q").toString(),
         "--quantize", "int4");
     assertTrue(last.err().contains("--block-size 32 does not divide K=16"), last.err());
+    CliRunner alone = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out",
+        dir.resolve("q").toString(), "--quantize-embeddings");
+    assertTrue(alone.err().contains("--quantize-embeddings need --quantize int8|int4"), alone.err());
   }
 
   @Test

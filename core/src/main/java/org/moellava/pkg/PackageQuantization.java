@@ -10,7 +10,8 @@ import org.moellava.error.InvalidInputException;
 
 /**
  * {@code model.json}'s optional {@code quantization}: a package whose weights are stored blockwise in integers
- * (weight-only; activations, routers, norms and embeddings stay fp32). Absent for an fp32 or fp16 package.
+ * (weight-only; activations, routers and norms stay fp32, and the token embedding unless {@code tensors} names it:
+ * {@code moellava export --quantize-embeddings}). Absent for an fp32 or fp16 package.
  *
  * @param scheme {@code int8} or {@code int4}
  * @param bits 8 or 4, as the scheme says

@@ -15,9 +15,11 @@ import org.moellava.export.onnx.TfToOnnxConverter;
 import org.moellava.export.onnx.handlers.OpHandlerRegistry;
 import org.moellava.export.onnx.proto.ModelProto;
 import org.moellava.export.precision.Fp16Converter;
+import org.moellava.export.quant.GatherBlockQuantizedRewriter;
 import org.moellava.export.quant.MatMulNBitsRewriter;
 import org.moellava.export.quant.QMoeRewriter;
 import org.moellava.export.quant.QuantTargets;
+import org.moellava.export.quant.TiedLmHead;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.spec.PackageGraphs;
 import org.moellava.graph.DecoderGraph;
@@ -54,13 +56,15 @@ public final class PackageConverter {
    */
   public void convert(Map<String, TensorValue> weights, java.util.function.BiConsumer<String, ModelProto> sink) {
     sink.accept(PackageGraphs.VISION, convert(VisionGraph.build(config),
-        PackageGraphs.vision(config, weights, options.opset())));
+        PackageGraphs.vision(config, weights, options.opset()), null));
     sink.accept(PackageGraphs.EMBED, convert(EmbedGraph.build(config),
-        PackageGraphs.embed(config, weights, options.opset())));
+        PackageGraphs.embed(config, weights, options.opset()), null));
     sink.accept(PackageGraphs.DECODER, convert(DecoderGraph.build(config),
-        PackageGraphs.decoder(config, weights, options.opset())));
+        PackageGraphs.decoder(config, weights, options.opset()),
+        quantizesTiedLmHead() ? weights.get(VariableNames.EMBED_TOKENS) : null));
     if (options.quantize() != null) {
       Set<String> missing = new java.util.TreeSet<>(targets().dense());
+      if (options.quantize().quantizeEmbeddings()) missing.add(VariableNames.EMBED_TOKENS);
       missing.addAll(targets().experts());
       if (options.moeMode() == MoeMode.ORT_FUSED) {
         for (int layer : PackageGraphs.moeLayers(config)) {
@@ -86,7 +90,18 @@ public final class PackageConverter {
     return options.moeMode() == MoeMode.ORT_FUSED ? t.withoutExperts() : t;
   }
 
-  private ModelProto convert(ModelGraph graph, ExportSpec spec) {
+  /** {@code --quantize-embeddings} with tied embeddings and lm_head not kept fp32: the decoder's E^T product too. */
+  private boolean quantizesTiedLmHead() {
+    return options.quantize() != null && options.quantize().quantizeEmbeddings()
+        && config.textConfig().tieWordEmbeddings() && !options.quantize().keepLmHeadFp32();
+  }
+
+  /**
+   * One graph to ONNX; {@code tiedTable} (the embedding table, only for the decoder of a tied model quantized with
+   * {@code --quantize-embeddings}) adds the lm_head's transposed copy of it to the dense targets, recorded under the
+   * embedding variable.
+   */
+  private ModelProto convert(ModelGraph graph, ExportSpec spec, TensorValue tiedTable) {
     ModelProto model;
     try (graph) {
       model = converter().convert(graph.graph().toGraphDef(), spec);
@@ -98,11 +113,26 @@ public final class PackageConverter {
       model = Fp16Converter.convert(model, routers);
     }
     if (options.quantize() != null) {
-      MatMulNBitsRewriter.Result r = MatMulNBitsRewriter.rewrite(model, targets(), options.quantize().scheme());
+      QuantTargets targets = targets();
+      String tied = null;
+      if (tiedTable != null) {
+        int v = config.textConfig().vocabSize();
+        int d = config.textConfig().hiddenSize();
+        tied = TiedLmHead.find(model, tiedTable.data(), v, d);
+        targets = targets.withDense(tied);
+      }
+      MatMulNBitsRewriter.Result r = MatMulNBitsRewriter.rewrite(model, targets, options.quantize().scheme());
       model = r.model();
-      quantized.putAll(r.tensors());
+      for (Map.Entry<String, String> e : r.tensors().entrySet()) {
+        quantized.put(e.getKey().equals(tied) ? VariableNames.EMBED_TOKENS : e.getKey(), e.getValue());
+      }
       if (options.moeMode() == MoeMode.ORT_FUSED) {
         r = QMoeRewriter.rewrite(model, options.quantize().scheme());
+        model = r.model();
+        quantized.putAll(r.tensors());
+      }
+      if (options.quantize().quantizeEmbeddings()) {
+        r = GatherBlockQuantizedRewriter.rewrite(model, VariableNames.EMBED_TOKENS, options.quantize().scheme());
         model = r.model();
         quantized.putAll(r.tensors());
       }

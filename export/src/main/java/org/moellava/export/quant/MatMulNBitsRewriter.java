@@ -63,7 +63,8 @@ public final class MatMulNBitsRewriter {
   public static void requireUnquantized(ModelProto model, String what) {
     for (NodeProto n : model.getGraph().getNodeList()) {
       if (n.getDomain().equals(NBitsNodes.DOMAIN)
-          && (n.getOpType().equals(NBitsNodes.MATMUL_NBITS) || n.getOpType().equals("QMoE"))) {
+          && (n.getOpType().equals(NBitsNodes.MATMUL_NBITS) || n.getOpType().equals("QMoE")
+              || n.getOpType().equals(GatherBlockQuantizedRewriter.OP))) {
         throw new InvalidInputException(what + " is already quantized (node " + n.getName() + " is "
             + n.getOpType() + "); quantize from the fp32 checkpoint");
       }

@@ -20,7 +20,8 @@ import org.moellava.graph.variables.VariableNames;
  *   <li>{@link #experts}: the stacked expert matrices {@code [E, K, N]} of the MoE layers.
  * </ul>
  *
- * Routers, norms, embeddings, biases, the patch convolution and the first and last vision layers stay fp32, so the
+ * Routers, norms, embeddings (unless {@code --quantize-embeddings}: {@link GatherBlockQuantizedRewriter}, outside these
+ * targets), biases, the patch convolution and the first and last vision layers stay fp32, so the
  * router's logits, softmax and top-k are computed in fp32 from fp32 weights.
  */
 public record QuantTargets(Set<String> dense, Set<String> experts) {
@@ -61,6 +62,13 @@ public record QuantTargets(Set<String> dense, Set<String> experts) {
       }
     }
     return new QuantTargets(dense, experts);
+  }
+
+  /** With one more dense target (an initializer name, e.g. the tied lm_head's transposed table). */
+  public QuantTargets withDense(String name) {
+    Set<String> d = new LinkedHashSet<>(dense);
+    d.add(name);
+    return new QuantTargets(d, experts);
   }
 
   /** Without the experts (the fused MoE form quantizes them inside its own op). */

@@ -74,8 +74,8 @@ public final class QuantizedConformanceCheck {
       TensorValue theirs = cand.prefill.routerLogits().get(e.getKey());
       for (int token = 0; token < prompts * seq; token++) {
         if (mask[token] == 1) {
-          agreement.routingRow(e.getValue().data(), theirs.data(), token * t.numExperts(), t.numExperts(),
-              t.numExpertsPerTok());
+          agreement.routingRow(e.getKey(), e.getValue().data(), theirs.data(), token * t.numExperts(),
+              t.numExperts(), t.numExpertsPerTok());
         }
       }
     }

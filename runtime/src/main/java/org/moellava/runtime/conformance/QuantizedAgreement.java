@@ -17,6 +17,7 @@ public final class QuantizedAgreement {
   private long positions;
   private long top1Same;
   private final DecisionTally routing = new DecisionTally();
+  private final java.util.SortedMap<Integer, DecisionTally> routingPerLayer = new java.util.TreeMap<>();
   private final List<Integer> prefixes = new ArrayList<>();
   private int greedySteps;
 
@@ -35,9 +36,23 @@ public final class QuantizedAgreement {
 
   /** Compares one token's expert choice: router logits rows {@code [offset, offset + experts)}, top {@code k}. */
   public void routingRow(float[] reference, float[] candidate, int offset, int experts, int k) {
+    judge(reference, candidate, offset, experts, k);
+  }
+
+  /**
+   * As {@link #routingRow(float[], float[], int, int, int)}, counted also for decoder layer {@code layer} (the
+   * verdict's {@link QuantizedVerdict#routingPerLayer}).
+   */
+  public void routingRow(int layer, float[] reference, float[] candidate, int offset, int experts, int k) {
+    routingPerLayer.computeIfAbsent(layer, l -> new DecisionTally()).add(judge(reference, candidate, offset, experts, k));
+  }
+
+  private Decision judge(float[] reference, float[] candidate, int offset, int experts, int k) {
     int[] refTop = TopK.of(reference, offset, experts, k);
     int[] top = TopK.of(candidate, offset, experts, k);
-    routing.add(NearTie.judge(reference, offset, experts, refTop, top, tolerance.nearTie()));
+    Decision d = NearTie.judge(reference, offset, experts, refTop, top, tolerance.nearTie());
+    routing.add(d);
+    return d;
   }
 
   /** One prompt row's greedy tokens: the reference's and the candidate's, each decoded from its own tokens. */
@@ -70,8 +85,12 @@ public final class QuantizedAgreement {
     if (!(meanPrefix >= tolerance.minGreedyPrefix())) {
       failures.add(String.format("mean greedy prefix %.2f < %.2f", meanPrefix, tolerance.minGreedyPrefix()));
     }
+    List<QuantizedVerdict.LayerRouting> perLayer = new ArrayList<>();
+    routingPerLayer.forEach((layer, t) -> perLayer.add(new QuantizedVerdict.LayerRouting(layer, t.compared(),
+        t.same(), t.nearTies(), t.flips(), t.compared() == 0 ? 1 : (double) (t.same() + t.nearTies()) / t.compared(),
+        t.compared() == 0 ? 1 : (double) t.same() / t.compared())));
     return new QuantizedVerdict(tolerance, minCosine, positions == 0 ? 1 : sumCosine / positions, positions, top1,
         routing.compared(), routing.same(), routing.nearTies(), routing.flips(), routed, List.copyOf(prefixes),
-        greedySteps, minPrefix, meanPrefix, full, failures.isEmpty(), List.copyOf(failures));
+        greedySteps, minPrefix, meanPrefix, full, failures.isEmpty(), List.copyOf(failures), List.copyOf(perLayer));
   }
 }

@@ -23,6 +23,8 @@ import java.util.List;
  * @param greedyRowsEqual rows whose every greedy token is equal
  * @param passed whether every threshold holds
  * @param failures one line per threshold missed
+ * @param routingPerLayer the routing decisions per MoE layer, in layer order (empty when the comparison did not name
+ *     layers)
  */
 public record QuantizedVerdict(
     @JsonProperty("tolerance") QuantizedTolerance tolerance,
@@ -41,4 +43,26 @@ public record QuantizedVerdict(
     @JsonProperty("mean_greedy_prefix") double meanGreedyPrefix,
     @JsonProperty("greedy_rows_equal") long greedyRowsEqual,
     @JsonProperty("passed") boolean passed,
-    @JsonProperty("failures") List<String> failures) {}
+    @JsonProperty("failures") List<String> failures,
+    @JsonProperty("routing_per_layer") List<LayerRouting> routingPerLayer) {
+
+  /**
+   * One MoE layer's routing against the reference: every real token's expert set at that layer.
+   *
+   * @param layer the decoder layer index
+   * @param compared decisions compared
+   * @param same the same expert set
+   * @param nearTies differing within the near-tie allowance
+   * @param flips differing beyond it
+   * @param agreement {@code (same + near ties) / compared}
+   * @param exactAgreement {@code same / compared}: near ties counted as disagreements
+   */
+  public record LayerRouting(
+      @JsonProperty("layer") int layer,
+      @JsonProperty("compared") long compared,
+      @JsonProperty("same") long same,
+      @JsonProperty("near_ties") long nearTies,
+      @JsonProperty("flips") long flips,
+      @JsonProperty("agreement") double agreement,
+      @JsonProperty("exact_agreement") double exactAgreement) {}
+}

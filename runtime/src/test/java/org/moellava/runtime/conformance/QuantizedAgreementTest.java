@@ -29,6 +29,29 @@ class QuantizedAgreementTest {
   }
 
   @Test
+  void routingIsAlsoCountedPerLayerWithNearTiesApart() {
+    QuantizedAgreement a = new QuantizedAgreement(T);
+    // the three tokens of the test above (same, near tie, flip) at layer 3, and two same choices at layer 1
+    float[] ref = {4, 1.05f, 1.0f, 0, 4, 1.05f, 1.0f, 0, 4, 1.05f, 1.0f, 0};
+    float[] cand = {4, 1.05f, 1.0f, 0, 4, 1.0f, 1.1f, 0, 0, 1.05f, 1.0f, 4};
+    for (int token = 0; token < 3; token++) a.routingRow(3, ref, cand, token * 4, 4, 2);
+    for (int token = 0; token < 2; token++) a.routingRow(1, ref, ref, token * 4, 4, 2);
+    QuantizedVerdict v = a.verdict();
+    assertEquals(5, v.routedTokens());
+    assertEquals(2, v.routingPerLayer().size());
+    QuantizedVerdict.LayerRouting first = v.routingPerLayer().get(0);
+    QuantizedVerdict.LayerRouting second = v.routingPerLayer().get(1);
+    assertEquals(List.of(1, 3), List.of(first.layer(), second.layer()), "layer order");
+    assertEquals(List.of(2L, 2L, 0L, 0L), List.of(first.compared(), first.same(), first.nearTies(), first.flips()));
+    assertEquals(1.0, first.agreement(), 1e-12);
+    assertEquals(List.of(3L, 1L, 1L, 1L),
+        List.of(second.compared(), second.same(), second.nearTies(), second.flips()));
+    assertEquals(2.0 / 3, second.agreement(), 1e-12);
+    assertEquals(1.0 / 3, second.exactAgreement(), 1e-12);
+    assertEquals(4.0 / 5, v.routingAgreement(), 1e-12, "the totals include every layer");
+  }
+
+  @Test
   void logitsCosineTop1AndGreedyPrefixesMakeTheVerdict() {
     QuantizedAgreement a = new QuantizedAgreement(T);
     float[] ref = {1, 2, 3, 1, 2, 3};
