@@ -120,6 +120,8 @@ public final class TrainBench {
     figures.add(new BenchResult.Figure(at + "PyTorch tokens/s (median)", median(pt), "tokens/s"));
     figures.add(new BenchResult.Figure(at + "step-1 loss TF", tfLoss, ""));
     figures.add(new BenchResult.Figure(at + "step-1 loss PyTorch", last.firstLoss(), ""));
+    figures.add(new BenchResult.Figure(at + "step-1 loss |TF - PyTorch| / PyTorch",
+        Math.abs(tfLoss - last.firstLoss()) / Math.abs(last.firstLoss()) * 1e6, "ppm"));
     figures.add(new BenchResult.Figure(at + "step-1 ce TF", tfCe, ""));
     figures.add(new BenchResult.Figure(at + "step-1 ce PyTorch", last.firstCe(), ""));
     for (int r = 0; r < rounds; r++) {
