@@ -92,10 +92,23 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--steps", defaultValue = "20", description = "Optimiser steps per stage (default ${DEFAULT-VALUE}).")
     int steps;
 
+    @Option(names = "--python", description = "Python with torch and transformers for the PyTorch eager comparison of "
+        + "stages II and III (default: $MOELLAVA_PYTHON, else python3 on the PATH; skipped with the reason when it "
+        + "has no torch).")
+    String python;
+
+    @Option(names = "--torch-rounds", defaultValue = "2", description = "Alternating TF / PyTorch runs per compared "
+        + "stage (default ${DEFAULT-VALUE}).")
+    int torchRounds;
+
+    @Option(names = "--no-torch", description = "Skip the PyTorch comparison.")
+    boolean noTorch;
+
     @Override
     public void run() {
       if (steps < 2) throw new InvalidInputException("--steps must be at least 2, got " + steps);
-      report(spec, TrainBench.run(config, Presets.resolve(config), steps));
+      report(spec, TrainBench.run(config, Presets.resolve(config), steps, !noTorch, python, torchRounds,
+          spec.commandLine().getOut()));
     }
   }
 

@@ -21,6 +21,11 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TBool;
+import org.tensorflow.op.math.Cumsum;
+import org.moellava.graph.variables.VariableNames;
+import java.util.List;
 
 /**
  * The training graph: the whole model with the MoE layers in the training form (DeepSpeed capacity), the loss
@@ -69,10 +74,18 @@ public final class TrainingGraph extends LossGraph {
         ? tf.withName(GraphNames.ROUTER_NOISE_SCALE).placeholderWithDefault(tf.constant(1f), Shape.scalar())
         : null;
 
+    // the vision tower runs on the rows that show an image only (a text-only row's pixels are never looked at), as
+    // transformers' LLaVA encodes only the images it is given
+    Operand<TBool> rowHasImage = tf.reduceAny(tf.math.equal(inputIds, tf.constant(config.imageTokenIndex())),
+        tf.constant(1)); // [B]
+    Operand<TInt64> imageRows = tf.reshape(tf.where(rowHasImage), tf.constant(new long[] {-1})); // [R]
+    Operand<TFloat32> shownPixels = tf.gather(pixelValues, imageRows, tf.constant(0)); // [R,3,H,W]
     Operand<TFloat32> features = tf.withName(GraphNames.IMAGE_FEATURES).identity(FeedForward.projector(tf, variables,
-        VisionTower.features(tf, variables, config, pixelValues))); // [B,P,D]
-    Operand<TFloat32> embeds = tf.withName(GraphNames.INPUTS_EMBEDS).identity(DecoderStack.embed(tf, variables,
-        config.imageTokenIndex(), v.numPatches(), t, inputIds, features)); // [B,S,D]
+        VisionTower.features(tf, variables, config, shownPixels))); // [R,P,D]
+    Operand<TFloat32> tokenEmbeds = tf.gather(variables.get(VariableNames.EMBED_TOKENS), inputIds,
+        tf.constant(0)); // [B,S,D]
+    Operand<TFloat32> embeds = tf.withName(GraphNames.INPUTS_EMBEDS).identity(spliceImageRows(tokenEmbeds,
+        rowHasImage, features, config.imageTokenIndex(), v.numPatches(), t.hiddenSize())); // [B,S,D]
     Operand<TFloat32> tokenMask = tf.dtypes.cast(attentionMask, TFloat32.class); // [B,S]
     DecoderStack.Output out = DecoderStack.forward(tf, variables, t, embeds, attentionMask, positionIds, null,
         MoeOptions.training(tokenMask, capacityFactor, noiseScale, t.minCapacity(), config.training().seed()));
@@ -94,6 +107,30 @@ public final class TrainingGraph extends LossGraph {
     auxLoss = tf.withName(GraphNames.AUX_LOSS).identity(auxSum);
     loss = tf.withName(GraphNames.LOSS).identity(
         tf.math.add(ceLoss, tf.math.mul(auxSum, tf.constant((float) t.routerAuxLossCoef()))));
+  }
+
+  /**
+   * {@code tokenEmbeds [B,S,D]} with image token k of a row replaced by feature k of that row's image, where
+   * {@code features [R,P,D]} holds the images of the rows with {@code rowHasImage [B]} in row order: the values of
+   * {@link org.moellava.graph.layers.ImageSplice} (same arithmetic) without encoding the text-only rows' pixels.
+   */
+  private Operand<TFloat32> spliceImageRows(Operand<TFloat32> tokenEmbeds, Operand<TBool> rowHasImage,
+      Operand<TFloat32> features, int imageTokenIndex, int numPatches, int hidden) {
+    Operand<TBool> isImageToken = tf.math.equal(inputIds, tf.constant(imageTokenIndex)); // [B,S]
+    Operand<TInt32> isImage = tf.dtypes.cast(isImageToken, TInt32.class);
+    Operand<TInt32> rank = tf.math.sub(tf.math.cumsum(isImage, tf.constant(1)), tf.constant(1)); // [B,S]
+    rank = tf.math.minimum(tf.math.maximum(rank, tf.constant(0)), tf.constant(numPatches - 1));
+    Operand<TInt32> ordinal = tf.math.cumsum(tf.dtypes.cast(rowHasImage, TInt32.class), tf.constant(0),
+        Cumsum.exclusive(true)); // [B]: the row's image among the R shown
+    Operand<TFloat32> flat = tf.concat(List.of(tf.reshape(features, tf.constant(new int[] {-1, hidden})),
+        tf.zeros(tf.constant(new int[] {1, hidden}), TFloat32.class)), tf.constant(0)); // [R*P+1,D], last row 0
+    Operand<TInt32> zeroRow = tf.math.sub(TensorOps.dim(tf, flat, 0), tf.constant(1)); // R*P
+    Operand<TInt32> index = tf.select(isImageToken,
+        tf.math.add(rank, tf.math.mul(tf.expandDims(ordinal, tf.constant(1)), tf.constant(numPatches))),
+        tf.fill(tf.shape(inputIds), zeroRow)); // [B,S]
+    Operand<TFloat32> gathered = tf.gather(flat, index, tf.constant(0)); // [B,S,D]
+    Operand<TFloat32> m = tf.expandDims(tf.dtypes.cast(isImage, TFloat32.class), tf.constant(-1)); // [B,S,1]
+    return tf.math.add(tf.math.mul(tokenEmbeds, tf.math.sub(tf.constant(1f), m)), tf.math.mul(gathered, m));
   }
 
   /** Builds the graph. */

@@ -87,6 +87,65 @@ class TrainingGraphTest {
     assertTrue(e.getMessage().startsWith("labels:"), e.getMessage());
   }
 
+  /**
+   * The vision tower runs on the rows that show an image only: a batch of [image row, text-only row, image row at
+   * another offset] gives each row the logits it gets alone (the text-only row alone has no image at all), so row 2
+   * splices its own image, not row 1's pixels. Nothing is dropped (capacity factor 1000).
+   */
+  @Test
+  void imageFeaturesGoToTheirOwnRowsWhenSomeRowsHaveNoImage() {
+    Map<String, TensorValue> weights = TestData.weights(config, 8, 10f);
+    Random random = new Random(9);
+    int p = config.visionConfig().numPatches();
+    int s = p + 6;
+    int b = 3;
+    int[][] rows = {row(s, 1, random), row(s, -1, random), row(s, 4, random)};
+    TensorValue pixels = TestData.pixels(config, b, random);
+    int[] ids = new int[b * s];
+    for (int r = 0; r < b; r++) System.arraycopy(rows[r], 0, ids, r * s, s);
+    float[] batched = logits(weights, pixels, ids, b, s);
+    int v = config.textConfig().vocabSize();
+    int perImage = (int) (pixels.numElements() / b);
+    for (int r = 0; r < b; r++) {
+      TensorValue own = new TensorValue(new long[] {1, pixels.shape()[1], pixels.shape()[2], pixels.shape()[3]},
+          Arrays.copyOfRange(pixels.data(), r * perImage, (r + 1) * perImage));
+      float[] alone = logits(weights, own, rows[r], 1, s);
+      for (int i = 0; i < s * v; i++) {
+        assertEquals(alone[i], batched[r * s * v + i], 1e-5 * Math.max(1, Math.abs(alone[i])), "row " + r + " at " + i);
+      }
+    }
+  }
+
+  /** A row of {@code s} random text ids (never the image token) with P image tokens from {@code imageStart} (< 0: none). */
+  private int[] row(int s, int imageStart, Random random) {
+    int image = config.imageTokenIndex();
+    int[] ids = new int[s];
+    for (int t = 0; t < s; t++) {
+      int id;
+      do {
+        id = 3 + random.nextInt(config.textConfig().vocabSize() - 3);
+      } while (id == image);
+      ids[t] = imageStart >= 0 && t >= imageStart && t < imageStart + config.visionConfig().numPatches() ? image : id;
+    }
+    return ids;
+  }
+
+  private float[] logits(Map<String, TensorValue> weights, TensorValue pixels, int[] ids, int b, int s) {
+    int[] mask = new int[b * s];
+    Arrays.fill(mask, 1);
+    try (TrainingGraph g = TrainingGraph.build(config); Session session = new Session(g.graph());
+         TFloat32 px = Tensors.floats(pixels); TInt32 idT = Tensors.ints(ids, b, s);
+         TInt32 maskT = Tensors.ints(mask, b, s); TInt32 labelT = Tensors.ints(ids, b, s);
+         org.tensorflow.types.TFloat64 cf = org.tensorflow.types.TFloat64.scalarOf(1000.0)) {
+      WeightLoader.load(session, g.variables(), weights);
+      try (Result r = session.runner().feed(g.pixelValues(), px).feed(g.inputIds(), idT)
+          .feed(g.attentionMask(), maskT).feed(g.labels(), labelT).feed(GraphNames.CAPACITY_FACTOR, cf)
+          .fetch(g.logits()).run()) {
+        return Tensors.toValue(r.get(0)).data();
+      }
+    }
+  }
+
   /** The loss; with {@code checkCounts}, also checks that expert counts plus drops equal k per real token. */
   private static float loss(ModelConfig config, Map<String, TensorValue> weights, TensorValue pixels, int[] ids,
       int[] mask, int[] labels, Float noiseScale, boolean checkCounts) {
