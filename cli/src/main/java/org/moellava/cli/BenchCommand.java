@@ -6,6 +6,7 @@ import org.moellava.bench.BenchPackages;
 import org.moellava.bench.BenchResult;
 import org.moellava.bench.ServeBench;
 import org.moellava.bench.TrainBench;
+import org.moellava.bench.TransformersDecode;
 import org.moellava.config.ModelConfig;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.graph.variables.WeightInitializer;
@@ -73,14 +74,28 @@ public final class BenchCommand implements Runnable {
 
   /** {@code bench backends}. */
   @Command(name = "backends", description = "Prefill latency (S=64, 512) and decode tokens/s: TensorFlow Java vs ONNX "
-      + "Runtime standard vs ONNX Runtime ort-fused, on the same random-weight model.")
+      + "Runtime standard vs ONNX Runtime ort-fused (and int8/int4 packages, and transformers eager), on the same random-weight model.")
   static final class Backends extends Common implements Runnable {
     @Spec CommandSpec spec;
+
+    @Option(names = "--quantize", split = ",", paramLabel = "SCHEME",
+        description = "Also decode int8 and/or int4 packages of the same weights (e.g. int8,int4).")
+    java.util.List<String> quantize = new java.util.ArrayList<>();
+
+    @Option(names = "--python", paramLabel = "PYTHON", description = "A Python with torch and transformers "
+        + "(tools/fixtures/requirements.txt): decode beside Hugging Face transformers eager on the same weights "
+        + "(default: $MOELLAVA_PYTHON; without either the comparison is skipped).")
+    Path python;
+
+    @Option(names = "--threads", defaultValue = "2",
+        description = "Intra-op threads of ONNX Runtime and torch (default ${DEFAULT-VALUE}).")
+    int threads;
 
     @Override
     public void run() {
       check();
-      report(spec, BackendsBench.run(config, Presets.resolve(config), rounds));
+      BackendsBench.Options options = new BackendsBench.Options(quantize, TransformersDecode.python(python), threads);
+      report(spec, BackendsBench.run(config, Presets.resolve(config), rounds, options));
     }
   }
 
