@@ -36,6 +36,11 @@ public final class BenchPackages implements AutoCloseable {
     return new PackageExporter(options).export(checkpoint, work.resolve(name)).directory();
   }
 
+  /** The scratch directory (deleted on close). */
+  public Path directory() {
+    return work;
+  }
+
   /** Writes the checkpoint as a transformers LLaVA folder ({@code export hf}) into {@code name}. */
   public Path exportHf(String name) {
     return new HfExporter().export(checkpoint, work.resolve(name));
