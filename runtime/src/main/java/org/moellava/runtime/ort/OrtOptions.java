@@ -14,8 +14,8 @@ import org.moellava.runtime.Device;
  * @param spinning whether the intra-op pool's threads spin while waiting for work
  *     ({@code session.intra_op.allow_spinning}, ONNX Runtime's default true). Off by default here: a batch-1 decode
  *     step runs some 1,600 small kernels, and on a machine whose cores are shared (as this project's 2-core one
- *     is) spinning threads steal the time slices the working one needs; {@code bench profile} measured the decoder
- *     call 1.0-1.7x faster without spinning side by side (README, bench profile). The outputs do not change.
+ *     is) spinning threads steal the time slices the working one needs; side by side ({@code bench profile}) the
+ *     decoder call was faster without spinning in 8 of 9 comparisons, up to 1.7x (README). Outputs do not change.
  * @param memoryPattern ONNX Runtime's memory pattern optimization ({@code SessionOptions.setMemoryPatternOptimization},
  *     its default true): it plans a run's allocations per input shape, which a decode step changes every time
  */

@@ -18,14 +18,6 @@ import org.moellava.runtime.Tensors;
  * thread only.
  */
 final class BatchInputs {
-  /**
-   * Pasts are left-padded (mask 0) to a multiple of this many positions, so that up to this many consecutive decode
-   * steps feed the decoder the same input shapes: ONNX Runtime re-plans a run for every new shape, and a decode step
-   * over a past one longer than the last one's cost about 1.4-1.9x as much as one repeating its shapes on the 69 M
-   * anchor (README: {@code bench profile}). The padding is masked out, as a batch's shorter rows already are.
-   */
-  static final int PAST_BUCKET = 32;
-
   private final ModelInfo info;
   private final List<FloatBuffer> emptyPast;
   private final FloatBuffer[] pastKeyStore;
@@ -89,7 +81,7 @@ final class BatchInputs {
   /**
    * New tokens over cached pasts (a decode step, or a prompt's rest after a prefix-cache hit): row b feeds
    * {@code tokens.get(b)}, S tokens for every row, at positions {@code caches.get(b).length()}, ... The pasts, of
-   * different lengths, are copied right-aligned into {@code [B, Hkv, past, hd]} with past the longest rounded up to {@link #PAST_BUCKET}, and the
+   * different lengths, are copied right-aligned into {@code [B, Hkv, past, hd]} with past the longest, and the
    * mask {@code [B, past + S]} is 0 on each row's left padding: the backend contract's layout (padding only on
    * the left), which rows with different numbers of new tokens could not keep.
    *
@@ -97,13 +89,12 @@ final class BatchInputs {
    */
   PackedBatch continuation(List<int[]> tokens, List<KvCache> caches) {
     int n = caches.size();
-    int longest = 0;
+    int past = 0;
     int seq = 0;
     for (int b = 0; b < n; b++) {
-      longest = Math.max(longest, caches.get(b).length());
+      past = Math.max(past, caches.get(b).length());
       seq = Math.max(seq, tokens.get(b).length);
     }
-    int past = paddedPast(longest, seq);
     for (int[] row : tokens) {
       if (row.length != seq) {
         throw new IllegalArgumentException("every row of a continuation feeds the same number of tokens; got "
@@ -140,16 +131,6 @@ final class BatchInputs {
     }
     return new PackedBatch(n, seq, past, Tensors.view(idStore, n * seq), Tensors.view(maskStore, n * total),
         Tensors.view(positionStore, n * seq), pastKeys, pastValues);
-  }
-
-  /**
-   * {@code longest} rounded up to a multiple of {@link #PAST_BUCKET}, but not past the model's context (less the
-   * {@code seq} new positions) and never below {@code longest}.
-   */
-  private int paddedPast(int longest, int seq) {
-    if (longest == 0) return 0;
-    int padded = (longest + PAST_BUCKET - 1) / PAST_BUCKET * PAST_BUCKET;
-    return Math.max(longest, Math.min(padded, info.maxContext() - seq));
   }
 
   /** The images of the rows that have one ({@code null}: none), in row order: {@code pixel_values [I, 3, H, W]}. */

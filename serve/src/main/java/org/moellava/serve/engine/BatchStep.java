@@ -124,7 +124,7 @@ final class BatchStep {
   }
 
 
-  /** One decode step of {@code batch}: {@code [B, 1]} last tokens over pasts left-padded to the longest, rounded up to {@link BatchInputs#PAST_BUCKET}. */
+  /** One decode step of {@code batch}: {@code [B, 1]} last tokens over pasts left-padded to the longest. */
   void decode(List<Sequence> batch) {
     int n = batch.size();
     int[] lastTokens = new int[n];

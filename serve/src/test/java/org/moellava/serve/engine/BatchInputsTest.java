@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.moellava.runtime.ModelInfo;
 import org.moellava.runtime.Tensors;
 
 /** Layouts of {@link BatchInputs} against arrays written out by hand (pad id 9, Hkv 2, hd 1, 2 layers). */
@@ -41,50 +40,30 @@ class BatchInputsTest {
     assertEquals(0, batch.pastValues().get(0).limit());
   }
 
-  /**
-   * Pasts are left-padded to the longest rounded up to {@link BatchInputs#PAST_BUCKET} (32), capped by the context:
-   * INFO's context is 8, so a step ([B, 1]) pads them to 7.
-   */
   @Test
-  void decodeStepLeftPadsThePastsToTheBucketWithinTheContext() {
+  void decodeStepLeftPadsThePastsToTheLongest() {
     PackedBatch step = new BatchInputs(INFO).step(new int[] {4, 5, 6}, List.of(cache(1, 3), cache(2, 1), cache(3, 2)));
     assertEquals(3, step.batch());
     assertEquals(1, step.seq());
-    assertEquals(7, step.past());
+    assertEquals(3, step.past());
     assertArrayEquals(new long[] {4, 5, 6}, longs(step.ids())); // [B, 1]
     assertArrayEquals(new long[] {3, 1, 2}, longs(step.positions())); // [B, 1]: each row's own next position
     assertArrayEquals(new long[] { // [B, past + 1]
-        0, 0, 0, 0, 1, 1, 1, 1,
-        0, 0, 0, 0, 0, 0, 1, 1,
-        0, 0, 0, 0, 0, 1, 1, 1}, longs(step.mask()));
+        1, 1, 1, 1,
+        0, 0, 1, 1,
+        0, 1, 1, 1}, longs(step.mask()));
     assertArrayEquals(new float[] { // layer 0 keys [B, Hkv, past, hd]
-        0, 0, 0, 0, 101, 102, 103, 0, 0, 0, 0, 111, 112, 113,
-        0, 0, 0, 0, 0, 0, 201, 0, 0, 0, 0, 0, 0, 211,
-        0, 0, 0, 0, 0, 301, 302, 0, 0, 0, 0, 0, 311, 312}, floats(step.pastKeys().get(0)));
+        101, 102, 103, 111, 112, 113,
+        0, 0, 201, 0, 0, 211,
+        0, 301, 302, 0, 311, 312}, floats(step.pastKeys().get(0)));
     assertArrayEquals(new float[] {
-        0, 0, 0, 0, -101, -102, -103, 0, 0, 0, 0, -111, -112, -113,
-        0, 0, 0, 0, 0, 0, -201, 0, 0, 0, 0, 0, 0, -211,
-        0, 0, 0, 0, 0, -301, -302, 0, 0, 0, 0, 0, -311, -312}, floats(step.pastValues().get(0)));
+        -101, -102, -103, -111, -112, -113,
+        0, 0, -201, 0, 0, -211,
+        0, -301, -302, 0, -311, -312}, floats(step.pastValues().get(0)));
     assertArrayEquals(new float[] {
-        0, 0, 0, 0, 1101, 1102, 1103, 0, 0, 0, 0, 1111, 1112, 1113,
-        0, 0, 0, 0, 0, 0, 1201, 0, 0, 0, 0, 0, 0, 1211,
-        0, 0, 0, 0, 0, 1301, 1302, 0, 0, 0, 0, 0, 1311, 1312}, floats(step.pastKeys().get(1)));
-  }
-
-  /** With room in the context, the past is the longest rounded up to a multiple of 32: 33 and 64 give 64. */
-  @Test
-  void pastsRoundUpToTheBucket() {
-    ModelInfo roomy = new ModelInfo(10, 2, 2, 2, 1, 200, 1, 2, 1, 9, List.of(1), 4, 2, 1, "roomy");
-    BatchInputs inputs = new BatchInputs(roomy);
-    assertEquals(32, inputs.step(new int[] {4}, List.of(cache(roomy, 1, 1))).past());
-    PackedBatch step = inputs.step(new int[] {4}, List.of(cache(roomy, 1, 33)));
-    assertEquals(64, step.past());
-    long[] mask = longs(step.mask()); // [1, 65]: 31 padded positions, then 33 cached and the new one
-    for (int t = 0; t < 65; t++) assertEquals(t < 31 ? 0 : 1, mask[t], "mask at " + t);
-    assertEquals(64, inputs.step(new int[] {4}, List.of(cache(roomy, 1, 64))).past());
-    assertEquals(96, inputs.step(new int[] {4}, List.of(cache(roomy, 1, 65))).past());
-    assertEquals(192, inputs.step(new int[] {4}, List.of(cache(roomy, 1, 180))).past());
-    assertEquals(199, inputs.step(new int[] {4}, List.of(cache(roomy, 1, 195))).past()); // capped: 200 - 1 new position
+        1101, 1102, 1103, 1111, 1112, 1113,
+        0, 0, 1201, 0, 0, 1211,
+        0, 1301, 1302, 0, 1311, 1312}, floats(step.pastKeys().get(1)));
   }
 
   /** The stores grow and are reused: a smaller batch after a larger one sees none of its data. */
@@ -93,12 +72,11 @@ class BatchInputsTest {
     BatchInputs inputs = new BatchInputs(INFO);
     inputs.step(new int[] {4, 5, 6}, List.of(cache(1, 3), cache(2, 1), cache(3, 2)));
     PackedBatch step = inputs.step(new int[] {7, 8}, List.of(cache(4, 2), cache(5, 1)));
-    assertEquals(7, step.past());
+    assertEquals(2, step.past());
     assertArrayEquals(new long[] {7, 8}, longs(step.ids()));
     assertArrayEquals(new long[] {2, 1}, longs(step.positions()));
-    assertArrayEquals(new long[] {0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1}, longs(step.mask()));
-    assertArrayEquals(new float[] {0, 0, 0, 0, 0, 401, 402, 0, 0, 0, 0, 0, 411, 412,
-        0, 0, 0, 0, 0, 0, 501, 0, 0, 0, 0, 0, 0, 511}, floats(step.pastKeys().get(0)));
+    assertArrayEquals(new long[] {1, 1, 1, 0, 1, 1}, longs(step.mask()));
+    assertArrayEquals(new float[] {401, 402, 411, 412, 0, 501, 0, 511}, floats(step.pastKeys().get(0)));
     PackedBatch prompts = inputs.prompts(List.of(new int[] {3}, new int[] {4, 5}));
     assertArrayEquals(new long[] {9, 3, 4, 5}, longs(prompts.ids()));
     assertArrayEquals(new long[] {0, 1, 1, 1}, longs(prompts.mask()));
@@ -124,11 +102,6 @@ class BatchInputsTest {
    * {@code 1000 l + 100 tag + 10 h + t + 1} and whose value is minus that.
    */
   private static KvCache cache(int tag, int length) {
-    return cache(INFO, tag, length);
-  }
-
-  /** As above, a slot of {@code info}'s model. */
-  private static KvCache cache(ModelInfo info, int tag, int length) {
     List<FloatBuffer> keys = new ArrayList<>();
     List<FloatBuffer> values = new ArrayList<>();
     for (int l = 0; l < INFO.numLayers(); l++) {
@@ -144,7 +117,7 @@ class BatchInputsTest {
       keys.add(k);
       values.add(v);
     }
-    KvCache cache = new KvCache(info);
+    KvCache cache = new KvCache(INFO);
     cache.appendNew(keys, values, 0, length, length);
     return cache;
   }
