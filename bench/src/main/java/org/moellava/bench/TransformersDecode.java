@@ -113,6 +113,10 @@ public final class TransformersDecode implements AutoCloseable {
     // One thread count for every library torch may use (the bench's ORT sessions get the same).
     builder.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
     builder.environment().put("MKL_NUM_THREADS", Integer.toString(threads));
+    // OpenMP threads that block instead of spinning at their barriers, as the bench's ONNX Runtime sessions do
+    // (OrtOptions.spinning): on this shared 2-core machine torch with 2 spinning threads decoded at 8-13 tokens/s
+    // against 50-54 passive (README, bench section), a baseline no fair comparison may use.
+    builder.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
     Process process;
     try {
       process = builder.start();
