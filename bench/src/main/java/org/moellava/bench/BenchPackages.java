@@ -7,6 +7,7 @@ import org.moellava.checkpoint.TrainingState;
 import org.moellava.config.ModelConfig;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.export.pkg.PackageExporter;
+import org.moellava.hf.HfExporter;
 import org.moellava.tensor.TensorValue;
 import org.moellava.io.AtomicFiles;
 
@@ -33,6 +34,16 @@ public final class BenchPackages implements AutoCloseable {
   /** Exports the checkpoint with {@code options} into {@code name} and returns the package directory. */
   public Path export(String name, ExportOptions options) {
     return new PackageExporter(options).export(checkpoint, work.resolve(name)).directory();
+  }
+
+  /** The scratch directory (deleted on close). */
+  public Path directory() {
+    return work;
+  }
+
+  /** Writes the checkpoint as a transformers LLaVA folder ({@code export hf}) into {@code name}. */
+  public Path exportHf(String name) {
+    return new HfExporter().export(checkpoint, work.resolve(name));
   }
 
   @Override

@@ -16,13 +16,20 @@ import org.moellava.io.AtomicFiles;
  * @param machine where it ran: cores, memory, JVM
  * @param figures measured values
  * @param ratios comparisons
+ * @param notes what was skipped and why, or what did not match; printed under the table
  */
-public record BenchResult(String suite, String machine, List<Figure> figures, List<Ratio> ratios) {
+public record BenchResult(String suite, String machine, List<Figure> figures, List<Ratio> ratios, List<String> notes) {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public BenchResult {
     figures = List.copyOf(figures);
     ratios = List.copyOf(ratios);
+    notes = List.copyOf(notes);
+  }
+
+  /** A result without notes. */
+  public BenchResult(String suite, String machine, List<Figure> figures, List<Ratio> ratios) {
+    this(suite, machine, figures, ratios, List.of());
   }
 
   /**
@@ -79,6 +86,7 @@ public record BenchResult(String suite, String machine, List<Figure> figures, Li
           r.atMost() ? "<=" : ">=", r.target(), r.met() ? "met" : "MISSED");
       sb.append(String.format(Locale.ROOT, "  %-58s %12.3f%s%n", r.name(), r.value(), target));
     }
+    for (String n : notes) sb.append("  note: ").append(n).append('\n');
     return sb.toString();
   }
 }

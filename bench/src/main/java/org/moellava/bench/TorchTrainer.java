@@ -23,6 +23,8 @@ final class TorchTrainer {
   /** The environment variable naming the Python to use when {@code --python} is not given. */
   static final String PYTHON_ENV = "MOELLAVA_PYTHON";
   private static final String SCRIPT = "torch_train.py";
+  /** Where the bench jar holds it (tools/bench/*.py are packed under python/). */
+  private static final String RESOURCE = "python/" + SCRIPT;
   /** OpenMP's wait policy for the PyTorch process unless the environment sets one. */
   static final String OMP_WAIT_POLICY = "PASSIVE";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -86,8 +88,8 @@ final class TorchTrainer {
     Path script = work.resolve(SCRIPT);
     try {
       if (!Files.exists(script)) {
-        try (InputStream in = TorchTrainer.class.getResourceAsStream(SCRIPT)) {
-          if (in == null) throw new IllegalStateException(SCRIPT + " is missing from the bench jar");
+        try (InputStream in = TorchTrainer.class.getResourceAsStream(RESOURCE)) {
+          if (in == null) throw new IllegalStateException(RESOURCE + " is missing from the bench jar");
           Files.copy(in, script);
         }
       }

@@ -23,7 +23,7 @@ class BackendsAndKvBenchTest {
       assertTrue(f.value() > 0 && Double.isFinite(f.value()), f.name() + " = " + f.value());
     }
     for (String backend : List.of("tensorflow", "onnxruntime standard", "onnxruntime ort-fused")) {
-      assertTrue(has(result, "tiny decode (context 64, engine): " + backend), result.table());
+      assertTrue(has(result, "tiny decode (context 128, engine): " + backend), result.table());
       assertTrue(has(result, "tiny prefill S=64: " + backend), result.table());
     }
     assertTrue(has(result, "memory read bandwidth (all cores)"), result.table());
@@ -31,6 +31,26 @@ class BackendsAndKvBenchTest {
     assertEquals(2.0, target.target());
     // A backend cannot beat the bound set by reading its weights once per token by much (caches help tiny a little).
     assertTrue(ratio(result, "tiny decode: onnxruntime standard / bandwidth bound").value() < 3, result.table());
+  }
+
+  /**
+   * With {@code --quantize int8,int4} the quantized packages decode beside the fp32 ones with their own (smaller)
+   * bytes per token; without a Python the transformers comparison is skipped and the report says why.
+   */
+  @Test
+  void backendsDecodesQuantizedPackagesAndSaysWhyTransformersIsSkipped() {
+    BenchResult result = BackendsBench.run("tiny", Presets.get(Presets.TINY), 1,
+        new BackendsBench.Options(List.of("int8", "int4"), null, 2));
+    for (String q : List.of("int8", "int4")) {
+      assertTrue(has(result, "tiny decode (context 128, engine): onnxruntime " + q), result.table());
+      assertTrue(figure(result, "tiny decode: weights read per token, onnxruntime " + q)
+          < figure(result, "tiny decode: activated weights read per token"), result.table());
+    }
+    assertTrue(figure(result, "tiny decode: weights read per token, onnxruntime int4")
+        < figure(result, "tiny decode: weights read per token, onnxruntime int8"), result.table());
+    assertTrue(result.notes().stream().anyMatch(n -> n.startsWith("transformers comparison skipped: no --python")),
+        result.table());
+    assertTrue(result.ratios().stream().noneMatch(r -> r.name().contains("transformers")), result.table());
   }
 
   @Test
@@ -49,6 +69,11 @@ class BackendsAndKvBenchTest {
     }
     assertEquals(2, result.ratios().size(), result.table());
     for (BenchResult.Ratio r : result.ratios()) assertEquals(1.5, r.target(), r.name());
+  }
+
+  private static double figure(BenchResult result, String name) {
+    return result.figures().stream().filter(f -> f.name().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no figure '" + name + "' in\n" + result.table())).value();
   }
 
   private static boolean has(BenchResult result, String name) {

@@ -4,8 +4,10 @@ import java.nio.file.Path;
 import org.moellava.bench.BackendsBench;
 import org.moellava.bench.BenchPackages;
 import org.moellava.bench.BenchResult;
+import org.moellava.bench.DecodeProfile;
 import org.moellava.bench.ServeBench;
 import org.moellava.bench.TrainBench;
+import org.moellava.bench.TransformersDecode;
 import org.moellava.config.ModelConfig;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.graph.variables.WeightInitializer;
@@ -24,7 +26,8 @@ import picocli.CommandLine.Spec;
 /** {@code moellava bench}: side-by-side benchmarks reported as JSON and a table. */
 @Command(name = "bench", description = "Benchmarks, measured side by side in one process and reported as ratios.",
     subcommands = {BenchCommand.Backends.class, BenchCommand.Moe.class, BenchCommand.Kv.class, BenchCommand.Train.class,
-        BenchCommand.Serve.class, BenchCommand.ServeJson.class, BenchCommand.Model.class})
+        BenchCommand.Serve.class, BenchCommand.ServeJson.class, BenchCommand.Model.class,
+        BenchCommand.Profile.class})
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -50,6 +53,13 @@ public final class BenchCommand implements Runnable {
       if (out != null) result.write(out);
     }
 
+    /** The preset's name, or a config file's name without {@code .json}, for the report's lines. */
+    String label() {
+      if (Presets.isPreset(config)) return config;
+      String name = Path.of(config).getFileName().toString();
+      return name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+    }
+
     void check() {
       if (rounds < 1) throw new InvalidInputException("--rounds must be at least 1, got " + rounds);
     }
@@ -73,14 +83,49 @@ public final class BenchCommand implements Runnable {
 
   /** {@code bench backends}. */
   @Command(name = "backends", description = "Prefill latency (S=64, 512) and decode tokens/s: TensorFlow Java vs ONNX "
-      + "Runtime standard vs ONNX Runtime ort-fused, on the same random-weight model.")
+      + "Runtime standard vs ONNX Runtime ort-fused (and int8/int4 packages, and transformers eager), on the same random-weight model.")
   static final class Backends extends Common implements Runnable {
     @Spec CommandSpec spec;
+
+    @Option(names = "--quantize", split = ",", paramLabel = "SCHEME",
+        description = "Also decode int8 and/or int4 packages of the same weights (e.g. int8,int4).")
+    java.util.List<String> quantize = new java.util.ArrayList<>();
+
+    @Option(names = "--python", paramLabel = "PYTHON", description = "A Python with torch and transformers "
+        + "(tools/fixtures/requirements.txt): decode beside Hugging Face transformers eager on the same weights "
+        + "(default: $MOELLAVA_PYTHON; without either the comparison is skipped).")
+    Path python;
+
+    @Option(names = "--threads", defaultValue = "2",
+        description = "Intra-op threads of ONNX Runtime and torch (default ${DEFAULT-VALUE}).")
+    int threads;
 
     @Override
     public void run() {
       check();
-      report(spec, BackendsBench.run(config, Presets.resolve(config), rounds));
+      BackendsBench.Options options = new BackendsBench.Options(quantize, TransformersDecode.python(python), threads);
+      report(spec, BackendsBench.run(label(), Presets.resolve(config), rounds, options));
+    }
+  }
+
+  /** {@code bench profile}. */
+  @Command(name = "profile", description = "Where a batch-1 ONNX Runtime decode step's time goes: the engine, the "
+      + "backend's calls, ONNX Runtime's run and its kernels by operator type (fp32 and the --quantize packages).")
+  static final class Profile extends Common implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--quantize", split = ",", paramLabel = "SCHEME",
+        description = "Also profile int8 and/or int4 packages of the same weights (e.g. int8,int4).")
+    java.util.List<String> quantize = new java.util.ArrayList<>();
+
+    @Option(names = "--threads", defaultValue = "2", description = "Intra-op threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Override
+    public void run() {
+      check();
+      BackendsBench.Options options = new BackendsBench.Options(quantize, null, threads); // checks the values
+      report(spec, DecodeProfile.run(label(), Presets.resolve(config), rounds, options.quantize(), threads));
     }
   }
 

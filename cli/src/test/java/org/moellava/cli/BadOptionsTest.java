@@ -52,4 +52,13 @@ class BadOptionsTest {
     refused("--checkpoint-minutes must be a number >= 0, got NaN", "train", "--config", "tiny", "--stage", "1",
         "--data", "synth", "--out", dir.resolve("run").toString(), "--checkpoint-minutes", "NaN");
   }
+
+  @Test
+  void benchBackendsAndProfileOptions() {
+    refused("--quantize int9: expected int8, int4 or both (int8,int4)", "bench", "backends", "--config", "tiny",
+        "--quantize", "int9");
+    refused("--python " + dir.resolve("no-python") + ": not an executable file", "bench", "backends", "--config",
+        "tiny", "--python", dir.resolve("no-python").toString());
+    refused("--threads must be at least 1, got 0", "bench", "profile", "--config", "tiny", "--threads", "0");
+  }
 }

@@ -59,7 +59,7 @@ public final class OrtBackend implements Backend {
   private final OutputBuffers outputs = new OutputBuffers();
 
   private OrtBackend(Path dir, PackageManifest manifest, Map<String, String> files, ModelInfo info,
-      OrtOptions options) throws OrtException {
+      OrtOptions options, Path decoderProfile) throws OrtException {
     this.manifest = manifest;
     this.files = files;
     this.info = info;
@@ -70,7 +70,14 @@ public final class OrtBackend implements Backend {
     try (OrtSession.SessionOptions so = OrtSessions.sessionOptions(options)) {
       v = OrtSessions.open(env, file(dir, VISION), so);
       e = OrtSessions.open(env, file(dir, EMBED), so);
-      d = OrtSessions.open(env, file(dir, DECODER), so);
+      if (decoderProfile == null) {
+        d = OrtSessions.open(env, file(dir, DECODER), so);
+      } else {
+        try (OrtSession.SessionOptions profiled = OrtSessions.sessionOptions(options)) {
+          profiled.enableProfiling(decoderProfile.toString());
+          d = OrtSessions.open(env, file(dir, DECODER), profiled);
+        }
+      }
     } catch (OrtException | RuntimeException ex) {
       for (OrtSession s : new OrtSession[] {d, e, v}) closeQuietly(s);
       throw ex;
@@ -109,9 +116,31 @@ public final class OrtBackend implements Backend {
    * @throws InvalidInputException when the package is incomplete or a model does not match the contract
    */
   public static OrtBackend open(Path dir, OrtOptions options) {
+    return open(dir, options, null);
+  }
+
+  /**
+   * Opens the package in {@code dir} with ONNX Runtime's profiler on the decoder session
+   * ({@code SessionOptions.enableProfiling}): its per-node times go to a JSON file named from {@code profilePrefix}
+   * (ONNX Runtime appends a timestamp), written by {@link #endDecoderProfiling()}. For {@code bench profile}.
+   */
+  public static OrtBackend openProfiled(Path dir, OrtOptions options, Path profilePrefix) {
+    return open(dir, options, java.util.Objects.requireNonNull(profilePrefix, "profilePrefix"));
+  }
+
+  private static OrtBackend open(Path dir, OrtOptions options, Path decoderProfile) {
     OrtSessions.checkProviders(options);
     PackageManifest manifest = PackageManifestIO.read(dir);
-    return open(dir, manifest, manifest.files(), ModelInfos.of(manifest), options);
+    return open(dir, manifest, manifest.files(), ModelInfos.of(manifest), options, decoderProfile);
+  }
+
+  /** Ends the decoder's profiling ({@link #openProfiled}) and returns the JSON file ONNX Runtime wrote. */
+  public Path endDecoderProfiling() {
+    try {
+      return Path.of(decoder.endProfiling());
+    } catch (OrtException e) {
+      throw failure(DECODER, e);
+    }
   }
 
   /**
@@ -129,13 +158,13 @@ public final class OrtBackend implements Backend {
     for (String role : List.of(VISION, EMBED, DECODER)) files.put(role, role + ".onnx");
     Path name = dir.toAbsolutePath().normalize().getFileName();
     ModelInfo info = ModelInfos.of(config, name == null ? "model" : name.toString());
-    return open(dir, null, Map.copyOf(files), info, options);
+    return open(dir, null, Map.copyOf(files), info, options, null);
   }
 
   private static OrtBackend open(Path dir, PackageManifest manifest, Map<String, String> files, ModelInfo info,
-      OrtOptions options) {
+      OrtOptions options, Path decoderProfile) {
     try {
-      return new OrtBackend(dir, manifest, files, info, options);
+      return new OrtBackend(dir, manifest, files, info, options, decoderProfile);
     } catch (OrtException e) {
       throw new InvalidInputException(dir + ": ONNX Runtime cannot open the package: " + e.getMessage(), e);
     }

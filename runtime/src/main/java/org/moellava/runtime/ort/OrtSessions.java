@@ -36,6 +36,8 @@ final class OrtSessions {
     try {
       so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       if (options.intraOpThreads() > 0) so.setIntraOpNumThreads(options.intraOpThreads());
+      if (!options.spinning()) so.addConfigEntry("session.intra_op.allow_spinning", "0");
+      if (!options.memoryPattern()) so.setMemoryPatternOptimization(false);
       if (options.tensorRtProvider()) so.addTensorrt(options.deviceId());
       if (options.device() == Device.CUDA) so.addCUDA(options.deviceId());
       return so;
