@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.moellava.config.ModelConfig;
@@ -51,6 +52,31 @@ class BackendsAndKvBenchTest {
     assertTrue(result.notes().stream().anyMatch(n -> n.startsWith("transformers comparison skipped: no --python")),
         result.table());
     assertTrue(result.ratios().stream().noneMatch(r -> r.name().contains("transformers")), result.table());
+  }
+
+  /**
+   * With a Python that has torch and transformers ({@code MOELLAVA_PYTHON}, set up by CI), transformers decodes the
+   * same weights beside the packages: its greedy tokens equal the fp32 package's (an independent implementation of
+   * the same model, so a wrong {@code export hf} or a wrong decode would part them) and every package gets its ratio
+   * against transformers with the issue's target.
+   */
+  @Test
+  @Tag("heavy")
+  void backendsDecodesBesideTransformersWithTheSameGreedyTokens() {
+    String python = System.getenv(TransformersDecode.PYTHON_ENV);
+    if (python == null) System.out.println("skipped: " + TransformersDecode.PYTHON_ENV + " is not set");
+    Assumptions.assumeTrue(python != null, TransformersDecode.PYTHON_ENV + " is not set");
+    BenchResult result = BackendsBench.run("tiny", Presets.get(Presets.TINY), 1,
+        new BackendsBench.Options(List.of("int8"), java.nio.file.Path.of(python), 2));
+    BenchResult.Figure same = result.figures().stream()
+        .filter(f -> f.name().startsWith("tiny greedy tokens equal, onnxruntime standard fp32 vs transformers (of "))
+        .findFirst().orElseThrow(() -> new AssertionError("no greedy comparison in\n" + result.table()
+            + "\n" + result.notes()));
+    int compared = Integer.parseInt(same.name().replaceAll(".*\\(of (\\d+)\\)$", "$1"));
+    assertTrue(compared > 1, same.name());
+    assertEquals(compared, same.value(), 0.0, result.table() + "\n" + result.notes());
+    assertEquals(2.0, ratio(result, "tiny decode tokens/s: onnxruntime standard / transformers").target());
+    assertEquals(5.0, ratio(result, "tiny decode tokens/s: onnxruntime int8 / transformers").target());
   }
 
   @Test
