@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
+import org.moellava.export.onnx.io.InitializerSpill;
 import org.moellava.export.onnx.io.OnnxModelWriter;
 import org.moellava.export.spec.PackageGraphs;
 import org.moellava.export.tensorrt.EngineBuilder;
@@ -95,11 +96,17 @@ public final class PackageExporter {
       Map<String, String> files = new LinkedHashMap<>();
       PackageConverter converter = new PackageConverter(config, options);
       OnnxModelWriter writer = new OnnxModelWriter(options.externalDataThreshold());
-      converter.convert(weights, (name, model) -> { // each graph written and dropped before the next is converted
-        String file = name + ".onnx";
-        writer.write(model, staging.resolve(file));
-        files.put(name, file);
-      });
+      // each graph written and dropped before the next is converted; a model too large to hold twice streams its
+      // initializers into the staging .data files as they are made (the heap keeps names and offsets)
+      boolean stream = streams(config, options);
+      converter.convert(weights,
+          name -> stream ? InitializerSpill.create(staging.resolve("." + name + ".onnx.data.spill")) : null,
+          (name, model, spill) -> {
+            String file = name + ".onnx";
+            if (spill == null) writer.write(model, staging.resolve(file));
+            else writer.write(model, staging.resolve(file), spill);
+            files.put(name, file);
+          });
       System.gc(); // at full size: give the converted graphs' heap back before the validation's models load
       if (tokenizer != null) {
         Files.write(staging.resolve(TOKENIZER_FILE), tokenizer);
@@ -136,6 +143,14 @@ public final class PackageExporter {
       AtomicFiles.deleteRecursively(staging);
       throw e;
     }
+  }
+
+  /**
+   * Whether the export streams initializers into external data as they are converted: when the model's float32
+   * weights are more than the external-data threshold (at full size, and in tests that force external data).
+   */
+  static boolean streams(ModelConfig config, ExportOptions options) {
+    return 4L * org.moellava.config.ParameterCount.of(config).grandTotal() > options.externalDataThreshold();
   }
 
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
