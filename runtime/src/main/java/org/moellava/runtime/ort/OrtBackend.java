@@ -67,10 +67,10 @@ public final class OrtBackend implements Backend {
     OrtSession v = null;
     OrtSession e = null;
     OrtSession d = null;
-    try (OrtSession.SessionOptions so = OrtSessions.sessionOptions(options)) {
-      v = OrtSessions.open(env, file(dir, VISION), so);
-      e = OrtSessions.open(env, file(dir, EMBED), so);
-      d = OrtSessions.open(env, file(dir, DECODER), so);
+    try {
+      v = OrtSessions.open(env, file(dir, VISION), options);
+      e = OrtSessions.open(env, file(dir, EMBED), options);
+      d = OrtSessions.open(env, file(dir, DECODER), options);
     } catch (OrtException | RuntimeException ex) {
       for (OrtSession s : new OrtSession[] {d, e, v}) closeQuietly(s);
       throw ex;
