@@ -3,7 +3,6 @@ package org.moellava.export.onnx;
 import java.util.ArrayList;
 import java.util.List;
 import org.moellava.error.InvalidInputException;
-import org.moellava.export.onnx.graph.ConstTensor;
 import org.moellava.export.onnx.graph.OnnxGraphContext;
 import org.moellava.export.onnx.handlers.ConversionContext;
 import org.moellava.export.onnx.handlers.OpHandler;
@@ -168,7 +167,7 @@ public final class TfToOnnxConverter {
       throw new UnsupportedOpException(spec.graphName(), node.op(), node.name(),
           "placeholder is neither an exported input nor a variable with a value");
     }
-    return ctx.onnx().initializer(node.name(), ConstTensor.ofFloats(value.shape(), value.data()));
+    return ctx.onnx().floatInitializer(node.name(), value.shape(), value.data());
   }
 
   private static void declareOutputs(ExportSpec spec, ConversionContext ctx, List<TfRef> refs) {

@@ -154,8 +154,14 @@ public final class PackageExporter {
   }
 
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
-    if (options.quantize() == null && ValidationMemory.sequential(config, dir)) {
+    boolean sequential = ValidationMemory.sequential(config, dir);
+    if (options.quantize() == null && sequential) {
       return conformSequentially(config, weights, dir, modelId);
+    }
+    if (sequential) { // quantized: each side runs end to end on its own, so no recording is needed
+      QuantizedTolerance t = options.quantize().effectiveTolerance();
+      return new QuantizedConformanceCheck(config, t).runSequentially(() -> new TfBackend(config, weights, modelId),
+          () -> OrtBackend.open(dir, config, OrtOptions.cpu()), options.precision().id(), options.moeMode().id());
     }
     try (TfBackend tf = new TfBackend(config, weights, modelId);
          OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {

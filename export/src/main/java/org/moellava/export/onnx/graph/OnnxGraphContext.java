@@ -105,6 +105,18 @@ public final class OnnxGraphContext {
   }
 
   /**
+   * Adds a FLOAT initializer of {@code shape} from {@code values}; with a spill file and at least
+   * {@value #SPILL_BYTES} bytes, the floats are written to it in chunks, never copied whole onto the heap.
+   */
+  public String floatInitializer(String base, long[] shape, float[] values) {
+    if (spill == null || 4L * values.length < SPILL_BYTES) return initializer(base, ConstTensor.ofFloats(shape, values));
+    String name = uniqueName(base);
+    spilled.put(name, new Spilled(TensorProto.DataType.FLOAT_VALUE, shape.clone(), spill.storeFloats(values)));
+    initializerOrder.add(name);
+    return name;
+  }
+
+  /**
    * An initializer for a small constant (at most 64 elements), shared between all uses of the same value.
    */
   public String constant(String base, ConstTensor value) {

@@ -40,6 +40,7 @@ public final class InitializerSpill implements AutoCloseable {
   private final FileChannel channel;
   private final Map<ByteString, Region> views = new IdentityHashMap<>();
   private long end;
+  private ByteBuffer chunk; // 4 MiB staging buffer of storeFloats
 
   private InitializerSpill(Path file, FileChannel channel) {
     this.file = file;
@@ -85,6 +86,27 @@ public final class InitializerSpill implements AutoCloseable {
   /** Appends {@code data} and returns a memory-mapped view of it, recognised later by {@link #regionOf}. */
   public ByteString store(ByteBuffer data) {
     return view(append(data));
+  }
+
+  /** Appends {@code values} as little-endian floats (written in chunks) and returns a mapped view of them. */
+  public ByteString storeFloats(float[] values) {
+    long offset = (end + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    if (chunk == null) chunk = ByteBuffer.allocateDirect(1 << 22).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    long pos = offset;
+    try {
+      for (int i = 0; i < values.length; ) {
+        chunk.clear();
+        int n = Math.min(values.length - i, chunk.capacity() / 4);
+        chunk.asFloatBuffer().put(values, i, n);
+        chunk.limit(n * 4);
+        while (chunk.hasRemaining()) pos += channel.write(chunk, pos);
+        i += n;
+      }
+    } catch (IOException e) {
+      throw new InvalidInputException(file + ": cannot write external data: " + e.getMessage(), e);
+    }
+    end = offset + 4L * values.length;
+    return view(new Region(offset, 4L * values.length));
   }
 
   /** A read-only memory-mapped view of {@code region} (an empty string for an empty region). */
