@@ -153,6 +153,15 @@ public final class PackageExporter {
     return 4L * org.moellava.config.ParameterCount.of(config).grandTotal() > options.externalDataThreshold();
   }
 
+  /**
+   * Whether the validation's decoder prompts leave out the image tokens: for models whose float32 weights exceed
+   * {@link OnnxModelWriter#DEFAULT_EXTERNAL_THRESHOLD} (full size), where TensorFlow's prefill of two image prompts
+   * does not fit beside its weights on a 24 GiB machine. The vision tower is still compared on two images.
+   */
+  static boolean textOnlyPrompts(ModelConfig config) {
+    return 4L * org.moellava.config.ParameterCount.of(config).grandTotal() > OnnxModelWriter.DEFAULT_EXTERNAL_THRESHOLD;
+  }
+
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
     boolean sequential = ValidationMemory.sequential(config, dir);
     if (options.quantize() == null && sequential) {
@@ -170,7 +179,7 @@ public final class PackageExporter {
         return new QuantizedConformanceCheck(config, t).run(tf, pkg, options.precision().id(),
             options.moeMode().id());
       }
-      return new ConformanceCheck(config, options.precision().tolerance()).run(tf, pkg, options.precision().id(),
+      return new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(tf, pkg, options.precision().id(),
           options.moeMode().id());
     }
   }
@@ -188,11 +197,11 @@ public final class PackageExporter {
       try (TfBackend tf = new TfBackend(config, weights, modelId)) {
         info = tf.info();
         RecordedReference.Recorder recorder = RecordedReference.recorder(tf, recording);
-        new ConformanceCheck(config, options.precision().tolerance()).run(recorder,
+        new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(recorder,
             RecordedReference.mirror(recorder), options.precision().id(), options.moeMode().id());
       }
       try (OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
-        return new ConformanceCheck(config, options.precision().tolerance()).run(
+        return new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(
             RecordedReference.replay(recording, info), pkg, options.precision().id(), options.moeMode().id());
       }
     } catch (IOException e) {
