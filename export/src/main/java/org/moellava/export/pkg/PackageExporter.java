@@ -195,6 +195,7 @@ public final class PackageExporter {
       recording = Files.createTempDirectory(dir.toAbsolutePath().getParent(), ".validation-");
       org.moellava.runtime.ModelInfo info;
       try (TfBackend tf = new TfBackend(config, weights, modelId)) {
+        System.gc(); // at full size: give back the heap the variables passed through before TensorFlow computes
         info = tf.info();
         RecordedReference.Recorder recorder = RecordedReference.recorder(tf, recording);
         new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(recorder,
