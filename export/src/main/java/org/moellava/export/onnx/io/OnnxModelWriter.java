@@ -109,6 +109,11 @@ public final class OnnxModelWriter {
         }
         Files.delete(source);
         source = tmp;
+        try { // a temporary file is private (rw-------); the package's files are readable like the spill was
+          Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException e) {
+          // not a POSIX file system: keep its default permissions
+        }
       }
       for (int i = 0; i < external.size(); i++) {
         graph.addInitializer(external.get(i).toBuilder().clearRawData()
