@@ -169,7 +169,8 @@ public final class PackageExporter {
     }
     if (sequential) { // quantized: each side runs end to end on its own, so no recording is needed
       QuantizedTolerance t = options.quantize().effectiveTolerance();
-      return new QuantizedConformanceCheck(config, t).runSequentially(() -> new TfBackend(config, weights, modelId),
+      return new QuantizedConformanceCheck(config, t, QuantizedConformanceCheck.PROMPTS, ConformanceCheck.SEED,
+          textOnlyPrompts(config)).runSequentially(() -> new TfBackend(config, weights, modelId),
           () -> OrtBackend.open(dir, config, OrtOptions.cpu()), options.precision().id(), options.moeMode().id());
     }
     try (TfBackend tf = new TfBackend(config, weights, modelId);

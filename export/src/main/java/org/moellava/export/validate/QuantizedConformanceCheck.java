@@ -40,11 +40,24 @@ public final class QuantizedConformanceCheck {
 
   /** The comparison on {@code prompts} prompt rows (lengths P+12, P+9, P+6, P+3, repeating) drawn from {@code seed}. */
   public QuantizedConformanceCheck(ModelConfig config, QuantizedTolerance tolerance, int prompts, long seed) {
+    this(config, tolerance, prompts, seed, false);
+  }
+
+  /**
+   * @param textOnlyPrompts prompt rows without the P image tokens (lengths 12, 9, 6, 3, repeating; each side still
+   *     computes its image features): at full size, where TensorFlow's prefill of four image prompts does not fit
+   *     beside its float32 weights
+   */
+  public QuantizedConformanceCheck(ModelConfig config, QuantizedTolerance tolerance, int prompts, long seed,
+      boolean textOnlyPrompts) {
     this.config = config;
     this.tolerance = tolerance;
     this.prompts = prompts;
     this.seed = seed;
+    this.textOnlyPrompts = textOnlyPrompts;
   }
+
+  private final boolean textOnlyPrompts;
 
   /** Runs the comparison; the caller closes both backends. */
   public ConformanceReport run(Backend tf, Backend pkg, String precision, String moeMode) {
@@ -62,6 +75,7 @@ public final class QuantizedConformanceCheck {
     Inputs in = inputs();
     Side ref;
     try (Backend b = tf.get()) {
+      System.gc(); // at full size: give back the heap the variables passed through before TensorFlow computes
       ref = side(b, in);
     }
     Side cand;
@@ -86,10 +100,10 @@ public final class QuantizedConformanceCheck {
     for (int i = 0; i < pixels.length; i++) pixels[i] = (float) (rnd.nextDouble() * 4 - 2);
     TensorValue pixelValues = new TensorValue(new long[] {prompts, v.numChannels(), v.imageSize(), v.imageSize()},
         pixels);
-    int longest = Math.min(p + 12, t.maxPositionEmbeddings() - GREEDY_STEPS);
+    int longest = Math.min(textOnlyPrompts ? 12 : p + 12, t.maxPositionEmbeddings() - GREEDY_STEPS);
     int[] lengths = new int[prompts];
-    for (int b = 0; b < prompts; b++) lengths[b] = Math.max(p + 1, longest - (3 * b) % 12);
-    return new Inputs(pixelValues, PromptBatch.random(config, lengths, true, seed + 1));
+    for (int b = 0; b < prompts; b++) lengths[b] = Math.max(textOnlyPrompts ? 1 : p + 1, longest - (3 * b) % 12);
+    return new Inputs(pixelValues, PromptBatch.random(config, lengths, !textOnlyPrompts, seed + 1));
   }
 
   private Side side(Backend backend, Inputs in) {
