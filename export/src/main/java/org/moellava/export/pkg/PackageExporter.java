@@ -163,7 +163,8 @@ public final class PackageExporter {
   }
 
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
-    boolean sequential = ValidationMemory.sequential(config, dir);
+    // at full size always one after the other: TensorFlow's activations and outputs come on top of its 12.8 GB
+    boolean sequential = textOnlyPrompts(config) || ValidationMemory.sequential(config, dir);
     if (options.quantize() == null && sequential) {
       return conformSequentially(config, weights, dir, modelId);
     }
