@@ -46,12 +46,15 @@ public final class ModelBench {
     long rssBefore = rssBytes();
     long t0 = System.nanoTime();
     ModelConfig config;
-    int weightBytes;
+    double weightBytes; // bytes per activated weight read by a decode step
     Backend backend;
     if (isPackage) {
       PackageManifest m = PackageManifestIO.read(dir, PackageManifestIO.Integrity.SKIP);
       config = m.config();
       weightBytes = m.precision().equals("fp16") ? 2 : 4;
+      if (m.quantized()) { // packed codes plus one fp32 scale per block (routers and norms, a few MB, left out)
+        weightBytes = m.quantization().bits() / 8.0 + 4.0 / m.quantization().blockSize();
+      }
       backend = OrtBackend.open(dir, OrtOptions.cpu());
     } else {
       config = CheckpointReader.open(dir).config();
@@ -64,6 +67,10 @@ public final class ModelBench {
       figures.add(new BenchResult.Figure(label + " resident memory after load", rssBytes() / 1e9, "GB"));
       figures.add(new BenchResult.Figure(label + " resident memory added by the load", (rssBytes() - rssBefore) / 1e9,
           "GB"));
+      figures.add(new BenchResult.Figure(label + " of which anonymous (heap, packed weights)", status("RssAnon:") / 1e9,
+          "GB"));
+      figures.add(new BenchResult.Figure(label + " of which file-backed (memory-mapped weights)",
+          status("RssFile:") / 1e9, "GB"));
 
       int p = b.info().numImageTokens();
       int[] prompt = new int[p + textTokens];
@@ -111,10 +118,19 @@ public final class ModelBench {
       figures.add(new BenchResult.Figure(label + " activated weights read per decoded token", bytes / 1e9, "GB"));
       figures.add(new BenchResult.Figure("memory read bandwidth (all cores)", bandwidth / 1e9, "GB/s"));
       figures.add(new BenchResult.Figure(label + " decode bandwidth bound", bandwidth / bytes, "tokens/s"));
+      double fp32Bytes = 4 * (double) (count.llmActivated() - count.activated().get("embeddings"));
+      if (weightBytes != 4) {
+        figures.add(new BenchResult.Figure(label + " fp32 decode bandwidth bound (same model in fp32)",
+            bandwidth / fp32Bytes, "tokens/s"));
+      }
       List<BenchResult.Ratio> ratios = new ArrayList<>();
       if (!decode.isEmpty()) {
         ratios.add(new BenchResult.Ratio(label + " decode / bandwidth bound", median(decode) * bytes / bandwidth,
             Double.NaN, false));
+        if (weightBytes != 4) {
+          ratios.add(new BenchResult.Ratio(label + " decode / fp32 bandwidth bound",
+              median(decode) * fp32Bytes / bandwidth, Double.NaN, false));
+        }
       }
       return new BenchResult("model", BenchResult.thisMachine(), figures, ratios);
     }
@@ -128,9 +144,14 @@ public final class ModelBench {
 
   /** {@code VmRSS} of this process in bytes (0 where unknown). */
   static long rssBytes() {
+    return status("VmRSS:");
+  }
+
+  /** A {@code /proc/self/status} memory line ({@code VmRSS:}, {@code RssAnon:}, {@code RssFile:}) in bytes. */
+  static long status(String key) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmRSS:")) return Long.parseLong(line.trim().split("\\s+")[1]) * 1024;
+        if (line.startsWith(key)) return Long.parseLong(line.trim().split("\\s+")[1]) * 1024;
       }
     } catch (IOException | RuntimeException e) {
       // not Linux

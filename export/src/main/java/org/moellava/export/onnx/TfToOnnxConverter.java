@@ -3,7 +3,6 @@ package org.moellava.export.onnx;
 import java.util.ArrayList;
 import java.util.List;
 import org.moellava.error.InvalidInputException;
-import org.moellava.export.onnx.graph.ConstTensor;
 import org.moellava.export.onnx.graph.OnnxGraphContext;
 import org.moellava.export.onnx.handlers.ConversionContext;
 import org.moellava.export.onnx.handlers.OpHandler;
@@ -66,6 +65,14 @@ public final class TfToOnnxConverter {
 
   /** Converts {@code graphDef} as described by {@code spec}. */
   public ModelProto convert(GraphDef graphDef, ExportSpec spec) {
+    return convert(graphDef, spec, null);
+  }
+
+  /**
+   * Converts {@code graphDef} as described by {@code spec}, streaming each large initializer into {@code spill} as
+   * it is made (null: all on the heap); the returned model's large initializers are views of the spill file.
+   */
+  public ModelProto convert(GraphDef graphDef, ExportSpec spec, org.moellava.export.onnx.io.InitializerSpill spill) {
     List<TfRef> outputs = new ArrayList<>();
     for (ExportSpec.Output o : spec.outputs()) outputs.add(TfRef.parse(o.tfRef()));
     List<TfRef> roots = new ArrayList<>(outputs);
@@ -79,7 +86,7 @@ public final class TfToOnnxConverter {
     // Pattern rewriters run last: their op types need not exist in TF, which never sees the result.
     for (TfRewriter r : patternRewriters) graph = prune(r.rewrite(graph), roots);
 
-    OnnxGraphContext onnx = new OnnxGraphContext(spec.graphName());
+    OnnxGraphContext onnx = new OnnxGraphContext(spec.graphName(), spill);
     ConversionContext ctx = new ConversionContext(onnx, graph, info, spec.opset());
     declareInputs(spec, ctx, info);
     for (ExportSpec.Output o : spec.outputs()) onnx.reserveName(o.onnxName()); // before any generated name
@@ -160,7 +167,7 @@ public final class TfToOnnxConverter {
       throw new UnsupportedOpException(spec.graphName(), node.op(), node.name(),
           "placeholder is neither an exported input nor a variable with a value");
     }
-    return ctx.onnx().initializer(node.name(), ConstTensor.ofFloats(value.shape(), value.data()));
+    return ctx.onnx().floatInitializer(node.name(), value.shape(), value.data());
   }
 
   private static void declareOutputs(ExportSpec spec, ConversionContext ctx, List<TfRef> refs) {

@@ -11,6 +11,7 @@ import org.moellava.export.moe.FusedMoeHandler;
 import org.moellava.export.moe.FusedMoeRewriter;
 import org.moellava.export.moe.MoeMode;
 import org.moellava.export.onnx.ExportSpec;
+import org.moellava.export.onnx.io.InitializerSpill;
 import org.moellava.export.onnx.TfToOnnxConverter;
 import org.moellava.export.onnx.handlers.OpHandlerRegistry;
 import org.moellava.export.onnx.proto.ModelProto;
@@ -55,13 +56,33 @@ public final class PackageConverter {
    * writing it to disk and dropping it holds one graph's weights at a time, not the whole model's).
    */
   public void convert(Map<String, TensorValue> weights, java.util.function.BiConsumer<String, ModelProto> sink) {
+    convert(weights, name -> null, (name, model, spill) -> sink.accept(name, model));
+  }
+
+  /** Receives each converted graph with the spill file its large initializers were streamed into (or null). */
+  @FunctionalInterface
+  public interface GraphSink {
+    /** {@code model} of graph {@code name}; its large initializers are views of {@code spill} when not null. */
+    void accept(String name, ModelProto model, InitializerSpill spill);
+  }
+
+  /**
+   * Converts the three graphs one at a time like {@link #convert(Map, java.util.function.BiConsumer)}, streaming
+   * each graph's large initializers into the file {@code spills} gives for its name (null: on the heap) as they are
+   * converted, narrowed to fp16 or quantized: the heap then never holds a graph's weights.
+   */
+  public void convert(Map<String, TensorValue> weights, java.util.function.Function<String, InitializerSpill> spills,
+      GraphSink sink) {
+    InitializerSpill s = spills.apply(PackageGraphs.VISION);
     sink.accept(PackageGraphs.VISION, convert(VisionGraph.build(config),
-        PackageGraphs.vision(config, weights, options.opset()), null));
+        PackageGraphs.vision(config, weights, options.opset()), s, null), s);
+    s = spills.apply(PackageGraphs.EMBED);
     sink.accept(PackageGraphs.EMBED, convert(EmbedGraph.build(config),
-        PackageGraphs.embed(config, weights, options.opset()), null));
+        PackageGraphs.embed(config, weights, options.opset()), s, null), s);
+    s = spills.apply(PackageGraphs.DECODER);
     sink.accept(PackageGraphs.DECODER, convert(DecoderGraph.build(config),
-        PackageGraphs.decoder(config, weights, options.opset()),
-        quantizesTiedLmHead() ? weights.get(VariableNames.EMBED_TOKENS) : null));
+        PackageGraphs.decoder(config, weights, options.opset()), s,
+        quantizesTiedLmHead() ? weights.get(VariableNames.EMBED_TOKENS) : null), s);
     if (options.quantize() != null) {
       Set<String> missing = new java.util.TreeSet<>(targets().dense());
       if (options.quantize().quantizeEmbeddings()) missing.add(VariableNames.EMBED_TOKENS);
@@ -97,20 +118,20 @@ public final class PackageConverter {
   }
 
   /**
-   * One graph to ONNX; {@code tiedTable} (the embedding table, only for the decoder of a tied model quantized with
-   * {@code --quantize-embeddings}) adds the lm_head's transposed copy of it to the dense targets, recorded under the
+   * One graph to ONNX, its large initializers streamed into {@code spill} (null: on the heap); {@code tiedTable}
+   * (the embedding table, only for the decoder of a tied model quantized with {@code --quantize-embeddings}) adds the lm_head's transposed copy of it to the dense targets, recorded under the
    * embedding variable.
    */
-  private ModelProto convert(ModelGraph graph, ExportSpec spec, TensorValue tiedTable) {
+  private ModelProto convert(ModelGraph graph, ExportSpec spec, InitializerSpill spill, TensorValue tiedTable) {
     ModelProto model;
     try (graph) {
-      model = converter().convert(graph.graph().toGraphDef(), spec);
+      model = converter().convert(graph.graph().toGraphDef(), spec, spill);
     }
     model = OnnxBoundary.int64Inputs(model, PackageGraphs.int64Inputs(spec.graphName()));
     if (options.precision() == Precision.FP16) {
       Set<String> routers = new HashSet<>();
       for (int layer : PackageGraphs.moeLayers(config)) routers.add(VariableNames.routerKernel(layer));
-      model = Fp16Converter.convert(model, routers);
+      model = Fp16Converter.convert(model, routers, spill);
     }
     if (options.quantize() != null) {
       QuantTargets targets = targets();

@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import org.moellava.checkpoint.CheckpointReader;
 import org.moellava.config.ModelConfig;
 import org.moellava.error.InvalidInputException;
+import org.moellava.export.onnx.io.InitializerSpill;
 import org.moellava.export.onnx.io.OnnxModelWriter;
 import org.moellava.export.spec.PackageGraphs;
 import org.moellava.export.tensorrt.EngineBuilder;
@@ -95,11 +96,17 @@ public final class PackageExporter {
       Map<String, String> files = new LinkedHashMap<>();
       PackageConverter converter = new PackageConverter(config, options);
       OnnxModelWriter writer = new OnnxModelWriter(options.externalDataThreshold());
-      converter.convert(weights, (name, model) -> { // each graph written and dropped before the next is converted
-        String file = name + ".onnx";
-        writer.write(model, staging.resolve(file));
-        files.put(name, file);
-      });
+      // each graph written and dropped before the next is converted; a model too large to hold twice streams its
+      // initializers into the staging .data files as they are made (the heap keeps names and offsets)
+      boolean stream = streams(config, options);
+      converter.convert(weights,
+          name -> stream ? InitializerSpill.create(staging.resolve("." + name + ".onnx.data.spill")) : null,
+          (name, model, spill) -> {
+            String file = name + ".onnx";
+            if (spill == null) writer.write(model, staging.resolve(file));
+            else writer.write(model, staging.resolve(file), spill);
+            files.put(name, file);
+          });
       System.gc(); // at full size: give the converted graphs' heap back before the validation's models load
       if (tokenizer != null) {
         Files.write(staging.resolve(TOKENIZER_FILE), tokenizer);
@@ -138,9 +145,34 @@ public final class PackageExporter {
     }
   }
 
+  /**
+   * Whether the export streams initializers into external data as they are converted: when the model's float32
+   * weights are more than the external-data threshold (at full size, and in tests that force external data).
+   */
+  static boolean streams(ModelConfig config, ExportOptions options) {
+    return 4L * org.moellava.config.ParameterCount.of(config).grandTotal() > options.externalDataThreshold();
+  }
+
+  /**
+   * Whether the validation's decoder prompts leave out the image tokens: for models whose float32 weights exceed
+   * {@link OnnxModelWriter#DEFAULT_EXTERNAL_THRESHOLD} (full size), where TensorFlow's prefill of two image prompts
+   * does not fit beside its weights on a 24 GiB machine. The vision tower is still compared on two images.
+   */
+  static boolean textOnlyPrompts(ModelConfig config) {
+    return 4L * org.moellava.config.ParameterCount.of(config).grandTotal() > OnnxModelWriter.DEFAULT_EXTERNAL_THRESHOLD;
+  }
+
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
-    if (options.quantize() == null && ValidationMemory.sequential(config, dir)) {
+    // at full size always one after the other: TensorFlow's activations and outputs come on top of its 12.8 GB
+    boolean sequential = textOnlyPrompts(config) || ValidationMemory.sequential(config, dir);
+    if (options.quantize() == null && sequential) {
       return conformSequentially(config, weights, dir, modelId);
+    }
+    if (sequential) { // quantized: each side runs end to end on its own, so no recording is needed
+      QuantizedTolerance t = options.quantize().effectiveTolerance();
+      return new QuantizedConformanceCheck(config, t, QuantizedConformanceCheck.PROMPTS, ConformanceCheck.SEED,
+          textOnlyPrompts(config)).runSequentially(() -> new TfBackend(config, weights, modelId),
+          () -> OrtBackend.open(dir, config, OrtOptions.cpu()), options.precision().id(), options.moeMode().id());
     }
     try (TfBackend tf = new TfBackend(config, weights, modelId);
          OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
@@ -149,7 +181,7 @@ public final class PackageExporter {
         return new QuantizedConformanceCheck(config, t).run(tf, pkg, options.precision().id(),
             options.moeMode().id());
       }
-      return new ConformanceCheck(config, options.precision().tolerance()).run(tf, pkg, options.precision().id(),
+      return new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(tf, pkg, options.precision().id(),
           options.moeMode().id());
     }
   }
@@ -165,13 +197,14 @@ public final class PackageExporter {
       recording = Files.createTempDirectory(dir.toAbsolutePath().getParent(), ".validation-");
       org.moellava.runtime.ModelInfo info;
       try (TfBackend tf = new TfBackend(config, weights, modelId)) {
+        System.gc(); // at full size: give back the heap the variables passed through before TensorFlow computes
         info = tf.info();
         RecordedReference.Recorder recorder = RecordedReference.recorder(tf, recording);
-        new ConformanceCheck(config, options.precision().tolerance()).run(recorder,
+        new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(recorder,
             RecordedReference.mirror(recorder), options.precision().id(), options.moeMode().id());
       }
       try (OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
-        return new ConformanceCheck(config, options.precision().tolerance()).run(
+        return new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(
             RecordedReference.replay(recording, info), pkg, options.precision().id(), options.moeMode().id());
       }
     } catch (IOException e) {

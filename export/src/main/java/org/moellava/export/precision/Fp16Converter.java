@@ -57,14 +57,27 @@ public final class Fp16Converter {
   private final List<TensorProto> newInitializers = new ArrayList<>();
   private final List<NodeProto> nodes = new ArrayList<>();
 
-  private Fp16Converter(GraphProto graph, Set<String> fp32Weights) {
+  private final org.moellava.export.onnx.io.InitializerSpill spill;
+
+  private Fp16Converter(GraphProto graph, Set<String> fp32Weights, org.moellava.export.onnx.io.InitializerSpill spill) {
     this.graph = graph;
     this.fp32Weights = fp32Weights;
+    this.spill = spill;
   }
 
   /** Converts {@code model}; nodes reading one of {@code fp32Weights} (router kernels) stay fp32. */
   public static ModelProto convert(ModelProto model, Set<String> fp32Weights) {
-    return model.toBuilder().setGraph(new Fp16Converter(model.getGraph(), fp32Weights).run()).build();
+    return convert(model, fp32Weights, null);
+  }
+
+  /**
+   * Converts {@code model} narrowing one initializer at a time: with a {@code spill}, each fp16 copy is appended to
+   * it as soon as it is made and the graph keeps a mapped view, so the fp32 weights (themselves views of the spill)
+   * and their fp16 copies are never on the heap together.
+   */
+  public static ModelProto convert(ModelProto model, Set<String> fp32Weights,
+      org.moellava.export.onnx.io.InitializerSpill spill) {
+    return model.toBuilder().setGraph(new Fp16Converter(model.getGraph(), fp32Weights, spill).run()).build();
   }
 
   private GraphProto run() {
@@ -149,7 +162,7 @@ public final class Fp16Converter {
       TensorProto init = initializers.get(t);
       String name = t + "/fp16";
       if (init != null) {
-        newInitializers.add(halfCopy(init, name));
+        newInitializers.add(halfCopy(init, name, spill));
       } else {
         nodes.add(NodeProto.newBuilder().setOpType("Clip").setName(t + "/saturate").addInput(t)
             .addInput(scalar(t + "/fp16_min", -HALF_MAX)).addInput(scalar(t + "/fp16_max", HALF_MAX))
@@ -230,7 +243,7 @@ public final class Fp16Converter {
     return n;
   }
 
-  private static TensorProto halfCopy(TensorProto t, String name) {
+  private static TensorProto halfCopy(TensorProto t, String name, org.moellava.export.onnx.io.InitializerSpill spill) {
     ByteBuffer src;
     if (!t.getRawData().isEmpty()) {
       src = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -242,7 +255,9 @@ public final class Fp16Converter {
     int count = src.remaining() / 4;
     ByteBuffer dst = ByteBuffer.allocate(count * 2).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < count; i++) dst.putShort(HalfFloat.fromFloat(Math.max(-HALF_MAX, Math.min(HALF_MAX, src.getFloat()))));
-    return TensorProto.newBuilder().setName(name).addAllDims(t.getDimsList()).setDataType(HALF)
-        .setRawData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(dst.array())).build(); // dst is not kept
+    com.google.protobuf.ByteString raw = spill != null ? spill.store(dst.flip())
+        : com.google.protobuf.UnsafeByteOperations.unsafeWrap(dst.array()); // dst is not kept
+    return TensorProto.newBuilder().setName(name).addAllDims(t.getDimsList()).setDataType(HALF).setRawData(raw)
+        .build();
   }
 }

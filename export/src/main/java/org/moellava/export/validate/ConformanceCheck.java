@@ -44,10 +44,22 @@ public final class ConformanceCheck {
   /** The position of the last token of the latest decoder call, whose logits choose the next token. */
   private int lastPosition;
 
+  private final boolean textOnlyPrompts;
+
   /** @param tolerance of the package precision ({@link Tolerance#FP32}, {@link Tolerance#FP16}) */
   public ConformanceCheck(ModelConfig config, Tolerance tolerance) {
+    this(config, tolerance, false);
+  }
+
+  /**
+   * @param textOnlyPrompts the decoder's prompts without the P image tokens (12 and 9 text tokens; the vision tower
+   *     is still checked on two images): at full size, where a TensorFlow prefill of two image prompts (2 x 585
+   *     positions) needs several GB of activations beside its float32 weights
+   */
+  public ConformanceCheck(ModelConfig config, Tolerance tolerance, boolean textOnlyPrompts) {
     this.config = config;
     this.tolerance = tolerance;
+    this.textOnlyPrompts = textOnlyPrompts;
   }
 
   /** Runs every comparison between {@code tf} (the reference) and {@code pkg}; the caller closes both. */
@@ -65,8 +77,8 @@ public final class ConformanceCheck {
     TensorValue pkgFeatures = Tensors.imageFeatures(pkg, pixelValues);
     tensor("vision/image_features", tfFeatures, pkgFeatures);
 
-    int longest = Math.min(p + 9, t.maxPositionEmbeddings() - DECODE_STEPS);
-    PromptBatch prompt = PromptBatch.random(config, new int[] {longest, longest - 3}, true, SEED + 1);
+    int longest = Math.min(textOnlyPrompts ? 12 : p + 9, t.maxPositionEmbeddings() - DECODE_STEPS);
+    PromptBatch prompt = PromptBatch.random(config, new int[] {longest, longest - 3}, !textOnlyPrompts, SEED + 1);
     TensorValue tfEmbeds = Tensors.embed(tf, prompt.inputIds(), tfFeatures);
     tensor("prefill/inputs_embeds", tfEmbeds, Tensors.embed(pkg, prompt.inputIds(), tfFeatures));
     Tensors.Decoded tfOut = Tensors.decode(tf, tfEmbeds, prompt.attentionMask(), prompt.positionIds(),

@@ -40,14 +40,58 @@ public final class QuantizedConformanceCheck {
 
   /** The comparison on {@code prompts} prompt rows (lengths P+12, P+9, P+6, P+3, repeating) drawn from {@code seed}. */
   public QuantizedConformanceCheck(ModelConfig config, QuantizedTolerance tolerance, int prompts, long seed) {
+    this(config, tolerance, prompts, seed, false);
+  }
+
+  /**
+   * @param textOnlyPrompts prompt rows without the P image tokens (lengths 12, 9, 6, 3, repeating; each side still
+   *     computes its image features): at full size, where TensorFlow's prefill of four image prompts does not fit
+   *     beside its float32 weights
+   */
+  public QuantizedConformanceCheck(ModelConfig config, QuantizedTolerance tolerance, int prompts, long seed,
+      boolean textOnlyPrompts) {
     this.config = config;
     this.tolerance = tolerance;
     this.prompts = prompts;
     this.seed = seed;
+    this.textOnlyPrompts = textOnlyPrompts;
   }
+
+  private final boolean textOnlyPrompts;
 
   /** Runs the comparison; the caller closes both backends. */
   public ConformanceReport run(Backend tf, Backend pkg, String precision, String moeMode) {
+    Inputs in = inputs();
+    return compare(in, side(tf, in), side(pkg, in), precision, moeMode);
+  }
+
+  /**
+   * The same comparison with the two backends never open together (at full size the TensorFlow reference and the
+   * package do not fit in memory at once): {@code tf} is opened, run end to end (each side's pass needs nothing of
+   * the other's) and closed, keeping only its logits, router logits and greedy tokens; then {@code pkg}.
+   */
+  public ConformanceReport runSequentially(java.util.function.Supplier<? extends Backend> tf,
+      java.util.function.Supplier<? extends Backend> pkg, String precision, String moeMode) {
+    Inputs in = inputs();
+    Side ref;
+    try (Backend b = tf.get()) {
+      System.gc(); // at full size: give back the heap the variables passed through before TensorFlow computes
+      ref = side(b, in);
+    }
+    Side cand;
+    try (Backend b = pkg.get()) {
+      cand = side(b, in);
+    }
+    return compare(in, ref, cand, precision, moeMode);
+  }
+
+  /** The seeded images and prompt rows both sides run. */
+  private record Inputs(TensorValue pixels, PromptBatch prompt) {}
+
+  /** What the comparison keeps of one side's pass. */
+  private record Side(TensorValue logits, Map<Integer, TensorValue> routerLogits, List<List<Integer>> tokens) {}
+
+  private Inputs inputs() {
     VisionConfig v = config.visionConfig();
     TextConfig t = config.textConfig();
     int p = v.numPatches();
@@ -56,22 +100,29 @@ public final class QuantizedConformanceCheck {
     for (int i = 0; i < pixels.length; i++) pixels[i] = (float) (rnd.nextDouble() * 4 - 2);
     TensorValue pixelValues = new TensorValue(new long[] {prompts, v.numChannels(), v.imageSize(), v.imageSize()},
         pixels);
-    int longest = Math.min(p + 12, t.maxPositionEmbeddings() - GREEDY_STEPS);
+    int longest = Math.min(textOnlyPrompts ? 12 : p + 12, t.maxPositionEmbeddings() - GREEDY_STEPS);
     int[] lengths = new int[prompts];
-    for (int b = 0; b < prompts; b++) lengths[b] = Math.max(p + 1, longest - (3 * b) % 12);
-    PromptBatch prompt = PromptBatch.random(config, lengths, true, seed + 1);
+    for (int b = 0; b < prompts; b++) lengths[b] = Math.max(textOnlyPrompts ? 1 : p + 1, longest - (3 * b) % 12);
+    return new Inputs(pixelValues, PromptBatch.random(config, lengths, !textOnlyPrompts, seed + 1));
+  }
 
+  private Side side(Backend backend, Inputs in) {
+    Run r = new Run(backend, in.pixels(), in.prompt());
+    return new Side(r.prefill.logits(), r.prefill.routerLogits(), r.greedy(in.prompt()));
+  }
+
+  private ConformanceReport compare(Inputs in, Side ref, Side cand, String precision, String moeMode) {
+    TextConfig t = config.textConfig();
+    PromptBatch prompt = in.prompt();
     QuantizedAgreement agreement = new QuantizedAgreement(tolerance);
-    Run ref = new Run(tf, pixelValues, prompt);
-    Run cand = new Run(pkg, pixelValues, prompt);
     int seq = (int) prompt.attentionMask().shape()[1];
     int[] mask = prompt.attentionMask().data();
     int vocab = t.vocabSize();
     for (int row = 0; row < prompts * seq; row++) {
-      if (mask[row] == 1) agreement.logitsRow(ref.prefill.logits().data(), cand.prefill.logits().data(), row * vocab, vocab);
+      if (mask[row] == 1) agreement.logitsRow(ref.logits().data(), cand.logits().data(), row * vocab, vocab);
     }
-    for (Map.Entry<Integer, TensorValue> e : ref.prefill.routerLogits().entrySet()) {
-      TensorValue theirs = cand.prefill.routerLogits().get(e.getKey());
+    for (Map.Entry<Integer, TensorValue> e : ref.routerLogits().entrySet()) {
+      TensorValue theirs = cand.routerLogits().get(e.getKey());
       for (int token = 0; token < prompts * seq; token++) {
         if (mask[token] == 1) {
           agreement.routingRow(e.getKey(), e.getValue().data(), theirs.data(), token * t.numExperts(),
@@ -79,8 +130,8 @@ public final class QuantizedConformanceCheck {
         }
       }
     }
-    List<List<Integer>> refTokens = ref.greedy(prompt);
-    List<List<Integer>> candTokens = cand.greedy(prompt);
+    List<List<Integer>> refTokens = ref.tokens();
+    List<List<Integer>> candTokens = cand.tokens();
     for (int b = 0; b < prompts; b++) agreement.greedy(refTokens.get(b), candTokens.get(b));
     QuantizedVerdict verdict = agreement.verdict();
     return new ConformanceReport(precision, moeMode, tolerance.nearTieRelative(), seed,

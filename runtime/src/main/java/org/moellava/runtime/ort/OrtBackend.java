@@ -67,15 +67,17 @@ public final class OrtBackend implements Backend {
     OrtSession v = null;
     OrtSession e = null;
     OrtSession d = null;
-    try (OrtSession.SessionOptions so = OrtSessions.sessionOptions(options)) {
-      v = OrtSessions.open(env, file(dir, VISION), so);
-      e = OrtSessions.open(env, file(dir, EMBED), so);
+    try {
+      v = OrtSessions.open(env, file(dir, VISION), options);
+      e = OrtSessions.open(env, file(dir, EMBED), options);
       if (decoderProfile == null) {
-        d = OrtSessions.open(env, file(dir, DECODER), so);
+        d = OrtSessions.open(env, file(dir, DECODER), options);
       } else {
-        try (OrtSession.SessionOptions profiled = OrtSessions.sessionOptions(options)) {
+        Path decoder = file(dir, DECODER);
+        try (OrtSession.SessionOptions profiled = OrtSessions.sessionOptions(options,
+            OrtSessions.hasExternalData(decoder))) {
           profiled.enableProfiling(decoderProfile.toString());
-          d = OrtSessions.open(env, file(dir, DECODER), profiled);
+          d = OrtSessions.open(env, decoder, profiled);
         }
       }
     } catch (OrtException | RuntimeException ex) {

@@ -18,10 +18,43 @@ import org.moellava.runtime.Device;
  *     decoder call was faster without spinning in 8 of 9 comparisons, up to 1.7x (README). Outputs do not change.
  * @param memoryPattern ONNX Runtime's memory pattern optimization ({@code SessionOptions.setMemoryPatternOptimization},
  *     its default true): it plans a run's allocations per input shape, which a decode step changes every time
+ * @param prepacking whether ONNX Runtime's CPU kernels may pre-pack constant weights ({@link Prepacking})
  */
 public record OrtOptions(Device device, boolean tensorRtProvider, int deviceId, int intraOpThreads,
-    boolean spinning, boolean memoryPattern) {
+    boolean spinning, boolean memoryPattern, Prepacking prepacking) {
+  /** The system property that overrides {@link Prepacking#AUTO} ({@code on} or {@code off}) for measurements. */
+  public static final String PREPACKING_PROPERTY = "moellava.ort.prepacking";
+
+  /**
+   * Weight pre-packing ({@code session.disable_prepacking}). ONNX Runtime memory-maps external data on the CPU and
+   * uses the mapped bytes as the initializers (no copy), but a kernel that pre-packs a weight (MLAS's fp32 GEMM
+   * packs MatMul's B) allocates the packed copy on the heap: about one more copy of every MatMul weight.
+   */
+  public enum Prepacking {
+    /** Off for a model with external data (one memory-mapped copy of the weights), on otherwise. */
+    AUTO,
+    /** ONNX Runtime's default: pre-pack (a second, anonymous copy of the packed weights). */
+    ON,
+    /** {@code session.disable_prepacking=1}: the weights stay memory-mapped, packed per call. */
+    OFF;
+
+    /** Whether a session of a model with ({@code externalData}) or without external data pre-packs. */
+    public boolean enabled(boolean externalData) {
+      Prepacking p = this;
+      if (p == AUTO) {
+        String forced = System.getProperty(PREPACKING_PROPERTY, "");
+        if (forced.equals("on")) p = ON;
+        else if (forced.equals("off")) p = OFF;
+        else if (!forced.isEmpty()) {
+          throw new InvalidInputException("-D" + PREPACKING_PROPERTY + "=" + forced + ": use on or off");
+        }
+      }
+      return p == AUTO ? !externalData : p == ON;
+    }
+  }
+
   public OrtOptions {
+    if (prepacking == null) throw new InvalidInputException("prepacking must be set");
     if (tensorRtProvider && device != Device.CUDA) {
       throw new InvalidInputException("the TensorRT execution provider needs the CUDA device");
     }
@@ -30,9 +63,9 @@ public record OrtOptions(Device device, boolean tensorRtProvider, int deviceId, 
     }
   }
 
-  /** Without spinning, with ONNX Runtime's memory pattern. */
+  /** Without spinning, with ONNX Runtime's memory pattern, {@link Prepacking#AUTO}. */
   public OrtOptions(Device device, boolean tensorRtProvider, int deviceId, int intraOpThreads) {
-    this(device, tensorRtProvider, deviceId, intraOpThreads, false, true);
+    this(device, tensorRtProvider, deviceId, intraOpThreads, false, true, Prepacking.AUTO);
   }
 
   /** CPU provider, default threads. */
@@ -42,11 +75,11 @@ public record OrtOptions(Device device, boolean tensorRtProvider, int deviceId, 
 
   /** The same options with the intra-op pool spinning or not. */
   public OrtOptions withSpinning(boolean spin) {
-    return new OrtOptions(device, tensorRtProvider, deviceId, intraOpThreads, spin, memoryPattern);
+    return new OrtOptions(device, tensorRtProvider, deviceId, intraOpThreads, spin, memoryPattern, prepacking);
   }
 
   /** The same options with ONNX Runtime's memory pattern optimization on or off. */
   public OrtOptions withMemoryPattern(boolean on) {
-    return new OrtOptions(device, tensorRtProvider, deviceId, intraOpThreads, spinning, on);
+    return new OrtOptions(device, tensorRtProvider, deviceId, intraOpThreads, spinning, on, prepacking);
   }
 }

@@ -32,9 +32,18 @@ final class OrtSessions {
 
   /** Session options: the requested providers in priority order, then the CPU provider, full optimisation. */
   static OrtSession.SessionOptions sessionOptions(OrtOptions options) throws OrtException {
+    return sessionOptions(options, false);
+  }
+
+  /**
+   * Session options for a model with ({@code externalData}: a {@code .data} file beside it) or without external
+   * data; pre-packing follows {@link OrtOptions#prepacking()}.
+   */
+  static OrtSession.SessionOptions sessionOptions(OrtOptions options, boolean externalData) throws OrtException {
     OrtSession.SessionOptions so = new OrtSession.SessionOptions();
     try {
       so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      if (!options.prepacking().enabled(externalData)) so.addConfigEntry("session.disable_prepacking", "1");
       if (options.intraOpThreads() > 0) so.setIntraOpNumThreads(options.intraOpThreads());
       if (!options.spinning()) so.addConfigEntry("session.intra_op.allow_spinning", "0");
       if (!options.memoryPattern()) so.setMemoryPatternOptimization(false);
@@ -44,6 +53,18 @@ final class OrtSessions {
     } catch (OrtException | RuntimeException e) {
       so.close();
       throw e;
+    }
+  }
+
+  /** Whether {@code file} has its external data file ({@code file.onnx.data}) beside it. */
+  static boolean hasExternalData(Path file) {
+    return java.nio.file.Files.isRegularFile(file.resolveSibling(file.getFileName() + ".data"));
+  }
+
+  /** Opens {@code file} with its own session options (pre-packing decided by whether it has external data). */
+  static OrtSession open(OrtEnvironment env, Path file, OrtOptions options) throws OrtException {
+    try (OrtSession.SessionOptions so = sessionOptions(options, hasExternalData(file))) {
+      return open(env, file, so);
     }
   }
 

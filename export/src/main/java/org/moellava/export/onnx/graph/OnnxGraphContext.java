@@ -34,10 +34,28 @@ public final class OnnxGraphContext {
   private final List<ValueInfoProto> outputs = new ArrayList<>();
   private final Set<String> usedNames = new HashSet<>();
   private final Map<ConstTensor, String> smallConstants = new HashMap<>();
+  private final org.moellava.export.onnx.io.InitializerSpill spill;
+  /** Initializers whose bytes went to {@link #spill}: name to (type, shape) and a mapped view of the bytes. */
+  private final Map<String, Spilled> spilled = new HashMap<>();
+
+  /** An initializer held in the spill file: no bytes on the heap. */
+  private record Spilled(int elemType, long[] shape, com.google.protobuf.ByteString data) {}
+
+  /** Initializers of at least this many bytes go to the spill file as they are added (when there is one). */
+  public static final int SPILL_BYTES = 4096;
 
   /** A context for a graph named {@code graphName}. */
   public OnnxGraphContext(String graphName) {
+    this(graphName, null);
+  }
+
+  /**
+   * A context whose initializers of at least {@value #SPILL_BYTES} bytes are written to {@code spill} as soon as
+   * they are added (the weights of a model too large to hold twice); null keeps every initializer on the heap.
+   */
+  public OnnxGraphContext(String graphName, org.moellava.export.onnx.io.InitializerSpill spill) {
     this.graphName = graphName;
+    this.spill = spill;
   }
 
   /** The graph's name. */
@@ -77,7 +95,23 @@ public final class OnnxGraphContext {
   /** Adds an initializer under a unique name derived from {@code base}; returns the name. */
   public String initializer(String base, ConstTensor value) {
     String name = uniqueName(base);
-    initializers.put(name, value);
+    if (spill != null && value.data().length >= SPILL_BYTES) {
+      spilled.put(name, new Spilled(value.elemType(), value.shape(), spill.store(java.nio.ByteBuffer.wrap(value.data()))));
+    } else {
+      initializers.put(name, value);
+    }
+    initializerOrder.add(name);
+    return name;
+  }
+
+  /**
+   * Adds a FLOAT initializer of {@code shape} from {@code values}; with a spill file and at least
+   * {@value #SPILL_BYTES} bytes, the floats are written to it in chunks, never copied whole onto the heap.
+   */
+  public String floatInitializer(String base, long[] shape, float[] values) {
+    if (spill == null || 4L * values.length < SPILL_BYTES) return initializer(base, ConstTensor.ofFloats(shape, values));
+    String name = uniqueName(base);
+    spilled.put(name, new Spilled(TensorProto.DataType.FLOAT_VALUE, shape.clone(), spill.storeFloats(values)));
     initializerOrder.add(name);
     return name;
   }
@@ -94,6 +128,8 @@ public final class OnnxGraphContext {
 
   /** The constant value of ONNX tensor {@code name} if it is an initializer. */
   public Optional<ConstTensor> constantValue(String name) {
+    Spilled s = spilled.get(name);
+    if (s != null) return Optional.of(new ConstTensor(s.elemType(), s.shape(), s.data().toByteArray())); // a copy
     return Optional.ofNullable(initializers.get(name));
   }
 
@@ -134,7 +170,14 @@ public final class OnnxGraphContext {
     GraphProto.Builder g = GraphProto.newBuilder().setName(graphName).addAllNode(nodes)
         .addAllInput(inputs).addAllOutput(outputs);
     for (String name : initializerOrder) {
-      g.addInitializer(initializers.get(name).toOnnx(name));
+      Spilled s = spilled.get(name);
+      if (s == null) {
+        g.addInitializer(initializers.get(name).toOnnx(name));
+        continue;
+      }
+      TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(s.elemType());
+      for (long d : s.shape()) t.addDims(d);
+      g.addInitializer(t.setRawData(s.data()));
     }
     return g.build();
   }

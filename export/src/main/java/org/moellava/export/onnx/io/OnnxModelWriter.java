@@ -25,7 +25,7 @@ public final class OnnxModelWriter {
   public static final long DEFAULT_EXTERNAL_THRESHOLD = 2_000_000_000L;
   /** Initializers smaller than this stay inline even when the model uses external data. */
   public static final int MIN_EXTERNAL_TENSOR_BYTES = 128;
-  private static final int ALIGNMENT = 4096;
+  private static final int ALIGNMENT = InitializerSpill.ALIGNMENT;
 
   private final long externalThreshold;
 
@@ -60,6 +60,79 @@ public final class OnnxModelWriter {
       }
     }
     AtomicFiles.write(modelPath, toWrite.toByteArray());
+  }
+
+  /**
+   * Writes {@code model}, whose large initializers were streamed into {@code spill} while it was converted, to
+   * {@code modelPath} and its {@code .data} file. Initializers whose raw data is a view of {@code spill} keep their
+   * bytes where they are (only {@code location/offset/length} are written); other initializers of at least
+   * {@value #MIN_EXTERNAL_TENSOR_BYTES} bytes (made after the conversion, e.g. quantized weights) are appended to it.
+   * When the model no longer reads a large part of the spill (fp16 or quantized copies replaced the fp32
+   * originals), the tensors it reads are copied to a fresh file, in order, file to file; otherwise the spill file
+   * itself becomes the {@code .data} file. The spill is closed.
+   */
+  public void write(ModelProto model, Path modelPath, InitializerSpill spill) {
+    Path dataPath = dataFileFor(modelPath);
+    String location = dataPath.getFileName().toString();
+    GraphProto.Builder graph = model.getGraph().toBuilder().clearInitializer();
+    java.util.List<TensorProto> external = new java.util.ArrayList<>();
+    java.util.List<InitializerSpill.Region> regions = new java.util.ArrayList<>();
+    long used = 0;
+    try (spill) {
+      for (TensorProto t : model.getGraph().getInitializerList()) {
+        InitializerSpill.Region r = spill.regionOf(t.getRawData());
+        if (r == null && t.getRawData().size() < MIN_EXTERNAL_TENSOR_BYTES) {
+          graph.addInitializer(t);
+          continue;
+        }
+        if (r == null) r = spill.append(t.getRawData().asReadOnlyByteBuffer());
+        external.add(t);
+        regions.add(r);
+        used += r.length();
+      }
+      long waste = spill.size() - used;
+      Path source = spill.file();
+      if (waste > spill.size() / 10) { // compact: copy what is read, drop the rest
+        Path tmp = Files.createTempFile(dataPath.toAbsolutePath().getParent(), "." + location + ".", ".tmp");
+        try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(tmp,
+            java.nio.file.StandardOpenOption.WRITE)) {
+          long offset = 0;
+          for (int i = 0; i < regions.size(); i++) {
+            long aligned = (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+            spill.copyTo(regions.get(i), out, aligned);
+            regions.set(i, new InitializerSpill.Region(aligned, regions.get(i).length()));
+            offset = aligned + regions.get(i).length();
+          }
+        } catch (IOException | RuntimeException e) {
+          Files.deleteIfExists(tmp);
+          throw e;
+        }
+        Files.delete(source);
+        source = tmp;
+        try { // a temporary file is private (rw-------); the package's files are readable like the spill was
+          Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException e) {
+          // not a POSIX file system: keep its default permissions
+        }
+      }
+      for (int i = 0; i < external.size(); i++) {
+        graph.addInitializer(external.get(i).toBuilder().clearRawData()
+            .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+            .addExternalData(entry("location", location))
+            .addExternalData(entry("offset", Long.toString(regions.get(i).offset())))
+            .addExternalData(entry("length", Long.toString(regions.get(i).length()))));
+      }
+      if (!source.equals(dataPath)) {
+        try {
+          Files.move(source, dataPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(source, dataPath, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (IOException e) {
+      throw new InvalidInputException(dataPath + ": cannot write external data: " + e.getMessage(), e);
+    }
+    AtomicFiles.write(modelPath, model.toBuilder().setGraph(graph).build().toByteArray());
   }
 
   private static ModelProto writeExternal(ModelProto model, Path dataPath) {
