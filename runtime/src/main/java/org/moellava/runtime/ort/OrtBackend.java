@@ -74,8 +74,7 @@ public final class OrtBackend implements Backend {
         d = OrtSessions.open(env, file(dir, DECODER), options);
       } else {
         Path decoder = file(dir, DECODER);
-        try (OrtSession.SessionOptions profiled = OrtSessions.sessionOptions(options,
-            OrtSessions.hasExternalData(decoder))) {
+        try (OrtSession.SessionOptions profiled = OrtSessions.sessionOptions(options)) {
           profiled.enableProfiling(decoderProfile.toString());
           d = OrtSessions.open(env, decoder, profiled);
         }

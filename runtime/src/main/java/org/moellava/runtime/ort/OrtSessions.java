@@ -30,20 +30,15 @@ final class OrtSessions {
     }
   }
 
-  /** Session options: the requested providers in priority order, then the CPU provider, full optimisation. */
-  static OrtSession.SessionOptions sessionOptions(OrtOptions options) throws OrtException {
-    return sessionOptions(options, false);
-  }
-
   /**
-   * Session options for a model with ({@code externalData}: a {@code .data} file beside it) or without external
-   * data; pre-packing follows {@link OrtOptions#prepacking()}.
+   * Session options: the requested providers in priority order, then the CPU provider, full optimisation;
+   * pre-packing, spinning and the memory pattern as {@code options} say.
    */
-  static OrtSession.SessionOptions sessionOptions(OrtOptions options, boolean externalData) throws OrtException {
+  static OrtSession.SessionOptions sessionOptions(OrtOptions options) throws OrtException {
     OrtSession.SessionOptions so = new OrtSession.SessionOptions();
     try {
       so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      if (!options.prepacking().enabled(externalData)) so.addConfigEntry("session.disable_prepacking", "1");
+      if (!options.prepacking().enabled()) so.addConfigEntry("session.disable_prepacking", "1");
       if (options.intraOpThreads() > 0) so.setIntraOpNumThreads(options.intraOpThreads());
       if (!options.spinning()) so.addConfigEntry("session.intra_op.allow_spinning", "0");
       if (!options.memoryPattern()) so.setMemoryPatternOptimization(false);
@@ -56,14 +51,9 @@ final class OrtSessions {
     }
   }
 
-  /** Whether {@code file} has its external data file ({@code file.onnx.data}) beside it. */
-  static boolean hasExternalData(Path file) {
-    return java.nio.file.Files.isRegularFile(file.resolveSibling(file.getFileName() + ".data"));
-  }
-
-  /** Opens {@code file} with its own session options (pre-packing decided by whether it has external data). */
+  /** Opens {@code file} with session options made from {@code options}. */
   static OrtSession open(OrtEnvironment env, Path file, OrtOptions options) throws OrtException {
-    try (OrtSession.SessionOptions so = sessionOptions(options, hasExternalData(file))) {
+    try (OrtSession.SessionOptions so = sessionOptions(options)) {
       return open(env, file, so);
     }
   }

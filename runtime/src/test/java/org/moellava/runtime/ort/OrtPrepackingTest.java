@@ -8,14 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.moellava.error.InvalidInputException;
 
-/** Pre-packing: off by default only for models with external data (memory-mapped weights), overridable. */
+/** Pre-packing: on by default (ONNX Runtime's default), overridable by the property; an explicit choice wins. */
 class OrtPrepackingTest {
   @Test
-  void autoPrepacksOnlyModelsWithoutExternalData() {
-    assertTrue(OrtOptions.Prepacking.AUTO.enabled(false));
-    assertFalse(OrtOptions.Prepacking.AUTO.enabled(true));
-    assertTrue(OrtOptions.Prepacking.ON.enabled(true));
-    assertFalse(OrtOptions.Prepacking.OFF.enabled(false));
+  void autoPrepacks() {
+    assertTrue(OrtOptions.Prepacking.AUTO.enabled());
+    assertTrue(OrtOptions.Prepacking.ON.enabled());
+    assertFalse(OrtOptions.Prepacking.OFF.enabled());
     assertEquals(OrtOptions.Prepacking.AUTO, OrtOptions.cpu().prepacking());
   }
 
@@ -24,12 +23,12 @@ class OrtPrepackingTest {
     String before = System.getProperty(OrtOptions.PREPACKING_PROPERTY);
     try {
       System.setProperty(OrtOptions.PREPACKING_PROPERTY, "on");
-      assertTrue(OrtOptions.Prepacking.AUTO.enabled(true));
+      assertTrue(OrtOptions.Prepacking.AUTO.enabled());
       System.setProperty(OrtOptions.PREPACKING_PROPERTY, "off");
-      assertFalse(OrtOptions.Prepacking.AUTO.enabled(false));
-      assertTrue(OrtOptions.Prepacking.ON.enabled(false), "an explicit choice wins over the property");
+      assertFalse(OrtOptions.Prepacking.AUTO.enabled());
+      assertTrue(OrtOptions.Prepacking.ON.enabled(), "an explicit choice wins over the property");
       System.setProperty(OrtOptions.PREPACKING_PROPERTY, "maybe");
-      assertThrows(InvalidInputException.class, () -> OrtOptions.Prepacking.AUTO.enabled(true));
+      assertThrows(InvalidInputException.class, () -> OrtOptions.Prepacking.AUTO.enabled());
     } finally {
       if (before == null) System.clearProperty(OrtOptions.PREPACKING_PROPERTY);
       else System.setProperty(OrtOptions.PREPACKING_PROPERTY, before);
