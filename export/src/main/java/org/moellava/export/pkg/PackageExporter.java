@@ -150,7 +150,7 @@ public final class PackageExporter {
    * weights are more than the external-data threshold (at full size, and in tests that force external data).
    */
   static boolean streams(ModelConfig config, ExportOptions options) {
-    return 4L * org.moellava.config.ParameterCount.of(config).grandTotal() > options.externalDataThreshold();
+    return float32Bytes(config) > options.externalDataThreshold();
   }
 
   /**
@@ -159,7 +159,12 @@ public final class PackageExporter {
    * does not fit beside its weights on a 24 GiB machine. The vision tower is still compared on two images.
    */
   static boolean textOnlyPrompts(ModelConfig config) {
-    return 4L * org.moellava.config.ParameterCount.of(config).grandTotal() > OnnxModelWriter.DEFAULT_EXTERNAL_THRESHOLD;
+    return float32Bytes(config) > OnnxModelWriter.DEFAULT_EXTERNAL_THRESHOLD;
+  }
+
+  /** The model's weights in float32, in bytes: what both decisions above compare with a threshold. */
+  private static long float32Bytes(ModelConfig config) {
+    return 4L * org.moellava.config.ParameterCount.of(config).grandTotal();
   }
 
   private ConformanceReport conform(ModelConfig config, Map<String, TensorValue> weights, Path dir, String modelId) {
@@ -181,8 +186,8 @@ public final class PackageExporter {
         return new QuantizedConformanceCheck(config, t).run(tf, pkg, options.precision().id(),
             options.moeMode().id());
       }
-      return new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(tf, pkg, options.precision().id(),
-          options.moeMode().id());
+      return new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(tf, pkg,
+          options.precision().id(), options.moeMode().id());
     }
   }
 

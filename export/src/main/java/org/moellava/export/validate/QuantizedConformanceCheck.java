@@ -32,6 +32,7 @@ public final class QuantizedConformanceCheck {
   private final QuantizedTolerance tolerance;
   private final int prompts;
   private final long seed;
+  private final boolean textOnlyPrompts;
 
   /** The export's comparison: {@value #PROMPTS} prompts of seed {@link ConformanceCheck#SEED}. */
   public QuantizedConformanceCheck(ModelConfig config, QuantizedTolerance tolerance) {
@@ -56,8 +57,6 @@ public final class QuantizedConformanceCheck {
     this.seed = seed;
     this.textOnlyPrompts = textOnlyPrompts;
   }
-
-  private final boolean textOnlyPrompts;
 
   /** Runs the comparison; the caller closes both backends. */
   public ConformanceReport run(Backend tf, Backend pkg, String precision, String moeMode) {
