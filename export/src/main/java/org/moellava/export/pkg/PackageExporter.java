@@ -177,10 +177,10 @@ public final class PackageExporter {
       QuantizedTolerance t = options.quantize().effectiveTolerance();
       return new QuantizedConformanceCheck(config, t, QuantizedConformanceCheck.PROMPTS, ConformanceCheck.SEED,
           textOnlyPrompts(config)).runSequentially(() -> new TfBackend(config, weights, modelId),
-          () -> OrtBackend.open(dir, config, OrtOptions.cpu()), options.precision().id(), options.moeMode().id());
+          () -> OrtBackend.open(dir, config, OrtOptions.cpu(), options.precision().id()), options.precision().id(), options.moeMode().id());
     }
     try (TfBackend tf = new TfBackend(config, weights, modelId);
-         OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
+         OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu(), options.precision().id())) {
       if (options.quantize() != null) {
         QuantizedTolerance t = options.quantize().effectiveTolerance();
         return new QuantizedConformanceCheck(config, t).run(tf, pkg, options.precision().id(),
@@ -208,7 +208,7 @@ public final class PackageExporter {
         new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(recorder,
             RecordedReference.mirror(recorder), options.precision().id(), options.moeMode().id());
       }
-      try (OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu())) {
+      try (OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu(), options.precision().id())) {
         return new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(
             RecordedReference.replay(recording, info), pkg, options.precision().id(), options.moeMode().id());
       }

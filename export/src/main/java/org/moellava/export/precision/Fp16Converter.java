@@ -27,6 +27,12 @@ import org.moellava.export.onnx.proto.ValueInfoProto;
  * small constants alone (rotary angles, mask biases). Where an fp32 tensor meets an fp16 node a Cast is inserted (a
  * weight gets an fp16 copy), and the other way round. Weights only fp32 nodes read stay fp32 (the router kernels).
  * Scatters with a reduction run in fp32 ({@link #FP32_OPS}).
+ *
+ * <p>Normalisation statistics are fp32 from the square on: the {@code Mul(x, x)} (or {@code Pow}) that a
+ * {@code ReduceMean}/{@code ReduceSum} averages computes in fp32, as Hugging Face's {@code LlamaRMSNorm} upcasts
+ * before {@code pow(2).mean()}. In fp16 a square of a small activation is subnormal or zero ({@code |x| < 2.4e-4}
+ * squares to 0, below {@code 6.1e-5} it keeps fewer bits), which put RMSNorm off by 0.5 % on rows of small
+ * embeddings, and the layers after it by more than the fp16 tolerance.
  */
 public final class Fp16Converter {
   /** Float initializers of at least this many elements are weights, stored in fp16 where fp16 nodes read them. */
@@ -56,6 +62,8 @@ public final class Fp16Converter {
   private final Map<String, String> floatVersion = new HashMap<>();
   private final List<TensorProto> newInitializers = new ArrayList<>();
   private final List<NodeProto> nodes = new ArrayList<>();
+  /** Outputs of squares that a reduction averages: computed in fp32 ({@link #statisticsSquares}). */
+  private final Set<String> statisticsSquares;
 
   private final org.moellava.export.onnx.io.InitializerSpill spill;
 
@@ -63,6 +71,24 @@ public final class Fp16Converter {
     this.graph = graph;
     this.fp32Weights = fp32Weights;
     this.spill = spill;
+    this.statisticsSquares = statisticsSquares(graph);
+  }
+
+  /** The outputs of {@code Mul(x, x)} and {@code Pow(x, c)} nodes read by a {@code ReduceMean} or {@code ReduceSum}. */
+  static Set<String> statisticsSquares(GraphProto graph) {
+    Set<String> reduced = new HashSet<>();
+    for (NodeProto n : graph.getNodeList()) {
+      if ((n.getOpType().equals("ReduceMean") || n.getOpType().equals("ReduceSum")) && n.getInputCount() > 0) {
+        reduced.add(n.getInput(0));
+      }
+    }
+    Set<String> out = new HashSet<>();
+    for (NodeProto n : graph.getNodeList()) {
+      if (!n.getDomain().isEmpty() || n.getOutputCount() != 1 || !reduced.contains(n.getOutput(0))) continue;
+      boolean square = n.getOpType().equals("Mul") && n.getInputCount() == 2 && n.getInput(0).equals(n.getInput(1));
+      if (square || n.getOpType().equals("Pow")) out.add(n.getOutput(0));
+    }
+    return out;
   }
 
   /** Converts {@code model}; nodes reading one of {@code fp32Weights} (router kernels) stay fp32. */
@@ -135,6 +161,7 @@ public final class Fp16Converter {
 
   private boolean isHalf(NodeProto n) {
     if (FP32_OPS.contains(n.getOpType())) return false;
+    if (n.getOutputCount() == 1 && statisticsSquares.contains(n.getOutput(0))) return false;
     boolean any = false;
     for (String in : n.getInputList()) {
       if (fp32Weights.contains(in)) return false;

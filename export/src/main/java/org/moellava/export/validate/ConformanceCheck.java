@@ -29,6 +29,11 @@ import org.moellava.tensor.TensorValue;
  * <p>A near-tie routed differently (allowed) legitimately changes that token's output and, through attention, every
  * later position of its row; those positions are left out of the comparisons from then on
  * ({@link RowDivergence}).
+ *
+ * <p>Left padding ({@code attention_mask} 0) is left out too, as the conformance suite does: a padding position
+ * attends to nothing real, so from the first layer on its hidden state, routing, present key/value and logits are
+ * whatever the backend's arithmetic makes of a fully masked softmax. fp32 backends happen to agree there; an fp16
+ * package does not (its mask bias and scores are rounded differently), and those values are never read.
  */
 public final class ConformanceCheck {
   /** Greedy decode steps after the prompt. */
@@ -86,7 +91,7 @@ public final class ConformanceCheck {
     Tensors.Decoded pkgOut = Tensors.decode(pkg, tfEmbeds, prompt.attentionMask(), prompt.positionIds(),
         Tensors.KvCache.empty(pkg.info(), batch));
     divergence = new RowDivergence(batch);
-    decoderOutputs("prefill", tfOut, pkgOut, 0);
+    decoderOutputs("prefill", tfOut, pkgOut, 0, prompt.attentionMask().data());
 
     List<List<Integer>> tfTokens = new ArrayList<>();
     List<List<Integer>> pkgTokens = new ArrayList<>();
@@ -115,7 +120,7 @@ public final class ConformanceCheck {
       IntTensorValue posValue = IntTensorValue.matrix(batch, 1, pos);
       Tensors.Decoded tfNext = Tensors.decode(tf, embeds, maskValue, posValue, tfOut.present());
       Tensors.Decoded pkgNext = Tensors.decode(pkg, embeds, maskValue, posValue, pkgOut.present());
-      decoderOutputs("decode" + step, tfNext, pkgNext, total - 1);
+      decoderOutputs("decode" + step, tfNext, pkgNext, total - 1, mask);
       tfOut = tfNext;
       pkgOut = pkgNext;
     }
@@ -126,13 +131,19 @@ public final class ConformanceCheck {
 
   /**
    * Compares routing, logits, presents and router logits of one decoder pass whose new tokens start at position
-   * {@code offset}.
+   * {@code offset}, at the positions {@code mask [B, offset + S]} marks real (1) and no near-tie flip has changed.
    */
-  private void decoderOutputs(String name, Tensors.Decoded tf, Tensors.Decoded pkg, int offset) {
+  private void decoderOutputs(String name, Tensors.Decoded tf, Tensors.Decoded pkg, int offset, int[] mask) {
     long[] ls = tf.logits().shape(); // [B, S, V]
     int batch = (int) ls[0];
     int seq = (int) ls[1];
     if (batch != divergence.rows()) throw new IllegalStateException("batch changed");
+    int positions = offset + seq;
+    if (mask.length != batch * positions) {
+      throw new IllegalStateException("attention mask holds " + mask.length + " values for " + batch + " x "
+          + positions + " positions");
+    }
+    PositionFilter real = (row, position) -> mask[row * positions + position] != 0;
     lastPosition = offset + seq - 1;
     TextConfig t = config.textConfig();
     RoutingComparison routing = new RoutingComparison(tolerance, t.numExperts(), t.numExpertsPerTok(), 0);
@@ -150,20 +161,25 @@ public final class ConformanceCheck {
       tfRouters.add(e.getValue().data());
       pkgRouters.add(theirs.data());
     }
-    routing.compareCall(name, 0, layers, tfRouters, pkgRouters, seq, offset, token -> true, divergence);
+    routing.compareCall(name, 0, layers, tfRouters, pkgRouters, seq, offset,
+        token -> real.test(token / seq, offset + token % seq), divergence);
     for (int layer : layers) {
       DecisionTally d = routing.tally(layer);
       checks.add(new ConformanceReport.Check(name + "/routing." + layer, 0, (int) d.compared(), (int) d.flips(),
           (int) d.nearTies(), d.flips() == 0));
     }
     check(name + "/logits", TensorDiff.rows(pkg.logits(), tf.logits(),
-        row -> divergence.live(row / seq, offset + row % seq)));
+        row -> real.test(row / seq, offset + row % seq) && divergence.live(row / seq, offset + row % seq)));
     for (int i = 0; i < tf.present().keys().size(); i++) {
       long[] ps = tf.present().keys().get(i).shape(); // [B, H, T, hd]
       int heads = (int) ps[1];
       int total = (int) ps[2];
       int hd = (int) ps[3];
-      java.util.function.IntPredicate keep = x -> divergence.live(x / hd / total / heads, (x / hd) % total);
+      java.util.function.IntPredicate keep = x -> {
+        int row = x / hd / total / heads;
+        int position = (x / hd) % total; // total == positions: the present holds every position so far
+        return real.test(row, position) && divergence.live(row, position);
+      };
       check(name + "/present." + i + ".key",
           TensorDiff.of(pkg.present().keys().get(i), tf.present().keys().get(i), keep));
       check(name + "/present." + i + ".value",
@@ -175,6 +191,12 @@ public final class ConformanceCheck {
           : TensorDiff.INCOMPARABLE;
       check(name + "/router_logits." + e.getKey(), diff);
     }
+  }
+
+  /** Whether position {@code position} of batch row {@code row} takes part in a comparison. */
+  @FunctionalInterface
+  private interface PositionFilter {
+    boolean test(int row, int position);
   }
 
   private void tensor(String name, TensorValue expected, TensorValue actual) {

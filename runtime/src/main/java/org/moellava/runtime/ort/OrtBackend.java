@@ -31,7 +31,7 @@ import org.moellava.runtime.OutputBuffers;
 /**
  * The {@link Backend} on ONNX Runtime over a model package ({@code model.json}, {@code vision.onnx},
  * {@code embed.onnx}, {@code decoder.onnx}; docs/architecture.md §3), or over the ONNX files of a package an export is
- * still validating ({@link #open(Path, ModelConfig, OrtOptions)}). Inputs are wrapped in place
+ * still validating ({@link #open(Path, ModelConfig, OrtOptions, String)}). Inputs are wrapped in place
  * ({@code OnnxTensor.createTensor} over the caller's direct buffers); the decoder writes its {@code present.*}
  * and {@code router_logits.*} outputs straight into reused direct buffers passed as pinned outputs, and only
  * the logits are copied out. Every tensor and result is closed within its call.
@@ -44,6 +44,8 @@ public final class OrtBackend implements Backend {
   private static final String VISION = "vision";
   private static final String EMBED = "embed";
   private static final String DECODER = "decoder";
+  /** {@code model.json}'s precision of an fp16 package ({@link OrtSessions#FP16_CPU_DISABLED_OPTIMIZER}). */
+  private static final String FP16 = "fp16";
 
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
   private final PackageManifest manifest;
@@ -59,7 +61,7 @@ public final class OrtBackend implements Backend {
   private final OutputBuffers outputs = new OutputBuffers();
 
   private OrtBackend(Path dir, PackageManifest manifest, Map<String, String> files, ModelInfo info,
-      OrtOptions options, Path decoderProfile) throws OrtException {
+      OrtOptions options, Path decoderProfile, boolean fp16) throws OrtException {
     this.manifest = manifest;
     this.files = files;
     this.info = info;
@@ -68,13 +70,13 @@ public final class OrtBackend implements Backend {
     OrtSession e = null;
     OrtSession d = null;
     try {
-      v = OrtSessions.open(env, file(dir, VISION), options);
-      e = OrtSessions.open(env, file(dir, EMBED), options);
+      v = OrtSessions.open(env, file(dir, VISION), options, fp16);
+      e = OrtSessions.open(env, file(dir, EMBED), options, fp16);
       if (decoderProfile == null) {
-        d = OrtSessions.open(env, file(dir, DECODER), options);
+        d = OrtSessions.open(env, file(dir, DECODER), options, fp16);
       } else {
         Path decoder = file(dir, DECODER);
-        try (OrtSession.SessionOptions profiled = OrtSessions.sessionOptions(options)) {
+        try (OrtSession.SessionOptions profiled = OrtSessions.sessionOptions(options, fp16)) {
           profiled.enableProfiling(decoderProfile.toString());
           d = OrtSessions.open(env, decoder, profiled);
         }
@@ -132,7 +134,8 @@ public final class OrtBackend implements Backend {
   private static OrtBackend open(Path dir, OrtOptions options, Path decoderProfile) {
     OrtSessions.checkProviders(options);
     PackageManifest manifest = PackageManifestIO.read(dir);
-    return open(dir, manifest, manifest.files(), ModelInfos.of(manifest), options, decoderProfile);
+    return open(dir, manifest, manifest.files(), ModelInfos.of(manifest), options, decoderProfile,
+        FP16.equals(manifest.precision()));
   }
 
   /** Ends the decoder's profiling ({@link #openProfiled}) and returns the JSON file ONNX Runtime wrote. */
@@ -150,22 +153,23 @@ public final class OrtBackend implements Backend {
    * {@code config} describes it (MoE layers, image tokens, ids), the model id the directory's name.
    * {@link #manifest()} is null.
    *
+   * @param precision the package's {@code model.json} precision to be: {@code fp32} or {@code fp16}
    * @throws org.moellava.error.BackendUnavailableException when a requested execution provider is missing
    * @throws InvalidInputException when a file is missing or a model does not match the contract
    */
-  public static OrtBackend open(Path dir, ModelConfig config, OrtOptions options) {
+  public static OrtBackend open(Path dir, ModelConfig config, OrtOptions options, String precision) {
     OrtSessions.checkProviders(options);
     Map<String, String> files = new LinkedHashMap<>();
     for (String role : List.of(VISION, EMBED, DECODER)) files.put(role, role + ".onnx");
     Path name = dir.toAbsolutePath().normalize().getFileName();
     ModelInfo info = ModelInfos.of(config, name == null ? "model" : name.toString());
-    return open(dir, null, Map.copyOf(files), info, options, null);
+    return open(dir, null, Map.copyOf(files), info, options, null, FP16.equals(precision));
   }
 
   private static OrtBackend open(Path dir, PackageManifest manifest, Map<String, String> files, ModelInfo info,
-      OrtOptions options, Path decoderProfile) {
+      OrtOptions options, Path decoderProfile, boolean fp16) {
     try {
-      return new OrtBackend(dir, manifest, files, info, options, decoderProfile);
+      return new OrtBackend(dir, manifest, files, info, options, decoderProfile, fp16);
     } catch (OrtException e) {
       throw new InvalidInputException(dir + ": ONNX Runtime cannot open the package: " + e.getMessage(), e);
     }
@@ -179,7 +183,7 @@ public final class OrtBackend implements Backend {
     return dir.resolve(name);
   }
 
-  /** The package's manifest, or null when opened without one ({@link #open(Path, ModelConfig, OrtOptions)}). */
+  /** The package's manifest, or null when opened without one ({@link #open(Path, ModelConfig, OrtOptions, String)}). */
   public PackageManifest manifest() {
     return manifest;
   }
