@@ -21,9 +21,10 @@ import org.moellava.export.onnx.proto.ValueInfoProto;
 import org.moellava.export.precision.Fp16Converter;
 
 /**
- * An fp16 RMSNorm keeps its statistics in fp32: on a row of small activations (|x| about 1e-3, whose squares are
- * subnormal in fp16) the converted graph, run on ONNX Runtime, matches a plain-Java double reference of
- * {@code (x / sqrt(mean(x^2) + eps)) W} within fp16's rounding of the matmul; its square stays an fp32 node.
+ * An fp16 RMSNorm keeps its statistics in fp32: its square is an fp32 node reading the fp32 input (the check that
+ * fails when the converter narrows it), and on a row of small activations (|x| about 1e-3, whose squares are
+ * subnormal in fp16) the converted graph, run on ONNX Runtime, stays within fp16's rounding of a plain-Java double
+ * reference of {@code (x / sqrt(mean(x^2) + eps)) W}.
  */
 class Fp16NormStatisticsTest {
   private static final int D = 64;
