@@ -14,8 +14,17 @@ import org.moellava.error.InvalidInputException;
 /**
  * Writes that never leave a half-written file or directory behind: content goes to a temporary sibling,
  * which is then renamed into place.
+ *
+ * <p>Staging and scratch directories still open when the JVM exits (Ctrl-C, SIGTERM, an exit from another thread)
+ * are deleted by one shutdown hook: a stopped {@code export} or {@code import} leaves nothing. Only SIGKILL (and a
+ * crash of the JVM itself) can leave one; {@link #removeStaging} clears those.
  */
 public final class AtomicFiles {
+  /** Staging and scratch directories made here and neither published nor deleted yet. */
+  private static final java.util.Set<Path> OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final java.util.concurrent.atomic.AtomicBoolean HOOK_INSTALLED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   // Temporary files and directories are created owner-only (0600/0700); published outputs get the usual modes.
   private static final String FILE_PERMISSIONS = "rw-r--r--";
   private static final String DIRECTORY_PERMISSIONS = "rwxr-xr-x";
@@ -56,9 +65,40 @@ public final class AtomicFiles {
       Files.createDirectories(dir);
       Path staging = Files.createTempDirectory(dir, "." + target.getFileName() + ".");
       makeShareable(staging, DIRECTORY_PERMISSIONS);
-      return staging;
+      return track(staging);
     } catch (IOException e) {
       throw new InvalidInputException(dir + ": cannot create a directory here: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A fresh hidden scratch directory {@code .<prefix><random>} in {@code dir}, deleted with
+   * {@link #deleteRecursively} or, if the JVM exits first, by the shutdown hook.
+   */
+  public static Path scratchDirectoryIn(Path dir, String prefix) {
+    try {
+      return track(Files.createTempDirectory(dir, "." + prefix));
+    } catch (IOException e) {
+      throw new InvalidInputException(dir + ": cannot create a directory here: " + e.getMessage(), e);
+    }
+  }
+
+  private static Path track(Path dir) {
+    OPEN.add(dir);
+    if (HOOK_INSTALLED.compareAndSet(false, true)) {
+      Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::deleteOpenDirectories, "moellava-staging-cleanup"));
+    }
+    return dir;
+  }
+
+  /** The shutdown hook: deletes what is still open, best effort (the JVM is going away). */
+  private static void deleteOpenDirectories() {
+    for (Path p : java.util.List.copyOf(OPEN)) {
+      try {
+        deleteRecursively(p);
+      } catch (RuntimeException e) {
+        System.err.println("moellava: could not delete the unfinished " + p + ": " + e.getMessage());
+      }
     }
   }
 
@@ -74,6 +114,7 @@ public final class AtomicFiles {
         move(target, old);
       }
       move(staging, target);
+      OPEN.remove(staging);
       deleteRecursively(old);
     } catch (IOException e) {
       throw new InvalidInputException(target + ": cannot move the finished output into place: " + e.getMessage(), e);
@@ -99,11 +140,16 @@ public final class AtomicFiles {
 
   /** Deletes a file or directory tree; missing paths are ignored. */
   public static void deleteRecursively(Path path) {
-    if (path == null || !Files.exists(path)) return;
+    if (path == null) return;
+    if (!Files.exists(path)) {
+      OPEN.remove(path);
+      return;
+    }
     try (Stream<Path> walk = Files.walk(path)) {
       for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
+      OPEN.remove(path);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -199,7 +199,7 @@ public final class PackageExporter {
       String modelId) {
     Path recording = null;
     try {
-      recording = Files.createTempDirectory(dir.toAbsolutePath().getParent(), ".validation-");
+      recording = AtomicFiles.scratchDirectoryIn(dir.toAbsolutePath().getParent(), "validation-");
       org.moellava.runtime.ModelInfo info;
       try (TfBackend tf = new TfBackend(config, weights, modelId)) {
         System.gc(); // at full size: give back the heap the variables passed through before TensorFlow computes
