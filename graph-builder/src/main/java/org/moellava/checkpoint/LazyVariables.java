@@ -14,7 +14,8 @@ import org.moellava.tensor.TensorValue;
  * Small values are cached; large ones are read again on every {@link #get}, so only the variables a caller holds at
  * the moment are in memory.
  */
-final class LazyVariables extends AbstractMap<String, TensorValue> {
+final class LazyVariables extends AbstractMap<String, TensorValue>
+    implements org.moellava.graph.variables.DirectWeights {
   /** Values of at most this many bytes are kept after their first read. */
   static final long CACHE_LIMIT = 4L << 20;
 
@@ -36,6 +37,22 @@ final class LazyVariables extends AbstractMap<String, TensorValue> {
     TensorValue value = TfVariableStore.restore(prefix, List.of(spec)).get(spec.name());
     if (4L * value.data().length <= CACHE_LIMIT) cache.put(spec.name(), value);
     return value;
+  }
+
+  @Override
+  public long[] shape(String name) {
+    VariableSpec spec = specs.get(name);
+    return spec == null ? null : spec.shapeArray();
+  }
+
+  /** Restores {@code name} into a native tensor for {@code use}, bypassing the heap and the cache. */
+  @Override
+  public void withTensor(String name, java.util.function.Consumer<org.tensorflow.types.TFloat32> use) {
+    VariableSpec spec = specs.get(name);
+    if (spec == null) {
+      throw new org.moellava.error.InvalidInputException("the checkpoint has no variable '" + name + "'");
+    }
+    TfVariableStore.restoreInto(prefix, spec, use);
   }
 
   @Override

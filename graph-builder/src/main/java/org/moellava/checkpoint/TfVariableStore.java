@@ -103,19 +103,41 @@ final class TfVariableStore {
    * @throws InvalidInputException naming the checkpoint and the problem when it is missing, truncated or corrupt
    */
   static Map<String, TensorValue> restore(Path prefix, List<VariableSpec> specs) {
-    Path index = Path.of(prefix + ".index");
-    if (!Files.isRegularFile(index)) {
-      throw new InvalidInputException(index + ": missing: not a complete TensorFlow checkpoint");
-    }
+    requireIndex(prefix);
     Map<String, TensorValue> out = new LinkedHashMap<>();
     for (int start = 0; start < specs.size(); start += RESTORE_BATCH) {
       List<VariableSpec> batch = specs.subList(start, Math.min(specs.size(), start + RESTORE_BATCH));
-      restoreBatch(prefix, batch, out);
+      restoreBatch(prefix, batch, (i, t) -> out.put(batch.get(i).name(), toValue(prefix, batch.get(i), t)));
     }
     return out;
   }
 
-  private static void restoreBatch(Path prefix, List<VariableSpec> batch, Map<String, TensorValue> out) {
+  /**
+   * Reads {@code spec} from the checkpoint at {@code prefix} into a native tensor, checks its shape and passes it to
+   * {@code use} (no copy on the Java heap); the tensor is closed when {@code use} returns.
+   */
+  static void restoreInto(Path prefix, VariableSpec spec, java.util.function.Consumer<TFloat32> use) {
+    requireIndex(prefix);
+    restoreBatch(prefix, List.of(spec), (i, t) -> {
+      checkShape(prefix, spec, t.shape().asArray());
+      use.accept(t);
+    });
+  }
+
+  private static void requireIndex(Path prefix) {
+    Path index = Path.of(prefix + ".index");
+    if (!Files.isRegularFile(index)) {
+      throw new InvalidInputException(index + ": missing: not a complete TensorFlow checkpoint");
+    }
+  }
+
+  /** Receives the {@code i}-th restored tensor of a batch, valid until it returns. */
+  @FunctionalInterface
+  private interface Restored {
+    void accept(int i, TFloat32 tensor);
+  }
+
+  private static void restoreBatch(Path prefix, List<VariableSpec> batch, Restored out) {
     String[] names = batch.stream().map(VariableSpec::name).toArray(String[]::new);
     String[] slices = new String[names.length];
     Arrays.fill(slices, "");
@@ -130,10 +152,7 @@ final class TfVariableStore {
         Session.Runner runner = session.runner();
         restore.tensors().forEach(runner::fetch);
         try (Result result = runner.run()) {
-          for (int i = 0; i < names.length; i++) {
-            TFloat32 t = (TFloat32) result.get(i);
-            out.put(names[i], toValue(prefix, batch.get(i), t));
-          }
+          for (int i = 0; i < names.length; i++) out.accept(i, (TFloat32) result.get(i));
         }
       }
     } catch (org.tensorflow.exceptions.TensorFlowException e) {
@@ -145,12 +164,16 @@ final class TfVariableStore {
 
   private static TensorValue toValue(Path prefix, VariableSpec spec, TFloat32 t) {
     long[] shape = t.shape().asArray();
+    checkShape(prefix, spec, shape);
+    float[] data = new float[Math.toIntExact(t.size())];
+    t.copyTo(DataBuffers.of(data, false, false));
+    return new TensorValue(shape, data);
+  }
+
+  private static void checkShape(Path prefix, VariableSpec spec, long[] shape) {
     if (!Arrays.equals(shape, spec.shapeArray())) {
       throw new InvalidInputException(prefix + ".*: variable '" + spec.name() + "' has shape "
           + Arrays.toString(shape) + " but " + CheckpointFiles.MANIFEST + " says " + spec.shape());
     }
-    float[] data = new float[Math.toIntExact(t.size())];
-    t.copyTo(DataBuffers.of(data, false, false));
-    return new TensorValue(shape, data);
   }
 }

@@ -212,8 +212,6 @@ public final class PackageExporter {
         return new ConformanceCheck(config, options.precision().tolerance(), textOnlyPrompts(config)).run(
             RecordedReference.replay(recording, info), pkg, options.precision().id(), options.moeMode().id());
       }
-    } catch (IOException e) {
-      throw new InvalidInputException(dir + ": cannot record the validation's reference: " + e.getMessage(), e);
     } finally {
       if (recording != null) AtomicFiles.deleteRecursively(recording);
     }

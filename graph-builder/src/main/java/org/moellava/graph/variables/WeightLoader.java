@@ -23,22 +23,37 @@ public final class WeightLoader {
    * @throws InvalidInputException naming the first missing or mis-shaped variable, before anything is assigned
    */
   public static void load(Session session, ModelVariables vars, Map<String, TensorValue> weights) {
+    DirectWeights direct = weights instanceof DirectWeights d ? d : null;
     for (ModelVariables.Entry e : vars.entries()) {
-      TensorValue value = weights.get(e.spec().name());
-      if (value == null) {
-        throw new InvalidInputException("weights: missing variable '" + e.spec().name() + "' (expected shape "
+      String name = e.spec().name();
+      // weights read one at a time answer the shape without reading the variable
+      long[] shape = direct != null ? direct.shape(name) : shapeOf(weights.get(name));
+      if (shape == null) {
+        throw new InvalidInputException("weights: missing variable '" + name + "' (expected shape "
             + Arrays.toString(e.spec().shape()) + ")");
       }
-      if (!Arrays.equals(value.shape(), e.spec().shape())) {
-        throw new InvalidInputException("weights: variable '" + e.spec().name() + "' has shape " + value.shapeText()
+      if (!Arrays.equals(shape, e.spec().shape())) {
+        throw new InvalidInputException("weights: variable '" + name + "' has shape " + Arrays.toString(shape)
             + " but the model config needs " + Arrays.toString(e.spec().shape()));
       }
     }
     for (ModelVariables.Entry e : vars.entries()) {
+      if (direct != null) {
+        direct.withTensor(e.spec().name(), t -> assign(session, e, t));
+        continue;
+      }
       try (TFloat32 t = Tensors.floats(weights.get(e.spec().name()))) {
-        session.runner().feed(e.loadValue(), t).addTarget(e.loadOp()).run().close();
+        assign(session, e, t);
       }
     }
+  }
+
+  private static long[] shapeOf(TensorValue value) {
+    return value == null ? null : value.shape();
+  }
+
+  private static void assign(Session session, ModelVariables.Entry e, TFloat32 value) {
+    session.runner().feed(e.loadValue(), value).addTarget(e.loadOp()).run().close();
   }
 
   /** The current values of every variable of {@code vars}, in creation order. */
