@@ -163,7 +163,7 @@ public final class ExportCommand implements Callable<Integer> {
       if (blockSize != null || accuracyLevel != null || zeroPoints || keepLmHeadFp32 || quantizeEmbeddings
           || quantFormat != null) {
         throw new InvalidInputException("--block-size, --accuracy-level, --zero-points, --keep-lm-head-fp32, "
-            + "--quantize-embeddings and --quant-format need --quantize int8|int4");
+            + "--quant-format and --quantize-embeddings need --quantize int8|int4");
       }
       return null;
     }
