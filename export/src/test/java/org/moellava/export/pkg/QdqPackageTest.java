@@ -196,4 +196,57 @@ class QdqPackageTest {
       assertTrue(v.routingAgreement() >= 0.97, "routing " + v.routingAgreement());
     }
   }
+
+  /**
+   * Streamed to external data (as at full size): the package equals the in-heap one initializer for initializer, and
+   * while converting, each matrix's int8 codes are already a view of the spill file (the heap holds no copy).
+   */
+  @Test
+  void streamedQdqPackageEqualsTheInHeapOneAndItsCodesGoStraightToTheSpill() throws java.io.IOException {
+    ExportOptions stream = ExportOptions.defaults().withExternalDataThreshold(0)
+        .withQuantize(QuantizeOptions.qdq(false, null));
+    assertTrue(PackageExporter.streams(microConfig, stream));
+    PackageExporter.Result streamed = new PackageExporter(stream).export(dir.resolve("micro-ck"),
+        dir.resolve("micro-qdq-stream"));
+    assertTrue(streamed.conformance().passed());
+    int int8External = 0;
+    for (String graph : List.of("vision", "embed", "decoder")) {
+      Map<String, TensorProto> heap = byName(OnnxModelReader.readWithExternalData(
+          micro.directory().resolve(graph + ".onnx")));
+      Map<String, TensorProto> ext = byName(OnnxModelReader.readWithExternalData(
+          streamed.directory().resolve(graph + ".onnx")));
+      assertEquals(heap.keySet(), ext.keySet(), graph);
+      heap.forEach((name, t) -> assertEquals(t.getRawData(), ext.get(name).getRawData(), graph + " " + name));
+      for (TensorProto t : OnnxModelReader.read(streamed.directory().resolve(graph + ".onnx")).getGraph()
+          .getInitializerList()) {
+        if (t.getDataType() == TensorProto.DataType.INT8_VALUE) {
+          assertEquals(TensorProto.DataLocation.EXTERNAL, t.getDataLocation(), t.getName());
+          int8External++;
+        }
+      }
+    }
+    assertEquals(40 + 8, int8External, "every DequantizeLinear's codes in .onnx.data");
+
+    org.moellava.checkpoint.CheckpointReader reader = org.moellava.checkpoint.CheckpointReader.open(
+        dir.resolve("micro-ck"));
+    Map<String, TensorValue> lazy = reader.lazyVariables(CheckpointConsistency.check(reader, microConfig));
+    int[] views = {0};
+    new PackageConverter(microConfig, ExportOptions.defaults().withQuantize(QuantizeOptions.qdq(false, null)))
+        .convert(lazy, name -> org.moellava.export.onnx.io.InitializerSpill.create(dir.resolve("qdq-" + name
+            + ".spill")), (name, model, spill) -> {
+              for (TensorProto t : model.getGraph().getInitializerList()) {
+                if (t.getDataType() != TensorProto.DataType.INT8_VALUE) continue;
+                assertNotNull(spill.regionOf(t.getRawData()), name + " " + t.getName() + " is on the heap");
+                views[0]++;
+              }
+              spill.close();
+            });
+    assertEquals(40 + 8, views[0]);
+  }
+
+  static Map<String, TensorProto> byName(ModelProto m) {
+    Map<String, TensorProto> out = new java.util.TreeMap<>();
+    for (TensorProto t : m.getGraph().getInitializerList()) out.put(t.getName(), t);
+    return out;
+  }
 }
