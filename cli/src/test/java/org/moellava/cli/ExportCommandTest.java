@@ -172,4 +172,17 @@ class ExportCommandTest {
       assertTrue(Files.size(dir.resolve("eng").resolve(f)) > 0, f);
     }
   }
+
+  @Test
+  void qdqInt8EnginesAreBuiltWhereTensorRtLoads() throws java.io.IOException {
+    TensorRtProbe.Availability a = TensorRtProbe.availability();
+    assumeTrue(a.available(), "TensorRT unavailable: " + a.reason());
+    CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out",
+        dir.resolve("eng-qdq").toString(), "--quantize", "int8", "--quant-format", "qdq", "--tensorrt",
+        "--trt-batch", "1,1,2", "--trt-sequence", "1,8,32", "--trt-past", "0,8,31");
+    assertEquals(0, r.exitCode(), r.err());
+    for (String f : List.of("vision.engine", "embed.engine", "decoder.engine")) {
+      assertTrue(Files.size(dir.resolve("eng-qdq").resolve(f)) > 0, f);
+    }
+  }
 }
