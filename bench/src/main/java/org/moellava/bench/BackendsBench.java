@@ -52,6 +52,8 @@ public final class BackendsBench {
   public static final double FP32_TARGET = 2.0;
   public static final double INT8_TARGET = 5.0;
   public static final double INT4_TARGET = 8.0;
+  /** {@code --quantize int8-qdq}: int8 per output channel as DequantizeLinear -> MatMul ({@code --quant-format qdq}). */
+  public static final String INT8_QDQ = "int8-qdq";
   /** Thresholds off: a quantized bench package is measured, not refused (random weights fail int4's, see docs). */
   private static final QuantizedTolerance MEASURE = new QuantizedTolerance(-1, 0, 0, 0, 0.02);
 
@@ -59,7 +61,7 @@ public final class BackendsBench {
    * What to measure beyond the three fp32 backends.
    *
    * @param quantize the quantized packages to decode beside them (int8 and/or int4, each with its default block
-   *     size and accuracy level); empty for none
+   *     size and accuracy level, and/or {@value #INT8_QDQ}); empty for none
    * @param python a Python with torch and transformers for the comparison, or null to skip it
    * @param threads intra-op threads of every ONNX Runtime session and of torch
    */
@@ -67,8 +69,8 @@ public final class BackendsBench {
     public Options {
       quantize = List.copyOf(quantize);
       for (String q : quantize) {
-        if (!q.equals("int8") && !q.equals("int4")) {
-          throw new InvalidInputException("--quantize " + q + ": expected int8, int4 or both (int8,int4)");
+        if (!q.equals("int8") && !q.equals("int4") && !q.equals(INT8_QDQ)) {
+          throw new InvalidInputException("--quantize " + q + ": expected int8, int4 or both (int8,int4), or int8-qdq");
         }
       }
       if (threads < 1) throw new InvalidInputException("--threads must be at least 1, got " + threads);
@@ -95,6 +97,10 @@ public final class BackendsBench {
       Path fused = packages.export("fused", ExportOptions.defaults().withMoeMode(MoeMode.ORT_FUSED));
       List<Path> quantized = new ArrayList<>();
       for (String q : options.quantize()) {
+        if (q.equals(INT8_QDQ)) {
+          quantized.add(packages.export(q, ExportOptions.defaults().withQuantize(QuantizeOptions.qdq(false, MEASURE))));
+          continue;
+        }
         QuantScheme scheme = QuantScheme.parse(q, QuantScheme.DEFAULT_BLOCK_SIZE, true,
             QuantScheme.defaultAccuracyLevel(q));
         quantized.add(packages.export(q, ExportOptions.defaults()

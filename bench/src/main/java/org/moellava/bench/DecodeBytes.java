@@ -9,8 +9,8 @@ import org.moellava.tensor.TensorValue;
 /**
  * The weight bytes a batch-1 decode step reads: every decoder and {@code lm_head} variable once, the experts'
  * stacked matrices {@code [E, ., .]} for k of E experts, the token embedding for one row only (not counted). A variable the package quantized is read as its codes ({@code bits / 8} bytes
- * an element), its fp32 scales (4 bytes a block) and, without symmetry, its zero points ({@code bits / 8} bytes a
- * block); every other one as fp32. The vision tower and the projector do not run in a decode step.
+ * an element), its fp32 scales (4 bytes a block of K, or per channel 4 bytes a column) and, without symmetry, its zero
+ * points ({@code bits / 8} bytes a block): {@link PackageQuantization#storedBytes}; every other one as fp32. The vision tower and the projector do not run in a decode step.
  */
 final class DecodeBytes {
   private DecodeBytes() {}
@@ -25,12 +25,11 @@ final class DecodeBytes {
       boolean decoder = name.startsWith(VariableNames.LLM + "/") || name.startsWith("lm_head/");
       if (!decoder) continue;
       if (name.equals(VariableNames.EMBED_TOKENS) && !tied) continue; // one row per step
-      double elements = e.getValue().numElements() * (name.contains("/mlp/experts/") ? expertShare : 1.0);
+      double share = name.contains("/mlp/experts/") ? expertShare : 1.0;
       if (q != null && q.tensors().containsKey(name)) {
-        double perBlock = Float.BYTES + (q.symmetric() ? 0 : q.bits() / 8.0);
-        bytes += elements * q.bits() / 8.0 + elements / q.blockSize() * perBlock;
+        bytes += q.storedBytes(e.getValue().shape()) * share;
       } else {
-        bytes += elements * Float.BYTES;
+        bytes += e.getValue().numElements() * share * Float.BYTES;
       }
     }
     return bytes;

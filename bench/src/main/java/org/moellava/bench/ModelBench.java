@@ -52,8 +52,9 @@ public final class ModelBench {
       PackageManifest m = PackageManifestIO.read(dir, PackageManifestIO.Integrity.SKIP);
       config = m.config();
       weightBytes = m.precision().equals("fp16") ? 2 : 4;
-      if (m.quantized()) { // packed codes plus one fp32 scale per block (routers and norms, a few MB, left out)
-        weightBytes = m.quantization().bits() / 8.0 + 4.0 / m.quantization().blockSize();
+      if (m.quantized()) { // packed codes plus one fp32 scale per block, or per column of K = hidden size (routers
+        // and norms, a few MB, left out)
+        weightBytes = m.quantization().bytesPerWeight(config.textConfig().hiddenSize());
       }
       backend = OrtBackend.open(dir, OrtOptions.cpu());
     } else {

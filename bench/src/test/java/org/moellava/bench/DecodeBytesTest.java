@@ -45,4 +45,16 @@ class DecodeBytesTest {
     assertEquals(expected + 12288 / 32.0 * 0.5, DecodeBytes.perToken(Presets.get(Presets.TINY), weights(), asym),
         1e-9);
   }
+
+  @Test
+  void perChannelTensorsReadOneScalePerOutputColumn() {
+    Map<String, String> ids = Map.of(DENSE, PackageQuantization.PER_CHANNEL_ID, EXPERTS,
+        PackageQuantization.PER_CHANNEL_ID);
+    PackageQuantization qdq = new PackageQuantization("int8", 8, PackageQuantization.PER_CHANNEL, true, 0, ids,
+        PackageQuantization.QDQ);
+    // dense [64, 128]: 8192 codes + 128 scales of 4 bytes; experts [4, 64, 32]: (8192 codes + 4 x 32 scales x 4
+    // bytes) x k / E = 1/2; the norm stays fp32
+    double expected = 8192 + 128 * 4 + (8192 + 128 * 4) / 2.0 + 64 * 4;
+    assertEquals(expected, DecodeBytes.perToken(Presets.get(Presets.TINY), weights(), qdq), 1e-9);
+  }
 }

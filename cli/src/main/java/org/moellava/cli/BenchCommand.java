@@ -88,7 +88,8 @@ public final class BenchCommand implements Runnable {
     @Spec CommandSpec spec;
 
     @Option(names = "--quantize", split = ",", paramLabel = "SCHEME",
-        description = "Also decode int8 and/or int4 packages of the same weights (e.g. int8,int4).")
+        description = "Also decode int8 and/or int4 packages of the same weights (e.g. int8,int4), and/or "
+            + "int8-qdq (--quant-format qdq).")
     java.util.List<String> quantize = new java.util.ArrayList<>();
 
     @Option(names = "--python", paramLabel = "PYTHON", description = "A Python with torch and transformers "

@@ -15,6 +15,7 @@ import org.moellava.export.onnx.lint.LintViolation;
 import org.moellava.export.pkg.ExportOptions;
 import org.moellava.export.pkg.PackageExporter;
 import org.moellava.export.pkg.Precision;
+import org.moellava.export.quant.QuantFormat;
 import org.moellava.export.quant.QuantScheme;
 import org.moellava.export.quant.QuantizeOptions;
 import org.moellava.runtime.conformance.QuantizedVerdict;
@@ -79,8 +80,14 @@ public final class ExportCommand implements Callable<Integer> {
   Path trtTimingCache;
 
   @Option(names = "--quantize", paramLabel = "SCHEME",
-      description = "Weight-only quantization: int8 or int4 (com.microsoft.MatMulNBits / QMoE, ONNX Runtime only).")
+      description = "Weight-only quantization: int8 or int4 (com.microsoft.MatMulNBits / QMoE, ONNX Runtime only; "
+          + "int8 with --quant-format qdq also for TensorRT).")
   String quantize;
+
+  @Option(names = "--quant-format", paramLabel = "FORMAT", description = "qoperator (default: com.microsoft "
+      + "MatMulNBits / QMoE, blockwise) or qdq (int8 only, per output channel, DequantizeLinear -> MatMul: "
+      + "TensorRT-parsable).")
+  String quantFormat;
 
   @Option(names = "--block-size", description = "Quantization block along K: 32, 64 or 128 (default 32).")
   Integer blockSize;
@@ -153,15 +160,47 @@ public final class ExportCommand implements Callable<Integer> {
   /** {@code --quantize} and its companions, or null; a companion without {@code --quantize} is refused. */
   private QuantizeOptions quantizeOptions() {
     if (quantize == null) {
-      if (blockSize != null || accuracyLevel != null || zeroPoints || keepLmHeadFp32 || quantizeEmbeddings) {
-        throw new InvalidInputException("--block-size, --accuracy-level, --zero-points, --keep-lm-head-fp32 and "
-            + "--quantize-embeddings need --quantize int8|int4");
+      if (blockSize != null || accuracyLevel != null || zeroPoints || keepLmHeadFp32 || quantizeEmbeddings
+          || quantFormat != null) {
+        throw new InvalidInputException("--block-size, --accuracy-level, --zero-points, --keep-lm-head-fp32, "
+            + "--quant-format and --quantize-embeddings need --quantize int8|int4");
       }
       return null;
     }
+    QuantFormat format = quantFormat == null ? QuantFormat.QOPERATOR : QuantFormat.parse(quantFormat);
+    if (format == QuantFormat.QDQ) return qdqOptions();
     QuantScheme scheme = QuantScheme.parse(quantize, blockSize == null ? QuantScheme.DEFAULT_BLOCK_SIZE : blockSize,
         !zeroPoints, accuracyLevel == null ? QuantScheme.defaultAccuracyLevel(quantize) : accuracyLevel);
     return new QuantizeOptions(scheme, keepLmHeadFp32).withQuantizeEmbeddings(quantizeEmbeddings);
+  }
+
+  /**
+   * {@code --quant-format qdq}: int8 per output channel; the blockwise companions are refused, each naming why
+   * (before anything is read or written).
+   */
+  private QuantizeOptions qdqOptions() {
+    if (!quantize.equals("int8")) {
+      QuantScheme.parse(quantize, QuantScheme.DEFAULT_BLOCK_SIZE, true, 0); // an unknown name: its own error
+      throw new InvalidInputException("--quant-format qdq takes --quantize int8 only: " + quantize + " weights need "
+          + "blockwise DequantizeLinear (opset 21), which TensorRT 10's ONNX parser (opset <= 20) does not take");
+    }
+    if (blockSize != null) {
+      throw new InvalidInputException("--block-size does not apply to --quant-format qdq: its int8 weights have one "
+          + "scale per output channel (blockwise DequantizeLinear needs opset 21, beyond TensorRT 10's parser)");
+    }
+    if (accuracyLevel != null) {
+      throw new InvalidInputException("--accuracy-level does not apply to --quant-format qdq: it is an attribute of "
+          + "com.microsoft.MatMulNBits, and qdq writes DequantizeLinear -> MatMul");
+    }
+    if (zeroPoints) {
+      throw new InvalidInputException("--zero-points does not apply to --quant-format qdq: its int8 weights are "
+          + "symmetric with zero point 0, the only zero point TensorRT's Dequantize layer takes");
+    }
+    if (quantizeEmbeddings) {
+      throw new InvalidInputException("--quantize-embeddings cannot be combined with --quant-format qdq: the "
+          + "quantized lookup is com.microsoft.GatherBlockQuantized, which TensorRT does not have");
+    }
+    return QuantizeOptions.qdq(keepLmHeadFp32, null);
   }
 
   private TensorRtOptions tensorRtOptions() {

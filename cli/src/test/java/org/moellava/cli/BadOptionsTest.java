@@ -55,7 +55,7 @@ class BadOptionsTest {
 
   @Test
   void benchBackendsAndProfileOptions() {
-    refused("--quantize int9: expected int8, int4 or both (int8,int4)", "bench", "backends", "--config", "tiny",
+    refused("--quantize int9: expected int8, int4 or both (int8,int4), or int8-qdq", "bench", "backends", "--config", "tiny",
         "--quantize", "int9");
     refused("--python " + dir.resolve("no-python") + ": not an executable file", "bench", "backends", "--config",
         "tiny", "--python", dir.resolve("no-python").toString());

@@ -87,6 +87,49 @@ class ExportCommandTest {
   }
 
   @Test
+  void qdqRefusesWhatItCannotWriteInOneLineNamingWhyAndWritesNothing() {
+    String[][] cases = {
+        {"--quant-format qdq takes --quantize int8 only", "--quantize", "int4", "--quant-format", "qdq"},
+        {"--block-size does not apply to --quant-format qdq", "--quantize", "int8", "--quant-format", "qdq",
+            "--block-size", "32"},
+        {"--accuracy-level does not apply to --quant-format qdq", "--quantize", "int8", "--quant-format", "qdq",
+            "--accuracy-level", "4"},
+        {"--zero-points does not apply to --quant-format qdq", "--quantize", "int8", "--quant-format", "qdq",
+            "--zero-points"},
+        {"--quantize-embeddings cannot be combined with --quant-format qdq", "--quantize", "int8", "--quant-format",
+            "qdq", "--quantize-embeddings"},
+        {"--quant-format qdq needs --moe standard", "--quantize", "int8", "--quant-format", "qdq", "--moe",
+            "ort-fused"},
+        {"--quant-format bogus: unknown format (qoperator, qdq)", "--quantize", "int8", "--quant-format", "bogus"},
+        {"--quant-format and --quantize-embeddings need --quantize int8|int4", "--quant-format", "qdq"},
+        {"--quantize with --tensorrt needs --quant-format qdq", "--quantize", "int8", "--tensorrt"},
+        {"--quantize int3: unknown scheme", "--quantize", "int3", "--quant-format", "qdq"}};
+    for (String[] c : cases) {
+      List<String> all = new java.util.ArrayList<>(List.of("export", "--checkpoint", checkpoint.toString(), "--out",
+          dir.resolve("qdq-bad").toString()));
+      all.addAll(List.of(c).subList(1, c.length));
+      CliRunner r = CliRunner.run(all.toArray(String[]::new));
+      String args = String.join(" ", List.of(c).subList(1, c.length));
+      assertEquals(2, r.exitCode(), args + ": " + r.out() + r.err());
+      assertEquals(1, r.err().strip().lines().count(), r.err());
+      assertTrue(r.err().contains(c[0]), args + " -> " + r.err());
+      assertFalse(Files.exists(dir.resolve("qdq-bad")), args);
+    }
+  }
+
+  @Test
+  void aQdqPackageIsExportedAndPassesTheTensorRtLint() throws java.io.IOException {
+    CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("qdq").toString(),
+        "--quantize", "int8", "--quant-format", "qdq");
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("weights int8-channel-sym-qdq, "), r.out());
+    assertTrue(Files.readString(dir.resolve("qdq/model.json")).contains("\"format\" : \"qdq\""));
+    CliRunner lint = CliRunner.run("export", "--check-tensorrt", dir.resolve("qdq").toString());
+    assertEquals(0, lint.exitCode(), lint.out() + lint.err());
+    assertTrue(lint.out().contains("3 file(s) pass"), lint.out());
+  }
+
+  @Test
   void badOptionsAreOneLineErrors() {
     CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out", dir.resolve("x").toString(),
         "--opset", "21");
@@ -108,6 +151,17 @@ class ExportCommandTest {
   }
 
   @Test
+  void qdqWithTensorRtIsAcceptedAndReachesTheTensorRtCheck() {
+    TensorRtProbe.Availability a = TensorRtProbe.availability();
+    assumeFalse(a.available(), "TensorRT is available here (" + a.reason() + "): the unavailable path cannot run");
+    CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out",
+        dir.resolve("trt-qdq").toString(), "--tensorrt", "--quantize", "int8", "--quant-format", "qdq");
+    assertEquals(3, r.exitCode(), r.err());
+    assertTrue(r.err().contains("TensorRT unavailable: "), r.err());
+    assertFalse(Files.exists(dir.resolve("trt-qdq")));
+  }
+
+  @Test
   void tensorRtEnginesAreBuiltWhereTensorRtLoads() throws java.io.IOException {
     TensorRtProbe.Availability a = TensorRtProbe.availability();
     assumeTrue(a.available(), "TensorRT unavailable: " + a.reason());
@@ -116,6 +170,19 @@ class ExportCommandTest {
     assertEquals(0, r.exitCode(), r.err());
     for (String f : List.of("vision.engine", "embed.engine", "decoder.engine")) {
       assertTrue(Files.size(dir.resolve("eng").resolve(f)) > 0, f);
+    }
+  }
+
+  @Test
+  void qdqInt8EnginesAreBuiltWhereTensorRtLoads() throws java.io.IOException {
+    TensorRtProbe.Availability a = TensorRtProbe.availability();
+    assumeTrue(a.available(), "TensorRT unavailable: " + a.reason());
+    CliRunner r = CliRunner.run("export", "--checkpoint", checkpoint.toString(), "--out",
+        dir.resolve("eng-qdq").toString(), "--quantize", "int8", "--quant-format", "qdq", "--tensorrt",
+        "--trt-batch", "1,1,2", "--trt-sequence", "1,8,32", "--trt-past", "0,8,31");
+    assertEquals(0, r.exitCode(), r.err());
+    for (String f : List.of("vision.engine", "embed.engine", "decoder.engine")) {
+      assertTrue(Files.size(dir.resolve("eng-qdq").resolve(f)) > 0, f);
     }
   }
 }

@@ -62,6 +62,10 @@ public final class PackageManifestIO {
       if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode object && !object.has("quantization")) {
         object.putNull("quantization"); // optional: absent in fp32 and fp16 packages
       }
+      if (tree != null && tree.get("quantization") instanceof com.fasterxml.jackson.databind.node.ObjectNode q
+          && !q.has("format")) {
+        q.putNull("format"); // optional: absent in blockwise (qoperator) packages
+      }
       if (tree != null) org.moellava.config.ModelConfigIO.withArchitectureDefaults(tree.get("config"));
       m = MAPPER.treeToValue(tree, PackageManifest.class);
     } catch (JsonProcessingException e) {

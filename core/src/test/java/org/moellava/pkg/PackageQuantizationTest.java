@@ -77,4 +77,47 @@ class PackageQuantizationTest {
     assertTrue(e.getMessage().contains(fragment), e.getMessage());
     assertFalse(e.getMessage().contains("\n"), e.getMessage());
   }
+
+  static PackageQuantization qdq(Map<String, String> tensors) {
+    return new PackageQuantization("int8", 8, PackageQuantization.PER_CHANNEL, true, 0, tensors,
+        PackageQuantization.QDQ);
+  }
+
+  @Test
+  void aPerChannelQdqManifestRoundTripsAndItsFieldsAreChecked() throws IOException {
+    Map<String, String> t = Map.of("lm_head/kernel", "int8-channel-sym-qdq");
+    PackageManifestIO.write(manifest("fp32", qdq(t)), dir);
+    PackageQuantization q = PackageManifestIO.read(dir).quantization();
+    assertEquals("qdq", q.format());
+    assertEquals("int8-channel-sym-qdq", q.id());
+    assertTrue(q.perChannel());
+    String json = Files.readString(dir.resolve("model.json"));
+    assertTrue(json.contains("\"format\" : \"qdq\"") && json.contains("\"block_size\" : 0"), json);
+    // a blockwise package writes no format and reads back as qoperator
+    PackageManifestIO.write(manifest("fp32", int4(Map.of("lm_head/kernel", "int4-b32-sym"))), dir);
+    assertFalse(Files.readString(dir.resolve("model.json")).contains("format\""));
+    assertEquals("qoperator", PackageManifestIO.read(dir).quantization().effectiveFormat());
+
+    expectRefused(manifest("fp32", new PackageQuantization("int8", 8, 0, true, 0, t, "qdq4")), "quantization.format");
+    expectRefused(manifest("fp32", new PackageQuantization("int8", 8, 32, true, 0, t, "qdq")),
+        "quantization.block_size");
+    expectRefused(manifest("fp32", new PackageQuantization("int4", 4, 0, true, 0, t, "qdq")),
+        "quantization.block_size");
+    expectRefused(manifest("fp32", new PackageQuantization("int8", 8, 0, true, 0, t)), "needs format qdq");
+    expectRefused(manifest("fp32", int4(Map.of("lm_head/kernel", "int8-channel-sym-qdq"))),
+        "quantization.tensors.lm_head");
+  }
+
+  @Test
+  void perChannelScalesAreOnePerOutputColumnOfEachMatrix() {
+    PackageQuantization q = qdq(Map.of("w", "int8-channel-sym-qdq"));
+    // [K 64, N 128]: 128 scales; experts [4, 64, 32]: 4 x 32
+    assertEquals(128, q.scaleCount(new long[] {64, 128}));
+    assertEquals(128, q.scaleCount(new long[] {4, 64, 32}));
+    assertEquals(64 * 128 + 128 * 4, q.storedBytes(new long[] {64, 128}), 1e-9);
+    assertEquals(1 + 4.0 / 64, q.bytesPerWeight(64), 1e-12);
+    PackageQuantization b = int4(Map.of("w", "int4-b32-sym"));
+    assertEquals(64 * 128 / 32, b.scaleCount(new long[] {64, 128}));
+    assertEquals(0.5 + 4.0 / 32, b.bytesPerWeight(64), 1e-12);
+  }
 }

@@ -5,6 +5,7 @@ import org.moellava.export.moe.MoeMode;
 import org.moellava.export.onnx.ExportSpec;
 import org.moellava.export.onnx.handlers.OpHandlerRegistry;
 import org.moellava.export.onnx.io.OnnxModelWriter;
+import org.moellava.export.quant.QuantFormat;
 import org.moellava.export.quant.QuantizeOptions;
 import org.moellava.export.tensorrt.TensorRtOptions;
 
@@ -16,7 +17,8 @@ import org.moellava.export.tensorrt.TensorRtOptions;
  * @param moeMode how MoE layers are expressed
  * @param tensorRt engines to build, or null for none
  * @param externalDataThreshold models whose weights exceed this many bytes store them as external data
- * @param quantize weight-only int8/int4 quantization, or null for none (fp32 or fp16 weights)
+ * @param quantize weight-only int8/int4 quantization, or null for none (fp32 or fp16 weights); with TensorRT only
+ *     {@link QuantFormat#QDQ}
  */
 public record ExportOptions(int opset, Precision precision, MoeMode moeMode, TensorRtOptions tensorRt,
     long externalDataThreshold, QuantizeOptions quantize) {
@@ -33,8 +35,12 @@ public record ExportOptions(int opset, Precision precision, MoeMode moeMode, Ten
       throw new InvalidInputException("--quantize needs --precision fp32: the weights are quantized from fp32 and "
           + "activations stay fp32 (nothing was written)");
     }
-    if (quantize != null && tensorRt != null) {
-      throw new InvalidInputException("--quantize cannot be combined with --tensorrt: TensorRT has no "
+    if (quantize != null && quantize.format() == QuantFormat.QDQ && moeMode == MoeMode.ORT_FUSED) {
+      throw new InvalidInputException("--quant-format qdq needs --moe standard: --moe ort-fused quantizes the "
+          + "experts inside com.microsoft.QMoE (nothing was written)");
+    }
+    if (quantize != null && quantize.format() != QuantFormat.QDQ && tensorRt != null) {
+      throw new InvalidInputException("--quantize with --tensorrt needs --quant-format qdq: TensorRT has no "
           + "com.microsoft.MatMulNBits (nothing was written)");
     }
   }

@@ -19,6 +19,8 @@ import org.moellava.export.precision.Fp16Converter;
 import org.moellava.export.quant.GatherBlockQuantizedRewriter;
 import org.moellava.export.quant.MatMulNBitsRewriter;
 import org.moellava.export.quant.QMoeRewriter;
+import org.moellava.export.quant.QdqRewriter;
+import org.moellava.export.quant.QuantFormat;
 import org.moellava.export.quant.QuantTargets;
 import org.moellava.export.quant.TiedLmHead;
 import org.moellava.error.InvalidInputException;
@@ -32,7 +34,8 @@ import org.moellava.graph.VisionGraph;
 /**
  * Builds the three inference graphs of a model and converts each to the ONNX model of the package: weights
  * frozen into initializers, int64 integer inputs, the chosen MoE form and precision, and with {@code --quantize} the
- * dense linears as {@code com.microsoft.MatMulNBits} and the experts blockwise quantized ({@link QuantTargets}).
+ * dense linears as {@code com.microsoft.MatMulNBits} and the experts blockwise quantized ({@link QuantTargets}), or
+ * with {@code --quant-format qdq} both as per-channel int8 {@code DequantizeLinear -> MatMul} ({@link QdqRewriter}).
  */
 public final class PackageConverter {
   private final ModelConfig config;
@@ -142,7 +145,9 @@ public final class PackageConverter {
         tied = TiedLmHead.find(model, tiedTable.data(), v, d);
         targets = targets.withDense(tied);
       }
-      MatMulNBitsRewriter.Result r = MatMulNBitsRewriter.rewrite(model, targets, options.quantize().scheme());
+      MatMulNBitsRewriter.Result r = options.quantize().format() == QuantFormat.QDQ
+          ? QdqRewriter.rewrite(model, targets, spill)
+          : MatMulNBitsRewriter.rewrite(model, targets, options.quantize().scheme());
       model = r.model();
       for (Map.Entry<String, String> e : r.tensors().entrySet()) {
         quantized.put(e.getKey().equals(tied) ? VariableNames.EMBED_TOKENS : e.getKey(), e.getValue());

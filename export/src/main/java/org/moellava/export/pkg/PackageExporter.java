@@ -21,6 +21,7 @@ import org.moellava.export.validate.RecordedReference;
 import org.moellava.export.validate.ConformanceReport;
 import org.moellava.export.validate.OnnxFileValidator;
 import org.moellava.export.validate.QuantizedConformanceCheck;
+import org.moellava.export.quant.QuantFormat;
 import org.moellava.export.quant.QuantScheme;
 import org.moellava.pkg.PackageQuantization;
 import org.moellava.runtime.conformance.QuantizedTolerance;
@@ -232,7 +233,9 @@ public final class PackageExporter {
   private PackageQuantization quantization(Map<String, String> tensors) {
     if (options.quantize() == null) return null;
     QuantScheme s = options.quantize().scheme();
-    return new PackageQuantization(s.name(), s.bits(), s.blockSize(), s.symmetric(), s.accuracyLevel(), tensors);
+    String format = options.quantize().format() == QuantFormat.QDQ ? PackageQuantization.QDQ : null;
+    return new PackageQuantization(s.name(), s.bits(), s.blockSize(), s.symmetric(), s.accuracyLevel(), tensors,
+        format);
   }
 
   /** A model package given as the checkpoint: refused, naming its quantization if it has one. */

@@ -41,6 +41,9 @@ public final class BlockQuantizer {
   /** Quantizes {@code W [K, N]} stored at {@code offset} of {@code w} in {@code layout}. */
   public static QuantizedMatrix quantize(String name, FloatBuffer w, int offset, int k, int n, Layout layout,
       QuantScheme s) {
+    if (s.perChannel()) {
+      throw new IllegalArgumentException(s.id() + " is per channel: quantize with ChannelQuantizer");
+    }
     int bs = s.blockSize();
     if (k % bs != 0) {
       throw new InvalidInputException("--block-size " + bs + " does not divide K=" + k + " of " + name
@@ -102,7 +105,7 @@ public final class BlockQuantizer {
   }
 
   /** Rounds half away from zero (Math.round rounds half up). */
-  private static long roundHalfAway(double x) {
+  static long roundHalfAway(double x) {
     return x < 0 ? -Math.round(-x) : Math.round(x);
   }
 

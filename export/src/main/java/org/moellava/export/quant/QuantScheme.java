@@ -16,19 +16,47 @@ import org.moellava.error.InvalidInputException;
  * @param accuracyLevel MatMulNBits' {@code accuracy_level} 0..4 (0 unset: fp32 activations, 4: int8 activations)
  */
 public record QuantScheme(int bits, int blockSize, boolean symmetric, int accuracyLevel) {
+  /**
+   * The block size of the per-output-channel scheme ({@link #int8PerChannel}): one block spans the whole input axis
+   * K of each column, so one scale per output channel.
+   */
+  public static final int PER_CHANNEL = 0;
   /** The block sizes the command line offers. */
   public static final Set<Integer> BLOCK_SIZES = Set.of(32, 64, 128);
   /** Default block size. */
   public static final int DEFAULT_BLOCK_SIZE = 32;
 
   public QuantScheme {
-    if (bits != 4 && bits != 8) throw new InvalidInputException("--quantize: " + bits + " bits is not supported (int4, int8)");
-    if (!BLOCK_SIZES.contains(blockSize)) {
-      throw new InvalidInputException("--block-size " + blockSize + ": supported block sizes are 32, 64, 128");
+    if (blockSize == PER_CHANNEL) {
+      if (bits != 8 || !symmetric || accuracyLevel != 0) {
+        throw new InvalidInputException("per-channel quantization is int8, symmetric, without an accuracy level; got "
+            + "int" + bits + (symmetric ? "" : " asymmetric") + " accuracy level " + accuracyLevel);
+      }
+    } else {
+      if (bits != 4 && bits != 8) {
+        throw new InvalidInputException("--quantize: " + bits + " bits is not supported (int4, int8)");
+      }
+      if (!BLOCK_SIZES.contains(blockSize)) {
+        throw new InvalidInputException("--block-size " + blockSize + ": supported block sizes are 32, 64, 128");
+      }
+      if (accuracyLevel < 0 || accuracyLevel > 4) {
+        throw new InvalidInputException("--accuracy-level " + accuracyLevel + ": must be 0..4");
+      }
     }
-    if (accuracyLevel < 0 || accuracyLevel > 4) {
-      throw new InvalidInputException("--accuracy-level " + accuracyLevel + ": must be 0..4");
-    }
+  }
+
+  /**
+   * Symmetric int8 with one fp32 scale per output channel (column N of {@code W [K, N]}), codes signed in
+   * {@code [-127, 127]} with zero point 0: the weights of {@code --quant-format qdq}
+   * ({@link ChannelQuantizer}, {@link QdqNodes}).
+   */
+  public static QuantScheme int8PerChannel() {
+    return new QuantScheme(8, PER_CHANNEL, true, 0);
+  }
+
+  /** Whether one scale covers a whole column ({@link #int8PerChannel}) rather than a block of it. */
+  public boolean perChannel() {
+    return blockSize == PER_CHANNEL;
   }
 
   /** The scheme named on the command line: {@code int8} or {@code int4}. */
@@ -55,8 +83,12 @@ public record QuantScheme(int bits, int blockSize, boolean symmetric, int accura
     return "int" + bits;
   }
 
-  /** The per-tensor id recorded in {@code model.json}, e.g. {@code int4-b32-sym}. */
+  /**
+   * The per-tensor id recorded in {@code model.json}, e.g. {@code int4-b32-sym}; {@code int8-channel-sym-qdq} for
+   * the per-channel scheme (written only as DequantizeLinear).
+   */
   public String id() {
+    if (perChannel()) return "int8-channel-sym-qdq";
     return name() + "-b" + blockSize + "-" + (symmetric ? "sym" : "asym");
   }
 

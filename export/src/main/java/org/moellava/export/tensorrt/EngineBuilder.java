@@ -12,6 +12,7 @@ import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
+import org.bytedeco.tensorrt.global.nvinfer.LayerType;
 import org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.IBuilder;
@@ -35,7 +36,8 @@ import org.moellava.runtime.TensorRtProbe;
  * Builds TensorRT 10.6 engine plans ({@code vision.engine}, {@code embed.engine}, {@code decoder.engine}) from a
  * package's standard-form ONNX files with one optimisation profile each: batch, sequence and past length ranges
  * from {@link TensorRtOptions} (the attention mask's length is past + sequence), FP16 / TF32 flags, the builder
- * optimisation level and an optional timing cache file that is read before and written after the builds.
+ * optimisation level and an optional timing cache file that is read before and written after the builds. A package
+ * exported with {@code --quantize int8 --quant-format qdq} is built as an explicitly quantized network (INT8 flag).
  */
 public final class EngineBuilder {
   private final TensorRtOptions options;
@@ -65,6 +67,14 @@ public final class EngineBuilder {
     return files;
   }
 
+  /** Whether the parsed network holds a Dequantize layer (an ONNX DequantizeLinear). */
+  static boolean hasDequantize(INetworkDefinition network) {
+    for (int i = 0; i < network.getNbLayers(); i++) {
+      if (network.getLayer(i).getType() == LayerType.kDEQUANTIZE) return true;
+    }
+    return false;
+  }
+
   /** The serialised engine of one ONNX file. */
   byte[] build(Path onnxFile, Logger logger) {
     try (IBuilder builder = createInferBuilder(logger);
@@ -83,6 +93,14 @@ public final class EngineBuilder {
         }
       }
       config.addOptimizationProfile(profile);
+      if (hasDequantize(network)) {
+        // an explicitly quantized network (--quant-format qdq: int8 DequantizeLinear on the weights). TensorRT 10
+        // Developer Guide, "Explicit Quantization": a weakly typed network holding INT8 Q/DQ layers must be built
+        // with BuilderFlag::kINT8 enabled (the other way, a strongly typed network from
+        // NetworkDefinitionCreationFlag::kSTRONGLY_TYPED, forbids the kFP16 / kTF32 precision flags set below, and
+        // would leave every activation in the ONNX model's fp32). No calibrator is set: the scales are in the model.
+        config.setFlag(BuilderFlag.kINT8);
+      }
       if (options.fp16()) config.setFlag(BuilderFlag.kFP16);
       if (options.tf32()) config.setFlag(BuilderFlag.kTF32);
       config.setBuilderOptimizationLevel(options.optimizationLevel());

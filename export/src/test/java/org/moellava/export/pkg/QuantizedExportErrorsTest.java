@@ -54,6 +54,26 @@ class QuantizedExportErrorsTest {
   }
 
   @Test
+  void qdqOptionsRefuseBlockwiseSchemesEmbeddingsFusedMoeAndAllowTensorRt() {
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> new QuantizeOptions(
+        QuantScheme.parse("int8", 32, true, 0), false, null, false, org.moellava.export.quant.QuantFormat.QDQ));
+    assertTrue(e.getMessage().contains("--quant-format qdq takes int8 with one scale per output channel, not "
+        + "int8-b32-sym"), e.getMessage());
+    assertThrows(InvalidInputException.class, () -> QuantizeOptions.qdq(false, null).withQuantizeEmbeddings(true));
+    assertThrows(InvalidInputException.class, () -> new QuantizeOptions(QuantScheme.int8PerChannel(), false));
+    InvalidInputException f = assertThrows(InvalidInputException.class, () -> ExportOptions.defaults()
+        .withMoeMode(org.moellava.export.moe.MoeMode.ORT_FUSED).withQuantize(QuantizeOptions.qdq(false, null)));
+    assertTrue(f.getMessage().contains("--quant-format qdq needs --moe standard"), f.getMessage());
+    org.moellava.export.tensorrt.TensorRtOptions trt = org.moellava.export.tensorrt.TensorRtOptions.defaults(
+        PkgTestConfigs.micro(), true);
+    assertEquals(trt, ExportOptions.defaults().withTensorRt(trt).withQuantize(QuantizeOptions.qdq(false, null))
+        .tensorRt());
+    InvalidInputException t = assertThrows(InvalidInputException.class,
+        () -> ExportOptions.defaults().withTensorRt(trt).withQuantize(int4(32)));
+    assertTrue(t.getMessage().contains("--quantize with --tensorrt needs --quant-format qdq"), t.getMessage());
+  }
+
+  @Test
   void quantizingAnAlreadyQuantizedPackageIsRefused() {
     TestCheckpoints.write(dir.resolve("ck"), PkgTestConfigs.quantMicro(), 2);
     QuantizedTolerance any = new QuantizedTolerance(-1, 0, 0, 0, 0.1);

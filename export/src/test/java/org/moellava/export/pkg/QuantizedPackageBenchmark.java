@@ -19,7 +19,7 @@ import org.moellava.runtime.conformance.QuantizedVerdict;
  * so every variant is measured), package sizes and batch-1 decode tokens/s on ONNX Runtime CPU with 2 threads, fp32,
  * int8 and int4 side by side. Run with {@code -Pheavy -Dtest=QuantizedPackageBenchmark -Dquant.preset=tiny|small}.
  * A variant is {@code int4-32-sym-0} (scheme, block, sym|asym, accuracy level), with {@code -emb} appended for
- * {@code --quantize-embeddings}; {@code -Dquant.largest=N} lists each package's N largest fp32 initializers.
+ * {@code --quantize-embeddings}, or {@code int8-qdq} ({@code --quant-format qdq}); {@code -Dquant.largest=N} lists each package's N largest fp32 initializers.
  */
 @Tag("heavy")
 class QuantizedPackageBenchmark {
@@ -42,13 +42,16 @@ class QuantizedPackageBenchmark {
     String variants = System.getProperty("quant.variants", "int8-32-sym-0,int4-32-sym-0,int4-32-sym-4,int4-32-asym-0");
     for (String v : variants.split(",")) {
       String[] p = v.split("-");
-      QuantScheme s = QuantScheme.parse(p[0], Integer.parseInt(p[1]), p[2].equals("sym"), Integer.parseInt(p[3]));
+      boolean qdq = v.equals("int8-qdq"); // --quant-format qdq: int8 per output channel
+      QuantScheme s = qdq ? QuantScheme.int8PerChannel()
+          : QuantScheme.parse(p[0], Integer.parseInt(p[1]), p[2].equals("sym"), Integer.parseInt(p[3]));
       boolean emb = p.length > 4 && p[4].equals("emb");
       for (MoeMode mode : System.getProperty("quant.fused", "false").equals("true")
           ? List.of(MoeMode.STANDARD, MoeMode.ORT_FUSED) : List.of(MoeMode.STANDARD)) {
         String name = s.id() + "-acc" + s.accuracyLevel() + "-" + mode.id() + (emb ? "-emb" : "");
         PackageExporter.Result r = new PackageExporter(ExportOptions.defaults().withMoeMode(mode)
-            .withQuantize(new QuantizeOptions(s, false, MEASURE).withQuantizeEmbeddings(emb)))
+            .withQuantize(qdq ? QuantizeOptions.qdq(false, MEASURE)
+                : new QuantizeOptions(s, false, MEASURE).withQuantizeEmbeddings(emb)))
             .export(ck, dir.resolve(name));
         QuantizedVerdict q = r.conformance().quantized();
         System.out.printf("QUANT %s %s: %.1f MB, export %.1f s; logits cosine min %.6f mean %.6f over %d positions, "
