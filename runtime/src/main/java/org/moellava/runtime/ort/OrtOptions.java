@@ -81,6 +81,11 @@ public record OrtOptions(Device device, boolean tensorRtProvider, int deviceId, 
     return new OrtOptions(device, tensorRtProvider, deviceId, intraOpThreads, spin, memoryPattern, prepacking);
   }
 
+  /** The same options with weight pre-packing {@code p}. */
+  public OrtOptions withPrepacking(Prepacking p) {
+    return new OrtOptions(device, tensorRtProvider, deviceId, intraOpThreads, spinning, memoryPattern, p);
+  }
+
   /** The same options with ONNX Runtime's memory pattern optimization on or off. */
   public OrtOptions withMemoryPattern(boolean on) {
     return new OrtOptions(device, tensorRtProvider, deviceId, intraOpThreads, spinning, on, prepacking);

@@ -34,4 +34,16 @@ class OrtPrepackingTest {
       else System.setProperty(OrtOptions.PREPACKING_PROPERTY, before);
     }
   }
+
+  @Test
+  void withPrepackingOffTellsTheSessionNotToPrepack() throws Exception {
+    OrtOptions off = OrtOptions.cpu().withPrepacking(OrtOptions.Prepacking.OFF);
+    assertEquals(OrtOptions.Prepacking.OFF, off.prepacking());
+    try (ai.onnxruntime.OrtSession.SessionOptions so = OrtSessions.sessionOptions(off, false);
+         ai.onnxruntime.OrtSession.SessionOptions on = OrtSessions.sessionOptions(
+             OrtOptions.cpu().withPrepacking(OrtOptions.Prepacking.ON), false)) {
+      assertEquals("1", so.getConfigEntries().get("session.disable_prepacking"));
+      assertFalse(on.getConfigEntries().containsKey("session.disable_prepacking"));
+    }
+  }
 }
