@@ -281,11 +281,22 @@ public final class Fp16Converter {
       src.flip();
     }
     int count = src.remaining() / 4;
-    ByteBuffer dst = ByteBuffer.allocate(count * 2).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < count; i++) dst.putShort(HalfFloat.fromFloat(Math.max(-HALF_MAX, Math.min(HALF_MAX, src.getFloat()))));
-    com.google.protobuf.ByteString raw = spill != null ? spill.store(dst.flip())
-        : com.google.protobuf.UnsafeByteOperations.unsafeWrap(dst.array()); // dst is not kept
+    com.google.protobuf.ByteString raw;
+    if (spill != null) { // narrowed straight into the spill, 4 MiB at a time: no whole fp16 copy on the heap
+      raw = spill.storeChunked(2L * count, chunk -> {
+        while (chunk.hasRemaining()) chunk.putShort(half(src.getFloat()));
+      });
+    } else {
+      ByteBuffer dst = ByteBuffer.allocate(count * 2).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < count; i++) dst.putShort(half(src.getFloat()));
+      raw = com.google.protobuf.UnsafeByteOperations.unsafeWrap(dst.array()); // dst is not kept
+    }
     return TensorProto.newBuilder().setName(name).addAllDims(t.getDimsList()).setDataType(HALF).setRawData(raw)
         .build();
+  }
+
+  /** {@code v} as binary16, saturating at {@link #HALF_MAX} instead of becoming infinite. */
+  private static short half(float v) {
+    return HalfFloat.fromFloat(Math.max(-HALF_MAX, Math.min(HALF_MAX, v)));
   }
 }

@@ -124,7 +124,8 @@ class ChunkedPrefillTest {
         new EngineConfig(4, 8, 0, 16), calls)) {
       CountDownLatch streaming = new CountDownLatch(3);
       CompletableFuture<GenerationResult> stream = engine.generate(
-          new GenerationRequest("s", prompt("hi"), null, greedy(60)), token -> streaming.countDown());
+          // long enough to outlast the arrival's chunks even when this thread is descheduled for many steps
+          new GenerationRequest("s", prompt("hi"), null, greedy(400)), token -> streaming.countDown());
       assertTrue(streaming.await(10, TimeUnit.SECONDS));
       int[] arrival = longPrompt(200, 3);
       GenerationResult long1 = engine.generate(new GenerationRequest("l", arrival, null, greedy(4)))

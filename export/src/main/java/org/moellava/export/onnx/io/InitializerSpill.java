@@ -109,6 +109,32 @@ public final class InitializerSpill implements AutoCloseable {
     return view(new Region(offset, 4L * values.length));
   }
 
+  /**
+   * Appends {@code length} bytes that {@code fill} writes chunk by chunk and returns a mapped view of them: each call
+   * gets the reused little-endian direct buffer cleared, its limit at the bytes still to come (at most 4 MiB), and
+   * must fill it to that limit. A converted copy (fp16 narrowing) then never exists whole on the heap.
+   */
+  public ByteString storeChunked(long length, java.util.function.Consumer<ByteBuffer> fill) {
+    long offset = (end + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    if (chunk == null) chunk = ByteBuffer.allocateDirect(1 << 22).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    long pos = offset;
+    try {
+      for (long done = 0; done < length; ) {
+        chunk.clear();
+        chunk.limit((int) Math.min(chunk.capacity(), length - done));
+        fill.accept(chunk);
+        if (chunk.hasRemaining()) throw new IllegalStateException("a chunk was left " + chunk.remaining() + " bytes short");
+        chunk.flip();
+        done += chunk.remaining();
+        while (chunk.hasRemaining()) pos += channel.write(chunk, pos);
+      }
+    } catch (IOException e) {
+      throw new InvalidInputException(file + ": cannot write external data: " + e.getMessage(), e);
+    }
+    end = offset + length;
+    return view(new Region(offset, length));
+  }
+
   /** A read-only memory-mapped view of {@code region} (an empty string for an empty region). */
   public ByteString view(Region region) {
     if (region.length() > Integer.MAX_VALUE) {
