@@ -10,6 +10,7 @@ import org.moellava.export.onnx.handlers.OpHandlerRegistry;
 import org.moellava.export.onnx.optimize.DeadNodeEliminator;
 import org.moellava.export.onnx.optimize.IdentityEliminator;
 import org.moellava.export.onnx.optimize.OnnxOptimizer;
+import org.moellava.export.onnx.optimize.ShapePlumbingFolder;
 import org.moellava.export.onnx.optimize.TransposeCanceller;
 import org.moellava.export.onnx.proto.GraphProto;
 import org.moellava.export.onnx.proto.ModelProto;
@@ -60,7 +61,19 @@ public final class TfToOnnxConverter {
 
   /** The optimisers {@link #standard()} runs, in order. */
   public static List<OnnxOptimizer> standardOptimizers() {
-    return List.of(new TransposeCanceller(), new IdentityEliminator(), new DeadNodeEliminator());
+    return standardOptimizers(true);
+  }
+
+  /**
+   * The standard optimisers, with or without the {@link ShapePlumbingFolder} (off only to measure what it gives:
+   * {@code bench profile} exports both ways).
+   */
+  public static List<OnnxOptimizer> standardOptimizers(boolean foldShapePlumbing) {
+    if (!foldShapePlumbing) {
+      return List.of(new TransposeCanceller(), new IdentityEliminator(), new DeadNodeEliminator());
+    }
+    return List.of(new TransposeCanceller(), new IdentityEliminator(), new DeadNodeEliminator(),
+        new ShapePlumbingFolder());
   }
 
   /** Converts {@code graphDef} as described by {@code spec}. */
