@@ -179,6 +179,25 @@ class ShapePlumbingFolderTest {
         List.of(new long[] {2, 3, 4}, new long[] {2, 3}));
   }
 
+  @Test
+  void negativeIndexGuardGoesOnlyForIndicesKnownNonNegative() throws OrtException {
+    // ids = NonZero(x > 0) flattened: never negative, so Where(ids < 0, 7, ids) is ids; the same guard on
+    // Cast(x) (any sign) must stay
+    Graph g = new Graph().input("x", F32, "n").output("a", F32).output("b", F32);
+    g.floats("zf", new long[] {1}, 1).ints("z", I64, true, 0).ints("seven", I64, true, 7)
+        .ints("flat", I64, true, -1);
+    g.node("Greater", List.of("x", "zf"), "pos").node("NonZero", List.of("pos"), "nz");
+    g.node("Reshape", List.of("nz", "flat"), "ids").node("Less", List.of("ids", "z"), "neg");
+    g.node("Where", List.of("neg", "seven", "ids"), "guarded").node("Cast", List.of("guarded"), "a", attr("to", F32));
+    g.node("Cast", List.of("x"), "xi", attr("to", I64)).node("Less", List.of("xi", "z"), "neg2");
+    g.node("Where", List.of("neg2", "seven", "xi"), "guarded2").node("Cast", List.of("guarded2"), "b",
+        attr("to", F32));
+    GraphProto after = new ShapePlumbingFolder().optimize(g.build());
+    assertSameOutputs(g.build(), after, List.of("a", "b"), List.of(new long[] {6}), List.of(new long[] {1}));
+    assertEquals(1L, opCounts(after).get("Where"), opCounts(after).toString());
+    assertEquals(1L, opCounts(after).get("Less"), opCounts(after).toString());
+  }
+
   // ---- helpers ----
 
   /** Runs {@code pass} and checks equal outputs on inputs of the given shapes (x, then its one-input graph). */

@@ -42,6 +42,7 @@ final class ShapeFacts {
   private final Map<String, List<SymDim>> values = new HashMap<>();
   private final Map<String, Integer> types = new HashMap<>();
   private final Map<String, TensorProto> initializers = new HashMap<>();
+  private final Set<String> nonNegative = new java.util.HashSet<>();
   private int fresh;
 
   private ShapeFacts() {}
@@ -56,6 +57,7 @@ final class ShapeFacts {
     for (NodeProto n : g.getNodeList()) {
       try {
         f.infer(n);
+        f.inferSign(n);
       } catch (RuntimeException e) { // a malformed or unexpected node: its outputs stay unknown
         for (String o : n.getOutputList()) {
           f.shapes.remove(o);
@@ -74,6 +76,14 @@ final class ShapeFacts {
   /** The elements of a small integer tensor of rank 0 or 1, or null. */
   List<SymDim> value(String name) {
     return values.get(name);
+  }
+
+  /**
+   * Whether every element of integer tensor {@code name} is known to be {@code >= 0}: indices (NonZero, TopK,
+   * ArgMax), shapes, non-negative constants, and data movement or sums and products of such tensors.
+   */
+  boolean nonNegative(String name) {
+    return nonNegative.contains(name);
   }
 
   /** The ONNX element type of {@code name}, or null. */
@@ -115,7 +125,10 @@ final class ShapeFacts {
     for (long d : t.getDimsList()) shape.add(SymDim.of(d));
     shapes.put(t.getName(), shape);
     long[] v = readInts(t);
-    if (v != null) values.put(t.getName(), dims(v));
+    if (v != null) {
+      values.put(t.getName(), dims(v));
+      if (java.util.Arrays.stream(v).allMatch(x -> x >= 0)) nonNegative.add(t.getName());
+    }
   }
 
   /** The elements of a small INT32/INT64 initializer of rank 0 or 1 held in the model, or null. */
@@ -308,6 +321,34 @@ final class ShapeFacts {
       default -> {
         // unknown op: outputs stay unknown
       }
+    }
+  }
+
+  private static final Set<String> MOVES_DATA = Set.of("Identity", "Reshape", "Transpose", "Squeeze", "Unsqueeze",
+      "Slice", "Gather", "Split", "Expand", "Tile", "Flatten");
+
+  private void inferSign(NodeProto n) {
+    if (!n.getDomain().isEmpty()) return;
+    String op = n.getOpType();
+    boolean nonNeg = switch (op) {
+      case "Shape", "Size", "NonZero", "ArgMax", "ArgMin", "Abs", "Relu" -> true;
+      case "Cast" -> {
+        Integer from = types.get(n.getInput(0));
+        long to = intAttr(n, "to", 0);
+        boolean ints = from != null && (from == INT32 || from == INT64) && (to == INT32 || to == INT64);
+        yield ints && nonNegative.contains(n.getInput(0)); // indices and dims fit int32
+      }
+      case "Concat", "Add", "Mul", "Max" -> {
+        boolean all = true;
+        for (String in : n.getInputList()) all &= nonNegative.contains(in);
+        yield all;
+      }
+      default -> MOVES_DATA.contains(op) && nonNegative.contains(n.getInput(0));
+    };
+    if (op.equals("TopK") && n.getOutputCount() > 1) nonNegative.add(n.getOutput(1));
+    if (!nonNeg) return;
+    for (String o : n.getOutputList()) {
+      if (!o.isEmpty()) nonNegative.add(o);
     }
   }
 
