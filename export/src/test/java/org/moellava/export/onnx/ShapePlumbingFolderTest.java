@@ -14,9 +14,12 @@ import java.util.Random;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.moellava.export.onnx.optimize.CastEliminator;
+import org.moellava.export.onnx.optimize.DeadNodeEliminator;
+import org.moellava.export.onnx.optimize.IdentityEliminator;
 import org.moellava.export.onnx.optimize.LinearReshapeFolder;
 import org.moellava.export.onnx.optimize.OnnxOptimizer;
 import org.moellava.export.onnx.optimize.ReshapeSimplifier;
+import org.moellava.export.onnx.optimize.RmsNormCanonicalizer;
 import org.moellava.export.onnx.optimize.ShapeMathWidener;
 import org.moellava.export.onnx.optimize.ShapePlumbingFolder;
 import org.moellava.export.onnx.optimize.ShapeValueFolder;
@@ -196,6 +199,48 @@ class ShapePlumbingFolderTest {
     assertSameOutputs(g.build(), after, List.of("a", "b"), List.of(new long[] {6}), List.of(new long[] {1}));
     assertEquals(1L, opCounts(after).get("Where"), opCounts(after).toString());
     assertEquals(1L, opCounts(after).get("Less"), opCounts(after).toString());
+  }
+
+  @Test
+  void outputIdentityWhoseInputIsAlsoReadIsFoldedWhenAsked() throws OrtException {
+    // s = x + x is both graph output "present" (through an Identity) and read by the Mul; "twice" already names s
+    Graph g = new Graph().input("x", F32, "n").output("present", F32).output("y", F32).output("copy", F32);
+    g.node("Add", List.of("x", "x"), "s").node("Identity", List.of("s"), "present");
+    g.node("Mul", List.of("s", "s"), "y").node("Identity", List.of("s"), "copy");
+    GraphProto before = g.build();
+    GraphProto after = new IdentityEliminator(true).optimize(before);
+    assertSameOutputs(before, after, List.of("present", "y", "copy"), List.of(new long[] {5}));
+    assertEquals(1L, opCounts(after).get("Add"));
+    assertEquals("present", after.getNode(0).getOutput(0), "the Add now writes the graph output");
+    assertEquals(List.of("present", "present"), after.getNode(1).getInputList());
+    assertEquals(2, new IdentityEliminator().optimize(before).getNodeList().stream()
+        .filter(n -> n.getOpType().equals("Identity")).count(), "without sharedOutputs both Identities stay");
+  }
+
+  @Test
+  void rmsNormIsWrittenInTheFormOrtFuses() throws OrtException {
+    Graph g = new Graph().input("x", F32, "b", 8L).output("y", F32).output("other", F32);
+    g.floats("eps", new long[] {}, 1).floats("w", new long[] {8}, 8);
+    g.node("Mul", List.of("x", "x"), "sq").node("ReduceMean", List.of("sq"), "m", attrs("axes", -1));
+    g.node("Add", List.of("m", "eps"), "a").node("Sqrt", List.of("a"), "r").node("Reciprocal", List.of("r"), "rr");
+    g.node("Mul", List.of("x", "rr"), "n").node("Mul", List.of("w", "n"), "y");
+    // a reciprocal product outside a norm is left as it is
+    g.node("Sqrt", List.of("x"), "rx").node("Reciprocal", List.of("rx"), "rrx").node("Mul", List.of("x", "rrx"),
+        "other");
+    GraphProto after = new DeadNodeEliminator().optimize(new RmsNormCanonicalizer().optimize(g.build()));
+    Map<String, Long> ops = opCounts(after);
+    assertEquals(1L, ops.get("Pow"), ops.toString());
+    assertEquals(1L, ops.get("Div"), ops.toString());
+    assertEquals(1L, ops.get("Reciprocal"), ops.toString());
+    List<long[]> shapes = List.of(new long[] {3, 8});
+    Random rnd = new Random(5);
+    float[] x = Arrays2.randomFloats(rnd, 24);
+    x[0] = Math.abs(x[0]); // Sqrt(x) of the other branch is NaN for negatives on both sides alike
+    List<Feed> feeds = List.of(Feed.floats("x", new long[] {3, 8}, x));
+    List<Arrays2> expected = runOrt(g.build(), feeds, List.of("y"));
+    List<Arrays2> actual = runOrt(after, feeds, List.of("y"));
+    Arrays2.assertClose("y", expected.get(0), actual.get(0), 1e-6); // x / s against x * (1 / s): an ulp or so
+    assertEquals(shapes.get(0)[1], actual.get(0).shape()[1]);
   }
 
   // ---- helpers ----

@@ -43,6 +43,18 @@ final class GraphRewrite {
     return producers.get(tensor);
   }
 
+  /** The one node reading {@code tensor} in the input graph, or null when none or several do. */
+  NodeProto reader(String tensor) {
+    NodeProto found = null;
+    for (NodeProto n : graph.getNodeList()) {
+      if (n.getInputList().contains(tensor)) {
+        if (found != null) return null;
+        found = n;
+      }
+    }
+    return found;
+  }
+
   /** How many node inputs read {@code tensor} in the input graph (graph outputs not counted). */
   int uses(String tensor) {
     return uses.getOrDefault(tensor, 0);
@@ -81,6 +93,14 @@ final class GraphRewrite {
     if (!scalar) t.addDims(values.length);
     for (long v : values) t.addInt64Data(v);
     added.add(t.build());
+    return name;
+  }
+
+  /** A new FLOAT scalar initializer with a fresh name derived from {@code base}. */
+  String floatScalar(String base, float value) {
+    String name = fresh(base);
+    added.add(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE)
+        .addFloatData(value).build());
     return name;
   }
 
