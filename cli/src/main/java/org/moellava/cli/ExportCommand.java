@@ -99,8 +99,9 @@ public final class ExportCommand implements Callable<Integer> {
   boolean quantizeEmbeddings;
 
   @Option(names = "--fold-shapes", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Fold the decoder's shape plumbing at export (symbolic shapes: constant Reshape targets, "
-          + "no int32 round trips; default on). --no-fold-shapes exports the graph as converted, to compare.")
+      description = "Cut the kernels a decode step runs (default on): fold shape plumbing (constant Reshape "
+          + "targets, no int32 round trips), output Identities, RMSNorm into ONNX Runtime's fused form. "
+          + "--no-fold-shapes exports the graph as converted, to compare.")
   boolean foldShapes = true;
 
   @Option(names = "--check-tensorrt", paramLabel = "PKG",
