@@ -243,6 +243,17 @@ class ShapePlumbingFolderTest {
     assertEquals(shapes.get(0)[1], actual.get(0).shape()[1]);
   }
 
+  @Test
+  void castOfAnOpThatChangesTheTypeStays() throws OrtException {
+    // IsNaN(x) is bool: the Cast to float is not a no-op, whatever x's type
+    Graph g = new Graph().input("x", F32, "n").output("y", F32);
+    g.node("IsNaN", List.of("x"), "nan").node("Cast", List.of("nan"), "nanf", attr("to", F32));
+    g.node("Add", List.of("nanf", "x"), "y");
+    GraphProto after = new ShapePlumbingFolder().optimize(new CastEliminator().optimize(g.build()));
+    assertEquals(1L, opCounts(after).get("Cast"));
+    assertSameOutputs(g.build(), after, List.of("y"), List.of(new long[] {4}));
+  }
+
   // ---- helpers ----
 
   /** Runs {@code pass} and checks equal outputs on inputs of the given shapes (x, then its one-input graph). */

@@ -28,9 +28,10 @@ final class ShapeFacts {
   private static final int INT32 = TensorProto.DataType.INT32_VALUE;
   private static final int INT64 = TensorProto.DataType.INT64_VALUE;
   private static final int BOOL = TensorProto.DataType.BOOL_VALUE;
+  /** Ops whose first output has the shape and element type of their first input. */
   private static final Set<String> SAME_SHAPE = Set.of("Identity", "Neg", "Sqrt", "Reciprocal", "Exp", "Log",
       "Sigmoid", "Tanh", "Relu", "Erf", "Cos", "Sin", "Abs", "Not", "Softmax", "LogSoftmax", "Gelu", "Clip", "Floor",
-      "Ceil", "Round", "Sign", "IsNaN", "IsInf", "CumSum", "ScatterND", "ScatterElements", "Trilu", "HardSigmoid",
+      "Ceil", "Round", "Sign", "CumSum", "ScatterND", "ScatterElements", "Trilu", "HardSigmoid",
       "LeakyRelu", "Elu", "Selu", "Softplus", "Softsign", "Dropout", "LayerNormalization", "Mish");
   private static final Set<String> COMPARISONS = Set.of("Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
       "And", "Or", "Xor");
