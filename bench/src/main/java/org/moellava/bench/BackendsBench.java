@@ -64,8 +64,10 @@ public final class BackendsBench {
    *     size and accuracy level, and/or {@value #INT8_QDQ}); empty for none
    * @param python a Python with torch and transformers for the comparison, or null to skip it
    * @param threads intra-op threads of every ONNX Runtime session and of torch
+   * @param foldShapes export the ONNX packages with the decode-kernel passes ({@code export --fold-shapes}, the
+   *     default); false measures the graphs as converted
    */
-  public record Options(List<String> quantize, Path python, int threads) {
+  public record Options(List<String> quantize, Path python, int threads, boolean foldShapes) {
     public Options {
       quantize = List.copyOf(quantize);
       for (String q : quantize) {
@@ -74,6 +76,11 @@ public final class BackendsBench {
         }
       }
       if (threads < 1) throw new InvalidInputException("--threads must be at least 1, got " + threads);
+    }
+
+    /** The packages as {@code export} writes them by default (folded). */
+    public Options(List<String> quantize, Path python, int threads) {
+      this(quantize, python, threads, true);
     }
 
     /** fp32 only, no transformers, 2 threads. */
@@ -93,8 +100,9 @@ public final class BackendsBench {
     Map<String, TensorValue> weights = WeightInitializer.randomWeights(config, 1);
     List<String> notes = new ArrayList<>();
     try (BenchPackages packages = new BenchPackages("moellava-bench", config, weights, 1)) {
-      Path standard = packages.export("standard", ExportOptions.defaults());
-      Path fused = packages.export("fused", ExportOptions.defaults().withMoeMode(MoeMode.ORT_FUSED));
+      ExportOptions export = ExportOptions.defaults().withFoldShapes(options.foldShapes());
+      Path standard = packages.export("standard", export);
+      Path fused = packages.export("fused", export.withMoeMode(MoeMode.ORT_FUSED));
       List<Path> quantized = new ArrayList<>();
       for (String q : options.quantize()) {
         if (q.equals(INT8_QDQ)) {
@@ -103,8 +111,7 @@ public final class BackendsBench {
         }
         QuantScheme scheme = QuantScheme.parse(q, QuantScheme.DEFAULT_BLOCK_SIZE, true,
             QuantScheme.defaultAccuracyLevel(q));
-        quantized.add(packages.export(q, ExportOptions.defaults()
-            .withQuantize(new QuantizeOptions(scheme, false, MEASURE))));
+        quantized.add(packages.export(q, export.withQuantize(new QuantizeOptions(scheme, false, MEASURE))));
       }
       int[] prompt = promptIds(config, DECODE_CONTEXT);
       List<BenchResult.Figure> figures = new ArrayList<>();

@@ -66,12 +66,16 @@ public final class DecodeProfile {
     int steps = rounds * BackendsBench.DECODE_TOKENS;
     try (BenchPackages packages = new BenchPackages("moellava-profile", config, weights, 1)) {
       Map<String, Path> variants = new LinkedHashMap<>();
+      Map<String, Path> unfolded = new LinkedHashMap<>(); // the same export without the ShapePlumbingFolder
       variants.put("fp32", packages.export("fp32", ExportOptions.defaults()));
+      unfolded.put("fp32", packages.export("fp32-unfolded", ExportOptions.defaults().withFoldShapes(false)));
       for (String q : quantize) {
         QuantScheme scheme = QuantScheme.parse(q, QuantScheme.DEFAULT_BLOCK_SIZE, true,
             QuantScheme.defaultAccuracyLevel(q));
-        variants.put(q, packages.export(q, ExportOptions.defaults().withQuantize(
-            new QuantizeOptions(scheme, false, new QuantizedTolerance(-1, 0, 0, 0, 0.02)))));
+        ExportOptions options = ExportOptions.defaults().withQuantize(
+            new QuantizeOptions(scheme, false, new QuantizedTolerance(-1, 0, 0, 0, 0.02)));
+        variants.put(q, packages.export(q, options));
+        unfolded.put(q, packages.export(q + "-unfolded", options.withFoldShapes(false)));
       }
       for (Map.Entry<String, Path> v : variants.entrySet()) {
         String name = label + " " + v.getKey();
@@ -79,13 +83,15 @@ public final class DecodeProfile {
         double[] callMs;
         double[][] variantsMs;
         List<String> optionNames = List.of(" (past growing by one a step)", ", intra-op threads spinning",
-            ", no memory pattern", ", past fixed at " + BackendsBench.DECODE_CONTEXT + " (shapes repeat)");
+            ", no memory pattern", ", past fixed at " + BackendsBench.DECODE_CONTEXT + " (shapes repeat)",
+            ", shape plumbing not folded (--no-fold-shapes)");
         try (OrtBackend backend = OrtBackend.open(v.getValue(), ort);
              OrtBackend spinning = OrtBackend.open(v.getValue(), ort.withSpinning(true));
-             OrtBackend noPattern = OrtBackend.open(v.getValue(), ort.withMemoryPattern(false))) {
+             OrtBackend noPattern = OrtBackend.open(v.getValue(), ort.withMemoryPattern(false));
+             OrtBackend notFolded = OrtBackend.open(unfolded.get(v.getKey()), ort)) {
           engineMs = 1e3 / engineTokensPerSecond(backend, config, rounds);
-          variantsMs = callMillis(List.of(backend, spinning, noPattern, backend), List.of(true, true, true, false),
-              steps);
+          variantsMs = callMillis(List.of(backend, spinning, noPattern, backend, notFolded),
+              List.of(true, true, true, false, true), steps);
           callMs = variantsMs[0];
         }
         Profile profile;
@@ -93,6 +99,12 @@ public final class DecodeProfile {
             packages.directory().resolve("profile-" + v.getKey()))) {
           callMillis(List.of(profiled), List.of(true), steps);
           profile = Profile.read(profiled.endDecoderProfiling());
+        }
+        Profile unfoldedProfile;
+        try (OrtBackend profiled = OrtBackend.openProfiled(unfolded.get(v.getKey()), ort,
+            packages.directory().resolve("profile-" + v.getKey() + "-unfolded"))) {
+          callMillis(List.of(profiled), List.of(true), steps);
+          unfoldedProfile = Profile.read(profiled.endDecoderProfiling());
         }
         figures.add(new BenchResult.Figure(name + ": engine, per decoded token", engineMs, "ms"));
         figures.add(new BenchResult.Figure(name + ": backend embed call", callMs[0], "ms"));
@@ -103,6 +115,10 @@ public final class DecodeProfile {
         figures.add(new BenchResult.Figure(name + ": profiled decoder run (ORT model_run)", profile.runMs, "ms"));
         figures.add(new BenchResult.Figure(name + ": profiled node kernels, sum", profile.kernelMs, "ms"));
         figures.add(new BenchResult.Figure(name + ": node kernels per run", profile.nodesPerRun, "nodes"));
+        figures.add(new BenchResult.Figure(name + ": node kernels per run, shape plumbing not folded",
+            unfoldedProfile.nodesPerRun, "nodes"));
+        figures.add(new BenchResult.Figure(name + ": profiled node kernels, sum, shape plumbing not folded",
+            unfoldedProfile.kernelMs, "ms"));
         List<Map.Entry<String, double[]>> ops = new ArrayList<>(profile.byOp.entrySet());
         ops.sort((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0]));
         double other = 0;
@@ -120,6 +136,8 @@ public final class DecodeProfile {
         if (other > 0) {
           figures.add(new BenchResult.Figure(name + ":   other (" + otherNodes + " per run)", other, "ms"));
         }
+        ratios.add(new BenchResult.Ratio(name + ": decoder call, not folded / folded (speed-up of the folding)",
+            variantsMs[4][1] / variantsMs[0][1], Double.NaN, false));
         ratios.add(new BenchResult.Ratio(name + ": engine outside the two calls / engine",
             (engineMs - callMs[0] - callMs[1]) / engineMs, Double.NaN, false));
         ratios.add(new BenchResult.Ratio(name + ": profiled run outside the kernels / run",

@@ -101,10 +101,16 @@ public final class BenchCommand implements Runnable {
         description = "Intra-op threads of ONNX Runtime and torch (default ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--fold-shapes", negatable = true, defaultValue = "true", fallbackValue = "true",
+        description = "Export the ONNX packages as `export` does by default; --no-fold-shapes measures them as "
+            + "converted (see export --no-fold-shapes).")
+    boolean foldShapes = true;
+
     @Override
     public void run() {
       check();
-      BackendsBench.Options options = new BackendsBench.Options(quantize, TransformersDecode.python(python), threads);
+      BackendsBench.Options options = new BackendsBench.Options(quantize, TransformersDecode.python(python), threads,
+          foldShapes);
       report(spec, BackendsBench.run(label(), Presets.resolve(config), rounds, options));
     }
   }

@@ -105,6 +105,12 @@ public final class ExportCommand implements Callable<Integer> {
       + "(com.microsoft.GatherBlockQuantized; with tied embeddings lm_head too); default fp32.")
   boolean quantizeEmbeddings;
 
+  @Option(names = "--fold-shapes", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Cut the kernels a decode step runs (default on): fold shape plumbing (constant Reshape "
+          + "targets, no int32 round trips), output Identities, RMSNorm into ONNX Runtime's fused form. "
+          + "--no-fold-shapes exports the graph as converted, to compare.")
+  boolean foldShapes = true;
+
   @Option(names = "--check-tensorrt", paramLabel = "PKG",
       description = "Lint every .onnx of a package against TensorRT's ONNX parser; exit 1 on any violation.")
   Path checkTensorRt;
@@ -120,7 +126,7 @@ public final class ExportCommand implements Callable<Integer> {
     ExportOptions options = new ExportOptions(opset, Precision.parse(precision), MoeMode.parse(moe), null,
         OnnxModelWriter.DEFAULT_EXTERNAL_THRESHOLD);
     if (tensorRt) options = options.withTensorRt(tensorRtOptions());
-    options = options.withQuantize(quantizeOptions());
+    options = options.withQuantize(quantizeOptions()).withFoldShapes(foldShapes);
     PackageExporter.Result r = new PackageExporter(options).export(checkpoint, out);
     long checks = r.conformance().checks().size();
     String weights = options.quantize() == null ? options.precision().id()

@@ -19,9 +19,11 @@ import org.moellava.export.tensorrt.TensorRtOptions;
  * @param externalDataThreshold models whose weights exceed this many bytes store them as external data
  * @param quantize weight-only int8/int4 quantization, or null for none (fp32 or fp16 weights); with TensorRT only
  *     {@link QuantFormat#QDQ}
+ * @param foldShapes run the {@link org.moellava.export.onnx.optimize.ShapePlumbingFolder} (default; off only to
+ *     measure what it gives)
  */
 public record ExportOptions(int opset, Precision precision, MoeMode moeMode, TensorRtOptions tensorRt,
-    long externalDataThreshold, QuantizeOptions quantize) {
+    long externalDataThreshold, QuantizeOptions quantize, boolean foldShapes) {
 
   public ExportOptions {
     if (opset < OpHandlerRegistry.MIN_OPSET || opset > OpHandlerRegistry.MAX_OPSET) {
@@ -45,6 +47,12 @@ public record ExportOptions(int opset, Precision precision, MoeMode moeMode, Ten
     }
   }
 
+  /** With the shape plumbing folded. */
+  public ExportOptions(int opset, Precision precision, MoeMode moeMode, TensorRtOptions tensorRt,
+      long externalDataThreshold, QuantizeOptions quantize) {
+    this(opset, precision, moeMode, tensorRt, externalDataThreshold, quantize, true);
+  }
+
   /** Without quantization. */
   public ExportOptions(int opset, Precision precision, MoeMode moeMode, TensorRtOptions tensorRt,
       long externalDataThreshold) {
@@ -58,26 +66,31 @@ public record ExportOptions(int opset, Precision precision, MoeMode moeMode, Ten
   }
 
   public ExportOptions withPrecision(Precision p) {
-    return new ExportOptions(opset, p, moeMode, tensorRt, externalDataThreshold, quantize);
+    return new ExportOptions(opset, p, moeMode, tensorRt, externalDataThreshold, quantize, foldShapes);
   }
 
   public ExportOptions withMoeMode(MoeMode m) {
-    return new ExportOptions(opset, precision, m, tensorRt, externalDataThreshold, quantize);
+    return new ExportOptions(opset, precision, m, tensorRt, externalDataThreshold, quantize, foldShapes);
   }
 
   public ExportOptions withOpset(int o) {
-    return new ExportOptions(o, precision, moeMode, tensorRt, externalDataThreshold, quantize);
+    return new ExportOptions(o, precision, moeMode, tensorRt, externalDataThreshold, quantize, foldShapes);
   }
 
   public ExportOptions withTensorRt(TensorRtOptions t) {
-    return new ExportOptions(opset, precision, moeMode, t, externalDataThreshold, quantize);
+    return new ExportOptions(opset, precision, moeMode, t, externalDataThreshold, quantize, foldShapes);
   }
 
   public ExportOptions withExternalDataThreshold(long bytes) {
-    return new ExportOptions(opset, precision, moeMode, tensorRt, bytes, quantize);
+    return new ExportOptions(opset, precision, moeMode, tensorRt, bytes, quantize, foldShapes);
   }
 
   public ExportOptions withQuantize(QuantizeOptions q) {
-    return new ExportOptions(opset, precision, moeMode, tensorRt, externalDataThreshold, q);
+    return new ExportOptions(opset, precision, moeMode, tensorRt, externalDataThreshold, q, foldShapes);
+  }
+
+  /** With or without the shape-plumbing folder ({@code --no-fold-shapes}). */
+  public ExportOptions withFoldShapes(boolean fold) {
+    return new ExportOptions(opset, precision, moeMode, tensorRt, externalDataThreshold, quantize, fold);
   }
 }

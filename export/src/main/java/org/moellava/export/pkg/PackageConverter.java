@@ -167,10 +167,13 @@ public final class PackageConverter {
   }
 
   private TfToOnnxConverter converter() {
-    if (options.moeMode() == MoeMode.STANDARD) return TfToOnnxConverter.standard();
+    if (options.moeMode() == MoeMode.STANDARD) {
+      return new TfToOnnxConverter(OpHandlerRegistry.defaults(), List.of(),
+          TfToOnnxConverter.standardOptimizers(options.foldShapes()));
+    }
     OpHandlerRegistry registry = FusedMoeHandler.register(OpHandlerRegistry.defaults());
     return new TfToOnnxConverter(registry,
         List.of(new FusedMoeRewriter(PackageGraphs.moeLayers(config), config.textConfig().numExpertsPerTok())),
-        TfToOnnxConverter.standardOptimizers());
+        TfToOnnxConverter.standardOptimizers(options.foldShapes()));
   }
 }
