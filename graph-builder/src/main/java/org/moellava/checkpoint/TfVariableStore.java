@@ -118,10 +118,18 @@ final class TfVariableStore {
    */
   static void restoreInto(Path prefix, VariableSpec spec, java.util.function.Consumer<TFloat32> use) {
     requireIndex(prefix);
+    // what use throws is its own failure (e.g. TensorFlow assigning the value), not a corrupt checkpoint: it is
+    // carried past restoreBatch's handler and rethrown as it was
+    RuntimeException[] fromUse = new RuntimeException[1];
     restoreBatch(prefix, List.of(spec), (i, t) -> {
       checkShape(prefix, spec, t.shape().asArray());
-      use.accept(t);
+      try {
+        use.accept(t);
+      } catch (RuntimeException e) {
+        fromUse[0] = e;
+      }
     });
+    if (fromUse[0] != null) throw fromUse[0];
   }
 
   private static void requireIndex(Path prefix) {

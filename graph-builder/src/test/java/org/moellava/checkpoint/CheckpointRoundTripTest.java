@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -214,5 +215,27 @@ class CheckpointRoundTripTest {
     InvalidInputException e = assertThrows(InvalidInputException.class,
         () -> CheckpointReader.open(dir).readVariables(List.of("llm/norm/gamma")));
     assertOneLine(e, "llm/norm/gamma");
+  }
+
+  @Test
+  void aLazyVariableReadStraightIntoTensorFlowKeepsTheReadersOwnFailure() {
+    Path dir = new CheckpointWriter().write(tmp.resolve("ckpt"), Presets.get("tiny"), null, sampleVariables(),
+        sampleState());
+    var direct = (org.moellava.graph.variables.DirectWeights) CheckpointReader.open(dir)
+        .lazyVariables(List.of("llm/layers_0/self_attn/q_proj/kernel"));
+    float[][] seen = new float[1][];
+    direct.withTensor("llm/layers_0/self_attn/q_proj/kernel", t -> {
+      seen[0] = new float[(int) t.size()];
+      t.copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(seen[0], false, false));
+    });
+    assertArrayEquals(sampleVariables().get("llm/layers_0/self_attn/q_proj/kernel").data(), seen[0]);
+    assertArrayEquals(new long[] {2, 3}, direct.shape("llm/layers_0/self_attn/q_proj/kernel"));
+    // a TensorFlow failure of the reader (assigning the value, say) is not reported as a corrupt checkpoint
+    RuntimeException own = new org.tensorflow.exceptions.TFInvalidArgumentException("assign failed");
+    RuntimeException thrown = assertThrows(RuntimeException.class,
+        () -> direct.withTensor("llm/layers_0/self_attn/q_proj/kernel", t -> {
+          throw own;
+        }));
+    assertSame(own, thrown);
   }
 }
