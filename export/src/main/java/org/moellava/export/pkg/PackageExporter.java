@@ -178,7 +178,8 @@ public final class PackageExporter {
       QuantizedTolerance t = options.quantize().effectiveTolerance();
       return new QuantizedConformanceCheck(config, t, QuantizedConformanceCheck.PROMPTS, ConformanceCheck.SEED,
           textOnlyPrompts(config)).runSequentially(() -> new TfBackend(config, weights, modelId),
-          () -> OrtBackend.open(dir, config, OrtOptions.cpu(), options.precision().id()), options.precision().id(), options.moeMode().id());
+          () -> OrtBackend.open(dir, config, OrtOptions.cpu(), options.precision().id()), options.precision().id(),
+          options.moeMode().id());
     }
     try (TfBackend tf = new TfBackend(config, weights, modelId);
          OrtBackend pkg = OrtBackend.open(dir, config, OrtOptions.cpu(), options.precision().id())) {
