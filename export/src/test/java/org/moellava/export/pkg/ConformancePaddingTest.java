@@ -3,8 +3,6 @@ package org.moellava.export.pkg;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -151,9 +149,8 @@ class ConformancePaddingTest {
     }
 
     private static FloatBuffer copy(FloatBuffer src) {
-      FloatBuffer dst = ByteBuffer.allocateDirect(src.limit() * Float.BYTES).order(ByteOrder.nativeOrder())
-          .asFloatBuffer();
-      dst.put(src.duplicate().position(0)).flip();
+      FloatBuffer dst = org.moellava.runtime.Tensors.floats(src.limit());
+      dst.put(0, src, 0, src.limit());
       return dst;
     }
   }

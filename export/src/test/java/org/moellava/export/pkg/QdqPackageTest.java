@@ -178,22 +178,20 @@ class QdqPackageTest {
    */
   @Test
   void greedyOutputAndRoutingStayAboveTheInt8Floors() {
+    assertAboveTheInt8Floors("micro", microConfig, microFp32, micro.directory());
+    assertAboveTheInt8Floors("tiny", tinyConfig, tinyFp32, tiny.directory());
+  }
+
+  /** Greedy rows equal (at least 12 of 16) and routing agreement (at least 0.97) of {@code pkg} against {@code fp32}. */
+  private static void assertAboveTheInt8Floors(String name, ModelConfig config, Path fp32, Path pkg) {
     QuantizedTolerance measure = new QuantizedTolerance(-1, 0, 0, 0, 0.02);
-    try (OrtBackend ref = OrtBackend.open(microFp32, OrtOptions.cpu());
-         OrtBackend q = OrtBackend.open(micro.directory(), OrtOptions.cpu())) {
-      QuantizedVerdict v = new QuantizedConformanceCheck(microConfig, measure, 16, 77).run(ref, q, "fp32", "standard")
+    try (OrtBackend ref = OrtBackend.open(fp32, OrtOptions.cpu());
+         OrtBackend q = OrtBackend.open(pkg, OrtOptions.cpu())) {
+      QuantizedVerdict v = new QuantizedConformanceCheck(config, measure, 16, 77).run(ref, q, "fp32", "standard")
           .quantized();
-      System.out.println("QDQ micro greedy int8 per channel " + v);
-      assertTrue(v.greedyRowsEqual() >= 12, "greedy rows equal: " + v.greedyPrefixes());
-      assertTrue(v.routingAgreement() >= 0.97, "routing " + v.routingAgreement());
-    }
-    try (OrtBackend ref = OrtBackend.open(tinyFp32, OrtOptions.cpu());
-         OrtBackend q = OrtBackend.open(tiny.directory(), OrtOptions.cpu())) {
-      QuantizedVerdict v = new QuantizedConformanceCheck(tinyConfig, measure, 16, 77).run(ref, q, "fp32", "standard")
-          .quantized();
-      System.out.println("QDQ tiny greedy int8 per channel " + v);
-      assertTrue(v.greedyRowsEqual() >= 12, "greedy rows equal: " + v.greedyPrefixes());
-      assertTrue(v.routingAgreement() >= 0.97, "routing " + v.routingAgreement());
+      System.out.println("QDQ " + name + " greedy int8 per channel " + v);
+      assertTrue(v.greedyRowsEqual() >= 12, name + ": greedy rows equal: " + v.greedyPrefixes());
+      assertTrue(v.routingAgreement() >= 0.97, name + ": routing " + v.routingAgreement());
     }
   }
 

@@ -141,11 +141,20 @@ class BlockQuantizerTest {
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(NBitsNodes.DOMAIN).setVersion(1))
         .setGraph(g).build();
+    return runMatrixModel(model, a, m, q.k(), true);
+  }
+
+  /**
+   * Runs {@code model} (input {@code A [m, k]}, one float output) on ONNX Runtime's CPU provider with one thread,
+   * optimized or not ({@code NO_OPT}), and returns its output.
+   */
+  static float[] runMatrixModel(ModelProto model, float[] a, int m, int k, boolean optimized) throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.setIntraOpNumThreads(1);
+      if (!optimized) o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
       try (OrtSession session = env.createSession(model.toByteArray(), o);
-           OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(a), new long[] {m, q.k()});
+           OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(a), new long[] {m, k});
            OrtSession.Result r = session.run(Map.of("A", in))) {
         FloatBuffer out = ((OnnxTensor) r.get(0)).getFloatBuffer();
         float[] y = new float[out.remaining()];

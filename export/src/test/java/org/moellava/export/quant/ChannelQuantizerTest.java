@@ -4,12 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.moellava.error.InvalidInputException;
 import org.moellava.export.onnx.proto.GraphProto;
@@ -159,18 +155,6 @@ class ChannelQuantizerTest {
     ModelProto model = ModelProto.newBuilder().setIrVersion(8).setProducerName("test")
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset)).setGraph(g).build();
     assertEquals(TensorProto.DataType.INT8_VALUE, g.getInitializer(0).getDataType());
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
-    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-      o.setIntraOpNumThreads(1);
-      if (!optimized) o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
-      try (OrtSession session = env.createSession(model.toByteArray(), o);
-           OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(a), new long[] {m, q.k()});
-           OrtSession.Result r = session.run(Map.of("A", in))) {
-        FloatBuffer out = ((OnnxTensor) r.get(0)).getFloatBuffer();
-        float[] y = new float[out.remaining()];
-        out.get(y);
-        return y;
-      }
-    }
+    return BlockQuantizerTest.runMatrixModel(model, a, m, q.k(), optimized);
   }
 }

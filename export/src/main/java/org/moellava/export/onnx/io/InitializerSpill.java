@@ -90,23 +90,13 @@ public final class InitializerSpill implements AutoCloseable {
 
   /** Appends {@code values} as little-endian floats (written in chunks) and returns a mapped view of them. */
   public ByteString storeFloats(float[] values) {
-    long offset = (end + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
-    if (chunk == null) chunk = ByteBuffer.allocateDirect(1 << 22).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    long pos = offset;
-    try {
-      for (int i = 0; i < values.length; ) {
-        chunk.clear();
-        int n = Math.min(values.length - i, chunk.capacity() / 4);
-        chunk.asFloatBuffer().put(values, i, n);
-        chunk.limit(n * 4);
-        while (chunk.hasRemaining()) pos += channel.write(chunk, pos);
-        i += n;
-      }
-    } catch (IOException e) {
-      throw new InvalidInputException(file + ": cannot write external data: " + e.getMessage(), e);
-    }
-    end = offset + 4L * values.length;
-    return view(new Region(offset, 4L * values.length));
+    int[] next = {0}; // the first value the next chunk takes
+    return storeChunked(4L * values.length, chunk -> {
+      int n = chunk.remaining() / Float.BYTES; // the chunk's limit is a multiple of 4: 4 MiB, or what is left
+      chunk.asFloatBuffer().put(values, next[0], n); // little-endian, as the chunk
+      chunk.position(chunk.limit());
+      next[0] += n;
+    });
   }
 
   /**
